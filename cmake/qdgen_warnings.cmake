@@ -1,0 +1,17 @@
+# Warnings are errors for project code. Third-party headers come in as SYSTEM includes,
+# so their warnings never stop the build.
+add_library(qdgen_warnings INTERFACE)
+target_compile_options(qdgen_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wno-unused-parameter -Werror)
+
+add_library(qdgen_sanitize INTERFACE)
+if(QDGEN_SANITIZE)
+  target_compile_options(qdgen_sanitize INTERFACE
+    -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(qdgen_sanitize INTERFACE -fsanitize=address,undefined)
+endif()
+
+# Every project target links this: warnings, sanitizers and the generated version header.
+add_library(qdgen_project_options INTERFACE)
+target_link_libraries(qdgen_project_options INTERFACE qdgen_warnings qdgen_sanitize)
+target_include_directories(qdgen_project_options INTERFACE ${CMAKE_BINARY_DIR}/generated)

@@ -1,0 +1,13 @@
+// Placeholder registration until this command's issue lands; replaced by its owner.
+#include <stdexcept>
+
+#include "commands.hpp"
+
+namespace qdgen::cli {
+
+void add_run_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("run", "(not built yet)");
+  cmd->callback([] { throw std::runtime_error("'run' is not built yet"); });
+}
+
+}  // namespace qdgen::cli
