@@ -1,0 +1,47 @@
+#pragma once
+// The configuration of a Llama-family decoder (Llama 2/3, TinyLlama, SmolLM, Qwen2, Mistral),
+// read from a Hugging Face config.json or a llama2.c header.
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qdgen::inference {
+
+struct RopeScalingLlama3 {  // rope_scaling {"rope_type": "llama3", ...}
+  double factor = 8.0;
+  double low_freq_factor = 1.0;
+  double high_freq_factor = 4.0;
+  std::int64_t original_max_position_embeddings = 8192;
+};
+
+struct LlamaConfig {
+  std::string architecture = "LlamaForCausalLM";  // or Qwen2ForCausalLM, MistralForCausalLM
+  std::int64_t vocab_size = 0;
+  std::int64_t hidden_size = 0;
+  std::int64_t intermediate_size = 0;
+  std::int64_t num_hidden_layers = 0;
+  std::int64_t num_attention_heads = 0;
+  std::int64_t num_key_value_heads = 0;
+  std::int64_t head_dim = 0;  // hidden_size / num_attention_heads unless given
+  std::int64_t max_position_embeddings = 2048;
+  double rms_norm_eps = 1e-5;
+  double rope_theta = 10000.0;
+  std::optional<RopeScalingLlama3> rope_scaling;
+  bool tie_word_embeddings = false;
+  bool attention_bias = false;  // q/k/v/o biases; Qwen2 always has q/k/v biases
+  bool qkv_bias = false;        // derived: attention_bias || architecture is Qwen2
+  bool mlp_bias = false;
+  std::optional<std::int64_t> bos_token_id;
+  std::vector<std::int64_t> eos_token_ids;
+  std::string torch_dtype = "float32";
+};
+
+// Validates every field (positive sizes, heads divide evenly, known architecture and
+// hidden_act "silu"); errors name `source` (the file) and the key.
+LlamaConfig parse_llama_config(const nlohmann::json& json, const std::string& source);
+nlohmann::json to_json(const LlamaConfig& config);  // a config.json transformers would read
+
+}  // namespace qdgen::inference
