@@ -1,0 +1,61 @@
+#pragma once
+// Vendi scores of every order q >= 0 (Friedman & Dieng 2023; Pasarkar & Dieng 2023).
+//
+// VS_q = exp(log(sum lambda_i^q) / (1 - q)), with VS_1 = exp(-sum lambda log lambda),
+// VS_inf = 1 / max lambda and VS_0 = the number of counted eigenvalues, where lambda are the
+// eigenvalues of diag(sqrt p) K diag(sqrt p) normalised to sum 1 (p = 1/n unless weighted).
+//
+// Counted eigenvalues: lambda_i > kRelativeEigenvalueThreshold * max lambda. Round-off leaves
+// tiny non-zero eigenvalues in rank-deficient kernels (cosine with d < n) that would
+// otherwise inflate every order q < 1; they sit far below this threshold.
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "qdgen/metrics/kernels.hpp"
+
+namespace qdgen::metrics {
+
+inline constexpr double kRelativeEigenvalueThreshold = 1e-10;
+
+// Vendi scores (one per order) of a spectrum: non-negative values, normalised here to sum
+// 1; negatives smaller than the threshold are round-off and dropped. Throws on q < 0.
+std::vector<double> vendi_scores_of_spectrum(std::span<const double> eigenvalues,
+                                             std::span<const double> orders);
+
+// Cosine kernel on the rows (each normalised); the d x d path XᵀX/n when d < n.
+std::vector<double> vendi_scores_of_embeddings(const Eigen::MatrixXd& rows,
+                                               std::span<const double> orders);
+
+enum class VendiPath { automatic, features_dxd, kernel_nxn };
+
+struct VendiResult {
+  std::vector<double> scores;             // one per order, same order as asked
+  std::int64_t n = 0;                     // items
+  std::int64_t d = 0;                     // feature dimension (vocabulary size for n-grams)
+  VendiPath path = VendiPath::automatic;  // the path actually used
+};
+
+// Items as feature rows under a cosine, linear or RBF kernel. Weights (empty = uniform) must
+// be one per row, non-negative and sum to 1. The linear kernel's eigenvalues are normalised
+// by sum p_i k(x_i, x_i), which is K/n for unit-norm rows.
+VendiResult vendi_of_features(const Eigen::MatrixXd& rows, const Kernel& kernel,
+                              std::span<const double> orders, std::span<const double> weights = {},
+                              VendiPath path = VendiPath::automatic);
+
+// A precomputed similarity matrix: square, symmetric, unit diagonal and positive
+// semi-definite (tolerances in kernels.hpp); throws naming the first property that fails.
+VendiResult vendi_of_kernel_matrix(const Eigen::MatrixXd& kernel_matrix,
+                                   std::span<const double> orders,
+                                   std::span<const double> weights = {});
+
+// Texts under the n-gram kernel: cosine of word n-gram count vectors (orders 1..N).
+VendiResult vendi_of_texts(std::span<const std::string> texts, int ngram_order,
+                           std::span<const double> orders, std::span<const double> weights = {});
+
+std::string to_string(VendiPath path);
+
+}  // namespace qdgen::metrics
