@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "qdgen/archive/elite.hpp"
 
@@ -38,8 +39,16 @@ class Archive {
   // The archive's configuration, as JSON the run store saves (kind, dims, ranges, ...).
   virtual nlohmann::json describe() const = 0;
 
+  // Distance between two elites in cells: grid coordinates for a grid, centroid distance
+  // over the mean nearest-centroid spacing for CVT, distance over the novelty threshold
+  // for the novelty archive. The default is the Euclidean distance between measures.
+  virtual double elite_distance(const Elite& a, const Elite& b) const;
+
   // Parent selection. Uniform over elites (with replacement); empty archive -> empty result.
   std::vector<const Elite*> sample_uniform(std::size_t n, Rng& rng) const;
+  // QDAIF's LMX few-shot pick: up to n distinct elites other than `anchor`, each drawn
+  // with probability proportional to 1 / (1 + d^3), d = elite_distance(anchor, elite).
+  std::vector<const Elite*> sample_near(const Elite& anchor, std::size_t n, Rng& rng) const;
 };
 
 }  // namespace qdgen::archive

@@ -21,8 +21,8 @@ using Solution = std::variant<Eigen::VectorXd, std::string>;
 
 // An evaluated candidate, as the engine hands it to an archive and to the run store.
 struct Candidate {
-  std::int64_t id = -1;         // unique within a run, assigned by the engine
-  std::int64_t iteration = 0;   // iteration that produced it
+  std::int64_t id = -1;        // unique within a run, assigned by the engine
+  std::int64_t iteration = 0;  // iteration that produced it
   Solution solution;
   double objective = 0.0;
   Eigen::VectorXd measures;
@@ -43,9 +43,12 @@ enum class AddStatus : int { kNotAdded = 0, kImproveExisting = 1, kNew = 2 };
 
 struct AddResult {
   AddStatus status = AddStatus::kNotAdded;
-  // pyribs' "value": objective minus the old elite's objective (or threshold under
-  // CMA-MAE) when improving; objective minus the QD offset (or threshold) when new;
-  // for candidates not added, the same difference, which is <= 0.
+  // pyribs' "value": objective minus the cell's threshold as it stood before the batch
+  // (the old elite's objective in plain MAP-Elites); for a new cell, objective minus
+  // threshold_min, or the bare objective when threshold_min is -inf (the QD offset only
+  // enters the QD score, as in pyribs). For candidates not added the same difference, <= 0.
+  // Novelty archive: novelty minus threshold when admitted for novelty, objective minus
+  // the replaced neighbour's objective under local competition.
   double value = 0.0;
   std::int64_t cell = -1;  // the cell the candidate maps to (-1 where none applies)
 };

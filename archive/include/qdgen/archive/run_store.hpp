@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -17,15 +18,26 @@ struct IterationRecord {
   std::int64_t iteration = 0;
   std::vector<Candidate> candidates;   // every evaluated candidate of the iteration
   std::vector<AddResult> add_results;  // one per candidate, same order
+  // CMA-MAE: the outcome in the separate result archive (plain thresholds), one per
+  // candidate; empty when the search keeps one archive. The elite table follows it.
+  std::vector<AddResult> result_add_results;
   // Elites that left the archive without being replaced through add_results (NSLC).
   std::vector<std::int64_t> removed_candidate_ids;
-  nlohmann::json metrics = nlohmann::json::object();  // QD score, coverage, Vendi, ...
-  nlohmann::json timings = nlohmann::json::object();  // seconds per phase
-  std::string rng_state;                              // serialised Rng after the iteration
+  nlohmann::json metrics = nlohmann::json::object();       // QD score, coverage, Vendi, ...
+  nlohmann::json timings = nlohmann::json::object();       // seconds per phase
+  std::string rng_state;                                   // serialised Rng after the iteration
   nlohmann::json engine_state = nlohmann::json::object();  // emitters, scheduler (for resume)
 };
 
 enum class RunStatus { kRunning, kFinished, kFailed };
+
+// Which candidates a run keeps: every evaluated one, or only those that entered an
+// archive (status > 0 in either archive) -- enough to resume, for huge numeric runs.
+enum class KeepCandidates { kAll, kAdded };
+
+struct RunStoreOptions {
+  KeepCandidates keep_candidates = KeepCandidates::kAll;
+};
 
 struct RunInfo {
   nlohmann::json config;
@@ -34,13 +46,20 @@ struct RunInfo {
   std::string qdgen_version;  // of the qdgen that created the run
   RunStatus status = RunStatus::kRunning;
   std::optional<std::int64_t> last_iteration;  // last committed iteration, if any
+  KeepCandidates keep_candidates = KeepCandidates::kAll;
+  int schema_version = 0;
 };
 
 class RunStore {
  public:
   // Creates a new run file; refuses to touch an existing file.
+  // Creates a new run file; refuses to touch an existing file. The file appears complete
+  // or not at all (written under a temporary name, then linked into place).
   static std::unique_ptr<RunStore> create(const std::filesystem::path& path,
                                           const nlohmann::json& config, std::uint64_t seed);
+  static std::unique_ptr<RunStore> create(const std::filesystem::path& path,
+                                          const nlohmann::json& config, std::uint64_t seed,
+                                          const RunStoreOptions& options);
   // Opens an existing run to resume it: checks it is a qdgen store of a schema this qdgen
   // reads and that the run is not finished. Never modifies the file when a check fails.
   static std::unique_ptr<RunStore> open_for_resume(const std::filesystem::path& path);
@@ -54,13 +73,25 @@ class RunStore {
   virtual void commit(const IterationRecord& record) = 0;
   virtual void set_status(RunStatus status) = 0;
 
-  // For resume: candidates that entered the archive, in the order they were added
-  // (iteration, then position in the batch). Re-adding them batch by batch, one batch per
-  // iteration, rebuilds the archive exactly.
+  // For resume: candidates that entered the archive (or the result archive), in the order
+  // they were added (iteration, then position in the batch). Re-adding them batch by batch,
+  // one batch per iteration, rebuilds both archives exactly: a candidate one archive
+  // rejected changes nothing there.
   virtual std::vector<std::vector<Candidate>> added_candidates_by_iteration() const = 0;
   // The RNG and engine state saved with the last committed iteration.
   virtual std::string last_rng_state() const = 0;
   virtual nlohmann::json last_engine_state() const = 0;
+};
+
+std::string to_string(RunStatus status);
+std::string to_string(KeepCandidates keep);
+
+// The schema version this qdgen writes (PRAGMA user_version and meta.schema_version).
+inline constexpr int kRunStoreSchemaVersion = 1;
+
+class RunStoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 }  // namespace qdgen::archive

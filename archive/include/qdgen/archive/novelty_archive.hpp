@@ -1,0 +1,61 @@
+#pragma once
+// Unstructured novelty archive (Lehman & Stanley 2011). Novelty = mean distance to the k
+// nearest members (all members when fewer; +inf when empty). Batch semantics as the other
+// archives: every candidate is judged against the archive before the batch.
+//  - novelty > threshold: admitted in a new slot (status kNew, value novelty - threshold);
+//  - otherwise, with local competition (NSLC): replaces its nearest member when its
+//    objective is higher (status kImproveExisting, cell = that member's slot; the best
+//    such candidate per member wins, first on ties).
+// Slots are numbered in admission order; with max_size the oldest slots are evicted and
+// reported by removed_candidate_ids() (for the run store's elite table).
+
+#include <limits>
+#include <vector>
+
+#include "qdgen/archive/archive.hpp"
+
+namespace qdgen::archive {
+
+enum class NoveltySpace { kMeasures, kEmbedding };
+
+struct NoveltyOptions {
+  int k = 15;
+  double threshold = 0.0;
+  bool local_competition = false;
+  NoveltySpace space = NoveltySpace::kMeasures;
+  std::int64_t max_size = 0;  // 0: unbounded
+  double qd_offset = 0.0;
+};
+
+class NoveltyArchive : public Archive {
+ public:
+  NoveltyArchive(int measure_dim, const NoveltyOptions& options);
+
+  std::vector<AddResult> add(std::span<const Candidate> batch) override;
+  std::int64_t size() const override { return static_cast<std::int64_t>(members_.size()); }
+  std::vector<const Elite*> elites() const override;
+  const Elite* elite_in_cell(std::int64_t cell) const override;
+  ArchiveStats stats() const override;
+  void clear() override;
+  int measure_dim() const override { return measure_dim_; }
+  nlohmann::json describe() const override;
+  // Distance in the novelty space over the threshold (1 when the threshold is 0).
+  double elite_distance(const Elite& a, const Elite& b) const override;
+
+  // Novelty of a point against the current members.
+  double novelty(const Eigen::VectorXd& point) const;
+  // Candidates evicted by the last add (max_size), in eviction order.
+  const std::vector<std::int64_t>& removed_candidate_ids() const { return removed_; }
+  const NoveltyOptions& options() const { return options_; }
+
+ private:
+  Eigen::VectorXd point_of(const Candidate& candidate) const;
+  int measure_dim_;
+  NoveltyOptions options_;
+  std::vector<Elite> members_;  // ascending slot
+  std::vector<Eigen::VectorXd> points_;
+  std::int64_t next_slot_ = 0;
+  std::vector<std::int64_t> removed_;
+};
+
+}  // namespace qdgen::archive

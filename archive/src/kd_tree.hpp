@@ -1,0 +1,35 @@
+#pragma once
+// Exact nearest-point lookup among fixed points (CVT centroids). Equal distances resolve to
+// the lowest index, so the answer is the one brute force gives, bit for bit.
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <vector>
+
+namespace qdgen::archive {
+
+class KdTree {
+ public:
+  explicit KdTree(const Eigen::MatrixXd& points);  // one point per row
+  // Index of the nearest point; `exclude` (if >= 0) is skipped.
+  std::int64_t nearest(const double* query, std::int64_t exclude = -1) const;
+
+ private:
+  struct Node {
+    std::int64_t begin, end;   // range in order_
+    std::int32_t left, right;  // child nodes, -1 for a leaf
+    int split_dim;
+    double split_value;
+  };
+  std::int32_t build(std::int64_t begin, std::int64_t end);
+  void search(std::int32_t node, const double* query, std::int64_t exclude, double& best_distance,
+              std::int64_t& best_index) const;
+  double squared_distance(const double* query, std::int64_t index) const;
+
+  int dim_;
+  std::vector<double> coordinates_;  // row-major copy, one row per point
+  std::vector<std::int64_t> order_;  // point indices arranged by the tree
+  std::vector<Node> nodes_;
+};
+
+}  // namespace qdgen::archive

@@ -1,0 +1,171 @@
+#include "qdgen/archive/novelty_archive.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+#include "qdgen/metrics/qd_metrics.hpp"
+
+namespace qdgen::archive {
+
+NoveltyArchive::NoveltyArchive(int measure_dim, const NoveltyOptions& options)
+    : measure_dim_(measure_dim), options_(options) {
+  if (measure_dim < 1) throw std::invalid_argument("novelty archive: measure_dim must be >= 1");
+  if (options.k < 1) throw std::invalid_argument("novelty archive: k must be >= 1");
+  if (!(std::isfinite(options.threshold) && options.threshold >= 0))
+    throw std::invalid_argument("novelty archive: threshold must be finite and >= 0");
+  if (options.max_size < 0) throw std::invalid_argument("novelty archive: max_size must be >= 0");
+  if (!std::isfinite(options.qd_offset))
+    throw std::invalid_argument("novelty archive: qd_offset must be finite");
+}
+
+Eigen::VectorXd NoveltyArchive::point_of(const Candidate& candidate) const {
+  if (options_.space == NoveltySpace::kEmbedding) {
+    if (!candidate.embedding)
+      throw std::invalid_argument("novelty archive: candidate " + std::to_string(candidate.id) +
+                                  " has no embedding (space is \"embedding\")");
+    if (!points_.empty() && candidate.embedding->size() != points_.front().size())
+      throw std::invalid_argument("novelty archive: candidate " + std::to_string(candidate.id) +
+                                  " has an embedding of size " +
+                                  std::to_string(candidate.embedding->size()) + ", expected " +
+                                  std::to_string(points_.front().size()));
+    if (!candidate.embedding->allFinite())
+      throw std::invalid_argument("novelty archive: embeddings must be finite");
+    return candidate.embedding->cast<double>();
+  }
+  if (candidate.measures.size() != measure_dim_)
+    throw std::invalid_argument("novelty archive: expected " + std::to_string(measure_dim_) +
+                                " measures, got " + std::to_string(candidate.measures.size()));
+  if (!candidate.measures.allFinite())
+    throw std::invalid_argument("novelty archive: measures must be finite");
+  return candidate.measures;
+}
+
+double NoveltyArchive::novelty(const Eigen::VectorXd& point) const {
+  if (points_.empty()) return std::numeric_limits<double>::infinity();
+  std::vector<double> distances;
+  distances.reserve(points_.size());
+  for (const Eigen::VectorXd& member : points_) distances.push_back((member - point).norm());
+  const auto k = std::min<std::size_t>(static_cast<std::size_t>(options_.k), distances.size());
+  std::partial_sort(distances.begin(), distances.begin() + static_cast<std::ptrdiff_t>(k),
+                    distances.end());
+  double sum = 0.0;
+  for (std::size_t i = 0; i < k; ++i) sum += distances[i];
+  return sum / static_cast<double>(k);
+}
+
+std::vector<AddResult> NoveltyArchive::add(std::span<const Candidate> batch) {
+  removed_.clear();
+  std::vector<AddResult> results(batch.size());
+  std::vector<Eigen::VectorXd> points;
+  points.reserve(batch.size());
+  for (const Candidate& candidate : batch) {
+    if (!std::isfinite(candidate.objective))
+      throw std::invalid_argument("novelty archive: candidate " + std::to_string(candidate.id) +
+                                  " has a non-finite objective");
+    points.push_back(point_of(candidate));
+  }
+  if (options_.space == NoveltySpace::kEmbedding && points_.empty())
+    for (const Eigen::VectorXd& p : points)
+      if (p.size() != points.front().size())
+        throw std::invalid_argument("novelty archive: embeddings of different sizes in a batch");
+
+  std::vector<std::size_t> admitted;
+  std::map<std::size_t, std::size_t> replacement_of_member;  // member position -> batch position
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const double novelty_score = novelty(points[i]);
+    AddResult& result = results[i];
+    if (novelty_score > options_.threshold) {
+      result.status = AddStatus::kNew;
+      result.value = novelty_score - options_.threshold;
+      admitted.push_back(i);
+      continue;
+    }
+    result.value = novelty_score - options_.threshold;
+    if (!options_.local_competition || points_.empty()) continue;
+    std::size_t nearest = 0;
+    double nearest_distance = std::numeric_limits<double>::infinity();
+    for (std::size_t m = 0; m < points_.size(); ++m) {
+      const double distance = (points_[m] - points[i]).norm();
+      if (distance < nearest_distance) {
+        nearest_distance = distance;
+        nearest = m;
+      }
+    }
+    const Elite& rival = members_[nearest];
+    result.cell = rival.cell;
+    result.value = batch[i].objective - rival.candidate.objective;
+    if (batch[i].objective > rival.candidate.objective) {
+      result.status = AddStatus::kImproveExisting;
+      auto [it, inserted] = replacement_of_member.emplace(nearest, i);
+      if (!inserted && batch[i].objective > batch[it->second].objective) it->second = i;
+    }
+  }
+
+  for (const auto& [member, position] : replacement_of_member) {
+    members_[member].candidate = batch[position];
+    points_[member] = points[position];
+  }
+  for (const std::size_t position : admitted) {
+    results[position].cell = next_slot_;
+    members_.push_back(Elite{next_slot_++, batch[position]});
+    points_.push_back(points[position]);
+  }
+  if (options_.max_size > 0 && size() > options_.max_size) {
+    const auto excess = static_cast<std::size_t>(size() - options_.max_size);
+    for (std::size_t m = 0; m < excess; ++m) removed_.push_back(members_[m].candidate.id);
+    members_.erase(members_.begin(), members_.begin() + static_cast<std::ptrdiff_t>(excess));
+    points_.erase(points_.begin(), points_.begin() + static_cast<std::ptrdiff_t>(excess));
+  }
+  return results;
+}
+
+std::vector<const Elite*> NoveltyArchive::elites() const {
+  std::vector<const Elite*> out;
+  out.reserve(members_.size());
+  for (const Elite& member : members_) out.push_back(&member);
+  return out;
+}
+
+const Elite* NoveltyArchive::elite_in_cell(std::int64_t cell) const {
+  const auto it = std::lower_bound(members_.begin(), members_.end(), cell,
+                                   [](const Elite& e, std::int64_t c) { return e.cell < c; });
+  return it != members_.end() && it->cell == cell ? &*it : nullptr;
+}
+
+ArchiveStats NoveltyArchive::stats() const {
+  std::vector<double> objectives;
+  objectives.reserve(members_.size());
+  for (const Elite& member : members_) objectives.push_back(member.candidate.objective);
+  const metrics::QdMetrics m = metrics::qd_metrics(objectives, 0, options_.qd_offset);
+  return {m.num_elites,    m.num_cells, m.coverage, m.qd_score,
+          m.norm_qd_score, m.obj_max,   m.obj_mean};
+}
+
+void NoveltyArchive::clear() {
+  members_.clear();
+  points_.clear();
+  removed_.clear();
+  next_slot_ = 0;
+}
+
+double NoveltyArchive::elite_distance(const Elite& a, const Elite& b) const {
+  const double scale = options_.threshold > 0 ? options_.threshold : 1.0;
+  return (point_of(a.candidate) - point_of(b.candidate)).norm() / scale;
+}
+
+nlohmann::json NoveltyArchive::describe() const {
+  return {{"type", "novelty"},
+          {"measure_dim", measure_dim_},
+          {"k", options_.k},
+          {"threshold", options_.threshold},
+          {"local_competition", options_.local_competition},
+          {"space", options_.space == NoveltySpace::kEmbedding ? "embedding" : "measures"},
+          {"max_size", options_.max_size},
+          {"qd_offset", options_.qd_offset}};
+}
+
+}  // namespace qdgen::archive
