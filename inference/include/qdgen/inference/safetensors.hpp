@@ -8,8 +8,10 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace qdgen::inference {
@@ -17,10 +19,12 @@ namespace qdgen::inference {
 enum class DType { kF32, kF16, kBF16, kF64, kI64, kI32, kI16, kI8, kU8, kBool };
 std::size_t dtype_size(DType dtype);
 const char* dtype_name(DType dtype);  // "F32", "BF16", ...
+std::optional<DType> dtype_from_name(std::string_view name);
 
 inline constexpr std::uint64_t kMaxSafetensorsHeaderBytes = 100'000'000;
 
-// A tensor inside a mapped file; `data` stays valid while its file is open.
+// A tensor inside a mapped file; `data` stays valid while its file is open. The bytes may
+// be unaligned (the header length is arbitrary): copy or convert, never reinterpret_cast.
 struct TensorView {
   std::string name;
   DType dtype = DType::kF32;
@@ -58,6 +62,16 @@ struct TensorToWrite {
 };
 
 // Writes atomically (temporary file, then rename). Tensors are stored sorted by name.
+// Element conversions (little-endian host). F16/BF16 to F32 is exact; F32 to F16/BF16
+// rounds to nearest even. convert_to_f32 accepts every dtype; `out` must hold numel().
+float f16_to_f32(std::uint16_t bits);
+float bf16_to_f32(std::uint16_t bits);
+std::uint16_t f32_to_f16(float value);
+std::uint16_t f32_to_bf16(float value);
+void convert_to_f32(const TensorView& tensor, std::span<float> out);
+// `out` must hold values.size() * dtype_size(dtype) bytes; dtype F32, F16 or BF16.
+void convert_from_f32(std::span<const float> values, DType dtype, std::span<std::byte> out);
+
 void write_safetensors(const std::filesystem::path& path, std::span<const TensorToWrite> tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
