@@ -56,6 +56,10 @@ VendiResult vendi_of_kernel_matrix(const Eigen::MatrixXd& kernel_matrix,
 VendiResult vendi_of_texts(std::span<const std::string> texts, int ngram_order,
                            std::span<const double> orders, std::span<const double> weights = {});
 
+// The weights rule the functions above apply: one per item, finite, >= 0, summing to 1
+// within 1e-6. Throws naming the first violation.
+void check_weights(std::span<const double> weights, std::int64_t num_items);
+
 std::string to_string(VendiPath path);
 
 }  // namespace qdgen::metrics

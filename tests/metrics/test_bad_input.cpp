@@ -1,0 +1,145 @@
+// Every bad input gets one clear line naming what is at fault and what was expected.
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "qdgen/metrics/kernels.hpp"
+#include "qdgen/metrics/vendi.hpp"
+
+namespace qdgen::metrics {
+namespace {
+
+const std::vector<double> kOrders{0, 1, 2};
+
+void expect_error(const std::function<void()>& call, const std::string& fragment) {
+  try {
+    call();
+    FAIL() << "expected an error containing '" << fragment << "'";
+  } catch (const std::runtime_error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find(fragment), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << "one line: " << message;
+  }
+}
+
+TEST(BadInput, EmptySetAndOneItem) {
+  const Kernel cosine{.kind = KernelKind::cosine};
+  expect_error([&] { vendi_of_features(Eigen::MatrixXd(0, 3), cosine, kOrders); }, "empty");
+  expect_error([&] { vendi_of_features(Eigen::MatrixXd::Ones(1, 3), cosine, kOrders); },
+               "1 item; expected at least 2");
+  expect_error([&] { vendi_of_kernel_matrix(Eigen::MatrixXd::Ones(1, 1), kOrders); }, "1 item");
+  expect_error([&] { vendi_of_texts(std::vector<std::string>{}, 2, kOrders); }, "empty");
+  expect_error([&] { vendi_of_features(Eigen::MatrixXd(3, 0), cosine, kOrders); }, "0 features");
+}
+
+TEST(BadInput, NonFiniteValuesNameTheirPlace) {
+  Eigen::MatrixXd x = Eigen::MatrixXd::Ones(3, 2);
+  x(2, 1) = std::numeric_limits<double>::quiet_NaN();
+  expect_error([&] { vendi_of_features(x, Kernel{}, kOrders); }, "row 3, column 2 is nan");
+  x(2, 1) = std::numeric_limits<double>::infinity();
+  expect_error([&] { vendi_of_features(x, Kernel{}, kOrders); }, "row 3, column 2 is inf");
+}
+
+TEST(BadInput, ZeroVectorsUnderTheCosineKernel) {
+  Eigen::MatrixXd x = Eigen::MatrixXd::Ones(4, 2);
+  x.row(1).setZero();
+  expect_error([&] { vendi_of_features(x, Kernel{}, kOrders); }, "row 2 is a zero vector");
+  expect_error([&] { kernel_matrix(x, Kernel{}); }, "row 2 is a zero vector");
+  expect_error(
+      [&] {
+        vendi_of_features(Eigen::MatrixXd::Zero(3, 2), Kernel{.kind = KernelKind::linear}, kOrders);
+      },
+      "zero vector");
+  expect_error(
+      [&] {
+        vendi_of_texts(std::vector<std::string>{"a", "  "}, 1, kOrders);
+      },
+      "text 2 has fewer than one word");
+}
+
+TEST(BadInput, PrecomputedMatrixSaysWhichPropertyFails) {
+  expect_error([&] { vendi_of_kernel_matrix(Eigen::MatrixXd::Identity(3, 4), kOrders); },
+               "3 x 4; expected a square matrix");
+  Eigen::MatrixXd asymmetric = Eigen::MatrixXd::Identity(3, 3);
+  asymmetric(2, 0) = 0.5;
+  expect_error([&] { vendi_of_kernel_matrix(asymmetric, kOrders); }, "not symmetric: K[3][1]");
+  Eigen::MatrixXd diagonal = Eigen::MatrixXd::Identity(3, 3);
+  diagonal(1, 1) = 2;
+  expect_error([&] { vendi_of_kernel_matrix(diagonal, kOrders); }, "diagonal K[2][2] = 2");
+  Eigen::MatrixXd indefinite(3, 3);
+  indefinite << 1, 0.9, 0.9, 0.9, 1, -0.9, 0.9, -0.9, 1;
+  expect_error([&] { vendi_of_kernel_matrix(indefinite, kOrders); }, "not positive semi-definite");
+}
+
+TEST(BadInput, PrecomputedMatrixWithinTolerancesIsAccepted) {
+  Eigen::MatrixXd k = Eigen::MatrixXd::Identity(3, 3);
+  k(0, 0) = 1 + kDiagonalTolerance / 2;
+  k(0, 1) = kSymmetryTolerance / 2;
+  EXPECT_NO_THROW(vendi_of_kernel_matrix(k, kOrders));
+}
+
+TEST(BadInput, UnknownAndMalformedKernels) {
+  expect_error([] { parse_kernel("gaussian"); }, "unknown kernel 'gaussian'; expected cosine");
+  expect_error([] { parse_kernel("rbf"); }, "needs a parameter; expected rbf:SIGMA");
+  expect_error([] { parse_kernel("rbf:-1"); }, "sigma must be a positive number");
+  expect_error([] { parse_kernel("rbf:abc"); }, "sigma must be a positive number");
+  expect_error([] { parse_kernel("ngram:0"); }, "N must be an integer from 1 to 16");
+  expect_error([] { parse_kernel("ngram:2.5"); }, "N must be an integer");
+  expect_error(
+      [] {
+        vendi_of_features(Eigen::MatrixXd::Identity(3, 3), Kernel{.kind = KernelKind::ngram},
+                          kOrders);
+      },
+      "does not apply to feature rows");
+  expect_error(
+      [] {
+        vendi_of_features(Eigen::MatrixXd::Identity(3, 2), Kernel{.kind = KernelKind::rbf}, kOrders,
+                          {}, VendiPath::features_dxd);
+      },
+      "no d x d path");
+}
+
+TEST(BadInput, WeightsThatDoNotMatchOrDoNotSumToOne) {
+  const Eigen::MatrixXd x = Eigen::MatrixXd::Identity(3, 3);
+  expect_error(
+      [&] {
+        vendi_of_features(x, Kernel{}, kOrders, std::vector<double>{0.5, 0.5});
+      },
+      "2 weights for 3 items");
+  expect_error(
+      [&] {
+        vendi_of_features(x, Kernel{}, kOrders, std::vector<double>{0.5, 0.5, 0.5});
+      },
+      "sum to 1.5; expected 1");
+  expect_error(
+      [&] {
+        vendi_of_features(x, Kernel{}, kOrders, std::vector<double>{1.5, 0, -0.5});
+      },
+      "weight 3 is -0.5");
+  expect_error(
+      [&] {
+        vendi_of_kernel_matrix(x, kOrders, std::vector<double>{0.2, 0.2, 0.2});
+      },
+      "sum to 0.6");
+  expect_error(
+      [&] {
+        vendi_of_texts(std::vector<std::string>{"a", "b"}, 1, kOrders, std::vector<double>{1});
+      },
+      "1 weights for 2 items");
+}
+
+TEST(BadInput, NegativeOrdersEverywhere) {
+  const std::vector<double> negative{1, -1};
+  expect_error([&] { vendi_of_features(Eigen::MatrixXd::Identity(3, 3), Kernel{}, negative); },
+               "q = -1 is invalid");
+  expect_error([&] { vendi_of_kernel_matrix(Eigen::MatrixXd::Identity(3, 3), negative); },
+               "q = -1");
+  expect_error([&] { vendi_of_texts(std::vector<std::string>{"a", "b"}, 1, negative); }, "q = -1");
+}
+
+}  // namespace
+}  // namespace qdgen::metrics
