@@ -3,6 +3,7 @@
 // read from a Hugging Face config.json or a llama2.c header.
 
 #include <cstdint>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@ struct RopeScalingLlama3 {  // rope_scaling {"rope_type": "llama3", ...}
   double low_freq_factor = 1.0;
   double high_freq_factor = 4.0;
   std::int64_t original_max_position_embeddings = 8192;
+  bool operator==(const RopeScalingLlama3&) const = default;
 };
 
 struct LlamaConfig {
@@ -36,12 +38,25 @@ struct LlamaConfig {
   bool mlp_bias = false;
   std::optional<std::int64_t> bos_token_id;
   std::vector<std::int64_t> eos_token_ids;
-  std::string torch_dtype = "float32";
+  std::string torch_dtype = "float32";  // "float32", "float16" or "bfloat16"
+  bool operator==(const LlamaConfig&) const = default;
 };
 
 // Validates every field (positive sizes, heads divide evenly, known architecture and
-// hidden_act "silu"); errors name `source` (the file) and the key.
+// hidden_act "silu"); errors name `source` (the file) and the key. Keys missing from the
+// file take transformers' defaults; sliding_window is ignored (full attention).
 LlamaConfig parse_llama_config(const nlohmann::json& json, const std::string& source);
+LlamaConfig read_llama_config(const std::filesystem::path& config_json);
 nlohmann::json to_json(const LlamaConfig& config);  // a config.json transformers would read
+// The checks of parse_llama_config on a config built in code (writers call it).
+void validate_llama_config(const LlamaConfig& config, const std::string& source);
+
+// The tensors a model of this configuration has, with Hugging Face names and shapes
+// ([out, in] for linear weights); lm_head.weight only when the embeddings are not tied.
+struct TensorSpec {
+  std::string name;
+  std::vector<std::int64_t> shape;
+};
+std::vector<TensorSpec> llama_tensor_specs(const LlamaConfig& config);
 
 }  // namespace qdgen::inference
