@@ -1,13 +1,176 @@
-// Placeholder registration until this command's issue lands; replaced by its owner.
+// qdgen tokenize: text to token ids and back, with any tokenizer qdgen can load.
+
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <stdexcept>
 
 #include "commands.hpp"
+#include "qdgen/inference/tokenizer.hpp"
 
 namespace qdgen::cli {
+namespace {
+
+using inference::TokenId;
+using nlohmann::json;
+
+struct TokenizeOptions {
+  std::string tokenizer;
+  std::string input;  // empty or "-": stdin
+  std::string format = "text";
+  std::string input_format = "auto";
+  bool decode = false;
+  bool add_special_tokens = false;
+  bool keep_special_tokens = false;
+};
+
+// A line is JSONL when it is a JSON object (auto) or always (jsonl); else it is the text.
+std::string text_of_line(const std::string& line, const std::string& where,
+                         const std::string& input_format) {
+  if (input_format == "text") return line;
+  const bool looks_like_object = !line.empty() && line.front() == '{';
+  if (input_format == "auto" && !looks_like_object) return line;
+  json value = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) {
+    if (input_format == "auto") return line;
+    throw std::runtime_error(where + ": not a JSON object (expected {\"text\": ...})");
+  }
+  if (!value.is_object() || !value.contains("text") || !value["text"].is_string()) {
+    throw std::runtime_error(where + ": JSON line without a string \"text\" key");
+  }
+  return value["text"].get<std::string>();
+}
+
+std::vector<TokenId> ids_of_line(const std::string& line, const std::string& where,
+                                 std::size_t vocab_size) {
+  std::vector<TokenId> ids;
+  const auto add = [&](long long id, const std::string& as_written) {
+    if (id < 0 || static_cast<std::size_t>(id) >= vocab_size) {
+      throw std::runtime_error(where + ": token id " + as_written +
+                               " is outside the vocabulary (ids 0.." +
+                               std::to_string(vocab_size - 1) + ")");
+    }
+    ids.push_back(static_cast<TokenId>(id));
+  };
+  const auto first = line.find_first_not_of(" \t\r");
+  if (first != std::string::npos && (line[first] == '[' || line[first] == '{')) {
+    json value = json::parse(line, nullptr, false);
+    if (value.is_object() && value.contains("ids")) value = value["ids"];
+    if (value.is_discarded() || !value.is_array()) {
+      throw std::runtime_error(where + ": expected a JSON array of token ids or {\"ids\": [...]}");
+    }
+    for (const auto& id : value) {
+      if (!id.is_number_integer()) {
+        throw std::runtime_error(where + ": '" + id.dump() +
+                                 "' is not a token id (expected integers)");
+      }
+      add(id.get<long long>(), id.dump());
+    }
+    return ids;
+  }
+  std::istringstream words(line);
+  std::string word;
+  while (words >> word) {
+    std::size_t used = 0;
+    long long id = -1;
+    try {
+      id = std::stoll(word, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != word.size()) {
+      throw std::runtime_error(where + ": '" + word +
+                               "' is not a token id (expected integers separated by spaces or a "
+                               "JSON array)");
+    }
+    add(id, word);
+  }
+  return ids;
+}
+
+std::string join_ids(const std::vector<TokenId>& ids) {
+  std::string out;
+  for (std::size_t i = 0; i < ids.size(); ++i) out += (i ? " " : "") + std::to_string(ids[i]);
+  return out;
+}
+
+void run_tokenize(const TokenizeOptions& options) {
+  const auto tokenizer = inference::load_tokenizer(options.tokenizer);
+  std::ifstream file;
+  const bool from_stdin = options.input.empty() || options.input == "-";
+  if (!from_stdin) {
+    file.open(options.input, std::ios::binary);
+    if (!file) throw std::runtime_error(options.input + ": cannot open input file");
+  }
+  std::istream& in = from_stdin ? std::cin : file;
+  const std::string source = from_stdin ? std::string("stdin") : options.input;
+  const bool as_json = options.format == "json";
+  std::string line;
+  for (std::size_t number = 1; std::getline(in, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::string where = source + " line " + std::to_string(number);
+    if (options.decode) {
+      const auto ids = ids_of_line(line, where, tokenizer->vocab_size());
+      const std::string text = tokenizer->decode(ids, !options.keep_special_tokens);
+      if (as_json) {
+        std::cout << json{{"ids", ids}, {"text", text}}.dump(-1, ' ', false,
+                                                             json::error_handler_t::replace)
+                  << "\n";
+      } else {
+        std::cout << text << "\n";
+      }
+    } else {
+      const std::string text = text_of_line(line, where, options.input_format);
+      const auto ids = tokenizer->encode(text, options.add_special_tokens);
+      if (as_json) {
+        std::cout << json{{"text", text}, {"ids", ids}}.dump(-1, ' ', false,
+                                                             json::error_handler_t::replace)
+                  << "\n";
+      } else {
+        std::cout << join_ids(ids) << "\n";
+      }
+    }
+  }
+}
+
+}  // namespace
 
 void add_tokenize_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("tokenize", "(not built yet)");
-  cmd->callback([] { throw std::runtime_error("'tokenize' is not built yet"); });
+  auto options = std::make_shared<TokenizeOptions>();
+  auto* cmd = app.add_subcommand(
+      "tokenize",
+      "Turn text into token ids (or ids back into text) with a tokenizer.json or a llama2.c "
+      "tokenizer.bin.");
+  cmd->footer(
+      "Input: one item per line, from INPUT or stdin. Encoding reads plain text lines or JSONL\n"
+      "lines {\"text\": ...}; decoding reads ids separated by spaces, a JSON array, or\n"
+      "{\"ids\": [...]}. Output: one line per input line.\n\n"
+      "Examples:\n"
+      "  echo 'Hello world' | qdgen tokenize --tokenizer llama2/tokenizer.json\n"
+      "      15043 3186\n"
+      "  echo '15043 3186' | qdgen tokenize --tokenizer llama2/tokenizer.json --decode\n"
+      "      Hello world\n"
+      "  qdgen tokenize --tokenizer tokenizer.bin --add-special-tokens --format json "
+      "prompts.jsonl");
+  cmd->add_option("--tokenizer", options->tokenizer,
+                  "tokenizer.json (Hugging Face) or tokenizer.bin (llama2.c)")
+      ->required();
+  cmd->add_option("INPUT", options->input, "input file (default: stdin; '-' also means stdin)");
+  cmd->add_flag("--decode", options->decode, "read token ids and print the text");
+  cmd->add_option("--format", options->format,
+                  "text: ids space-separated (or the decoded text); json: one JSON object a line")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--input-format", options->input_format,
+                  "encoding input: auto (JSON object lines are JSONL, others text), text, jsonl")
+      ->check(CLI::IsMember({"auto", "text", "jsonl"}))
+      ->capture_default_str();
+  cmd->add_flag("--add-special-tokens", options->add_special_tokens,
+                "add the tokenizer's special tokens (e.g. BOS) when encoding");
+  cmd->add_flag("--keep-special-tokens", options->keep_special_tokens,
+                "print special tokens (e.g. <s>) when decoding instead of skipping them");
+  cmd->callback([options] { run_tokenize(*options); });
 }
 
 }  // namespace qdgen::cli
