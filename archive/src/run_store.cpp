@@ -1,0 +1,396 @@
+#include "qdgen/archive/run_store.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <map>
+
+#include "little_endian.hpp"
+#include "qdgen/version.hpp"
+#include "run_store_schema.hpp"
+#include "sqlite_db.hpp"
+
+namespace qdgen::archive {
+
+std::string to_string(RunStatus status) {
+  switch (status) {
+    case RunStatus::kRunning:
+      return "running";
+    case RunStatus::kFinished:
+      return "finished";
+    case RunStatus::kFailed:
+      return "failed";
+  }
+  return "running";
+}
+
+std::string to_string(KeepCandidates keep) {
+  return keep == KeepCandidates::kAdded ? "added" : "all";
+}
+
+namespace {
+
+using nlohmann::json;
+
+std::string utc_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+RunStatus status_from(const std::string& text) {
+  if (text == "finished") return RunStatus::kFinished;
+  if (text == "failed") return RunStatus::kFailed;
+  return RunStatus::kRunning;
+}
+
+// Checks, through a read-only connection, that `path` is a qdgen run this qdgen reads.
+void check_is_readable_run(SqliteDb& db) {
+  const std::string& file = db.file();
+  std::int64_t version = 0;
+  try {
+    version = db.query_int("PRAGMA user_version");
+    db.query_int("SELECT count(*) FROM sqlite_schema");
+  } catch (const RunStoreError&) {
+    throw RunStoreError(file + ": not an SQLite database (expected a qdgen run file)");
+  }
+  const bool has_meta = db.query_int(
+                            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = "
+                            "'meta'") == 1;
+  if (!has_meta || db.query_text("SELECT value FROM meta WHERE key = 'application'") != "qdgen")
+    throw RunStoreError(file +
+                        ": an SQLite database but not a qdgen run (no meta row application = "
+                        "qdgen)");
+  if (version > kRunStoreSchemaVersion)
+    throw RunStoreError(file + ": written by a newer qdgen (schema version " +
+                        std::to_string(version) + "; this qdgen reads up to " +
+                        std::to_string(kRunStoreSchemaVersion) + ")");
+  if (version < 1)
+    throw RunStoreError(file + ": schema version " + std::to_string(version) +
+                        " is not one qdgen wrote (expected 1.." +
+                        std::to_string(kRunStoreSchemaVersion) + ")");
+}
+
+class SqliteRunStore final : public RunStore {
+ public:
+  SqliteRunStore(const std::filesystem::path& path, bool read_only)
+      : db_(path, read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE), read_only_(read_only) {
+    check_is_readable_run(db_);
+    if (!read_only) db_.exec("PRAGMA synchronous = FULL");
+  }
+
+  RunInfo info() const override {
+    RunInfo info;
+    SqliteStatement run = db_.prepare(
+        "SELECT config, seed, created, qdgen_version, status, keep_candidates FROM run");
+    if (!run.step()) throw RunStoreError(db_.file() + ": the run table is empty");
+    info.config = json::parse(run.text(0));
+    info.seed = static_cast<std::uint64_t>(run.int64(1));
+    info.created = run.text(2);
+    info.qdgen_version = run.text(3);
+    info.status = status_from(run.text(4));
+    info.keep_candidates = run.text(5) == "added" ? KeepCandidates::kAdded : KeepCandidates::kAll;
+    info.schema_version = static_cast<int>(db_.query_int("PRAGMA user_version"));
+    SqliteStatement last = db_.prepare("SELECT max(iteration) FROM iteration");
+    if (last.step() && !last.is_null(0)) info.last_iteration = last.int64(0);
+    return info;
+  }
+
+  void commit(const IterationRecord& record) override {
+    require_writable();
+    const std::size_t n = record.candidates.size();
+    if (record.add_results.size() != n)
+      throw RunStoreError(db_.file() + ": iteration " + std::to_string(record.iteration) + " has " +
+                          std::to_string(n) + " candidates but " +
+                          std::to_string(record.add_results.size()) + " add results");
+    if (!record.result_add_results.empty() && record.result_add_results.size() != n)
+      throw RunStoreError(db_.file() + ": iteration " + std::to_string(record.iteration) + " has " +
+                          std::to_string(n) + " candidates but " +
+                          std::to_string(record.result_add_results.size()) +
+                          " result-archive add results");
+    const std::optional<std::int64_t> last = info_last_iteration();
+    if (last && record.iteration <= *last)
+      throw RunStoreError(db_.file() + ": iteration " + std::to_string(record.iteration) +
+                          " is not after the last committed iteration " + std::to_string(*last));
+    const bool keep_all = keep_ == KeepCandidates::kAll;
+
+    db_.exec("BEGIN IMMEDIATE");
+    try {
+      std::int64_t added = 0, fresh = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        added += entered(record, i);
+        fresh += record.add_results[i].status == AddStatus::kNew ||
+                 (!record.result_add_results.empty() &&
+                  record.result_add_results[i].status == AddStatus::kNew);
+      }
+      insert_iteration_->bind(1, record.iteration)
+          .bind(2, utc_now())
+          .bind(3, static_cast<std::int64_t>(n))
+          .bind(4, added)
+          .bind(5, fresh)
+          .bind(6, record.metrics.dump())
+          .bind(7, record.timings.dump())
+          .bind(8, record.rng_state)
+          .bind(9, record.engine_state.dump());
+      insert_iteration_->step();
+      insert_iteration_->reset();
+
+      for (std::size_t i = 0; i < n; ++i)
+        if (keep_all || entered(record, i)) insert_candidate(record, i);
+
+      // The elite table follows the archive of true elites: per cell, the best candidate
+      // that entered (first on ties), as the archives themselves choose.
+      const auto& outcome =
+          record.result_add_results.empty() ? record.add_results : record.result_add_results;
+      std::map<std::int64_t, std::size_t> winner;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (outcome[i].status == AddStatus::kNotAdded) continue;
+        auto [it, inserted] = winner.emplace(outcome[i].cell, i);
+        if (!inserted && record.candidates[i].objective > record.candidates[it->second].objective)
+          it->second = i;
+      }
+      for (const auto& [cell, i] : winner) {
+        upsert_elite_->bind(1, cell).bind(2, record.candidates[i].id).bind(3, record.iteration);
+        upsert_elite_->step();
+        upsert_elite_->reset();
+      }
+      for (const std::int64_t id : record.removed_candidate_ids) {
+        delete_elite_->bind(1, id);
+        delete_elite_->step();
+        delete_elite_->reset();
+      }
+      touch_run();
+      db_.exec("COMMIT");
+    } catch (...) {
+      insert_iteration_->reset();
+      insert_candidate_->reset();
+      upsert_elite_->reset();
+      delete_elite_->reset();
+      db_.exec("ROLLBACK");
+      throw;
+    }
+  }
+
+  void set_status(RunStatus status) override {
+    require_writable();
+    SqliteStatement update = db_.prepare("UPDATE run SET status = ?, updated = ?");
+    update.bind(1, to_string(status)).bind(2, utc_now());
+    update.step();
+  }
+
+  std::vector<std::vector<Candidate>> added_candidates_by_iteration() const override {
+    SqliteStatement select = db_.prepare(
+        "SELECT candidate_id, iteration, parent_ids, operator, solution, solution_text, "
+        "objective, measures, embedding, metadata FROM candidate "
+        "WHERE status > 0 OR result_status > 0 ORDER BY iteration, batch_index");
+    std::vector<std::vector<Candidate>> batches;
+    std::int64_t current = 0;
+    while (select.step()) {
+      Candidate c;
+      c.id = select.int64(0);
+      c.iteration = select.int64(1);
+      c.parents = json::parse(select.text(2)).get<std::vector<std::int64_t>>();
+      c.op = select.text(3);
+      if (!select.is_null(5))
+        c.solution = select.text(5);
+      else
+        c.solution = from_blob<Eigen::VectorXd>(select.blob(4));
+      c.objective = select.real(6);
+      const auto measures = json::parse(select.text(7)).get<std::vector<double>>();
+      c.measures = Eigen::Map<const Eigen::VectorXd>(measures.data(),
+                                                     static_cast<Eigen::Index>(measures.size()));
+      if (!select.is_null(8)) c.embedding = from_blob<Eigen::VectorXf>(select.blob(8));
+      c.metadata = json::parse(select.text(9));
+      if (batches.empty() || c.iteration != current) {
+        batches.emplace_back();
+        current = c.iteration;
+      }
+      batches.back().push_back(std::move(c));
+    }
+    return batches;
+  }
+
+  std::string last_rng_state() const override {
+    return db_.query_text("SELECT rng_state FROM iteration ORDER BY iteration DESC LIMIT 1")
+        .value_or("");
+  }
+
+  json last_engine_state() const override {
+    const auto text =
+        db_.query_text("SELECT engine_state FROM iteration ORDER BY iteration DESC LIMIT 1");
+    return text ? json::parse(*text) : json::object();
+  }
+
+  void prepare_writes() {
+    keep_ = info().keep_candidates;
+    insert_iteration_ = db_.prepare_kept(
+        "INSERT INTO iteration (iteration, committed, num_candidates, num_added, num_new, "
+        "metrics, timings, rng_state, engine_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    insert_candidate_ = db_.prepare_kept(
+        "INSERT INTO candidate (candidate_id, iteration, batch_index, parent_ids, operator, "
+        "solution, solution_text, objective, measures, embedding, metadata, status, value, "
+        "cell, result_status, result_value) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    upsert_elite_ = db_.prepare_kept(
+        "INSERT INTO elite (cell, candidate_id, iteration) VALUES (?, ?, ?) "
+        "ON CONFLICT (cell) DO UPDATE SET candidate_id = excluded.candidate_id, "
+        "iteration = excluded.iteration");
+    delete_elite_ = db_.prepare_kept("DELETE FROM elite WHERE candidate_id = ?");
+  }
+
+ private:
+  // Candidate i entered one of the archives (what resume replays).
+  static bool entered(const IterationRecord& record, std::size_t i) {
+    return record.add_results[i].status != AddStatus::kNotAdded ||
+           (!record.result_add_results.empty() &&
+            record.result_add_results[i].status != AddStatus::kNotAdded);
+  }
+
+  void insert_candidate(const IterationRecord& record, std::size_t i) {
+    const Candidate& c = record.candidates[i];
+    SqliteStatement& s = *insert_candidate_;
+    s.bind(1, c.id).bind(2, record.iteration).bind(3, static_cast<std::int64_t>(i));
+    s.bind(4, json(c.parents).dump()).bind(5, c.op);
+    if (const auto* text = std::get_if<std::string>(&c.solution)) {
+      s.bind_null(6).bind(7, *text);
+    } else {
+      s.bind_blob(6, to_blob(std::get<Eigen::VectorXd>(c.solution))).bind_null(7);
+    }
+    s.bind(8, c.objective);
+    s.bind(
+        9,
+        json(std::vector<double>(c.measures.data(), c.measures.data() + c.measures.size())).dump());
+    if (c.embedding)
+      s.bind_blob(10, to_blob(*c.embedding));
+    else
+      s.bind_null(10);
+    s.bind(11, c.metadata.dump());
+    const AddResult& r = record.add_results[i];
+    s.bind(12, static_cast<std::int64_t>(r.status)).bind(13, r.value).bind(14, r.cell);
+    if (record.result_add_results.empty()) {
+      s.bind_null(15).bind_null(16);
+    } else {
+      const AddResult& rr = record.result_add_results[i];
+      s.bind(15, static_cast<std::int64_t>(rr.status)).bind(16, rr.value);
+    }
+    s.step();
+    s.reset();
+  }
+
+  void touch_run() {
+    SqliteStatement update = db_.prepare("UPDATE run SET updated = ?");
+    update.bind(1, utc_now());
+    update.step();
+  }
+
+  std::optional<std::int64_t> info_last_iteration() const {
+    SqliteStatement last = db_.prepare("SELECT max(iteration) FROM iteration");
+    if (last.step() && !last.is_null(0)) return last.int64(0);
+    return std::nullopt;
+  }
+
+  void require_writable() const {
+    if (read_only_) throw RunStoreError(db_.file() + ": opened read-only");
+  }
+
+  mutable SqliteDb db_;
+  bool read_only_;
+  KeepCandidates keep_ = KeepCandidates::kAll;
+  std::unique_ptr<SqliteStatement> insert_iteration_, insert_candidate_, upsert_elite_,
+      delete_elite_;
+};
+
+void write_new_run(const std::filesystem::path& file, const json& config, std::uint64_t seed,
+                   const RunStoreOptions& options) {
+  SqliteDb db(file, SQLITE_OPEN_READWRITE);
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("BEGIN");
+  db.exec(kRunStoreSchemaSql);
+  const std::string now = utc_now();
+  SqliteStatement meta = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
+  for (const auto& [key, value] : {std::pair<std::string, std::string>{"application", "qdgen"},
+                                   {"schema_version", std::to_string(kRunStoreSchemaVersion)},
+                                   {"qdgen_version", kVersion}}) {
+    meta.bind(1, key).bind(2, value);
+    meta.step();
+    meta.reset();
+  }
+  SqliteStatement run = db.prepare(
+      "INSERT INTO run (run_id, config, seed, created, qdgen_version, status, keep_candidates, "
+      "updated) VALUES (1, ?, ?, ?, ?, 'running', ?, ?)");
+  // Seeds are unsigned 64-bit; SQLite integers are signed, so the bits are kept as is.
+  run.bind(1, config.dump())
+      .bind(2, static_cast<std::int64_t>(seed))
+      .bind(3, now)
+      .bind(4, std::string(kVersion))
+      .bind(5, to_string(options.keep_candidates))
+      .bind(6, now);
+  run.step();
+  db.exec("PRAGMA user_version = " + std::to_string(kRunStoreSchemaVersion));
+  db.exec("COMMIT");
+}
+
+}  // namespace
+
+std::unique_ptr<RunStore> RunStore::create(const std::filesystem::path& path,
+                                           const nlohmann::json& config, std::uint64_t seed) {
+  return create(path, config, seed, RunStoreOptions{});
+}
+
+std::unique_ptr<RunStore> RunStore::create(const std::filesystem::path& path,
+                                           const nlohmann::json& config, std::uint64_t seed,
+                                           const RunStoreOptions& options) {
+  std::error_code error;
+  if (std::filesystem::exists(std::filesystem::symlink_status(path, error)))
+    throw RunStoreError(path.string() + ": already exists; a new run needs a new file");
+  // Written under a temporary name and linked into place, so a crash never leaves a
+  // half-made run at `path`, and link() refuses to replace a file that appeared meanwhile.
+  std::string temporary = path.string() + ".creating-XXXXXX";
+  const int fd = ::mkstemp(temporary.data());
+  if (fd < 0) throw RunStoreError(path.string() + ": cannot create (" + std::strerror(errno) + ")");
+  ::close(fd);
+  try {
+    write_new_run(temporary, config, seed, options);
+  } catch (...) {
+    std::filesystem::remove(temporary, error);
+    throw;
+  }
+  const int linked = ::link(temporary.c_str(), path.c_str());
+  const int link_errno = errno;
+  std::filesystem::remove(temporary, error);
+  if (linked != 0)
+    throw RunStoreError(path.string() + ": cannot create (" + std::strerror(link_errno) + ")");
+  auto store = std::make_unique<SqliteRunStore>(path, false);
+  store->prepare_writes();
+  return store;
+}
+
+std::unique_ptr<RunStore> RunStore::open_for_resume(const std::filesystem::path& path) {
+  if (!std::filesystem::is_regular_file(path))
+    throw RunStoreError(path.string() + ": no such run file");
+  {
+    // Every check runs on a read-only connection: a file that fails one is never touched.
+    SqliteRunStore reader(path, true);
+    const RunInfo info = reader.info();
+    if (info.status == RunStatus::kFinished)
+      throw RunStoreError(path.string() + ": the run is finished; nothing to resume");
+  }
+  auto store = std::make_unique<SqliteRunStore>(path, false);
+  store->prepare_writes();
+  return store;
+}
+
+std::unique_ptr<RunStore> RunStore::open_read_only(const std::filesystem::path& path) {
+  if (!std::filesystem::is_regular_file(path))
+    throw RunStoreError(path.string() + ": no such run file");
+  return std::make_unique<SqliteRunStore>(path, true);
+}
+
+}  // namespace qdgen::archive
