@@ -152,7 +152,7 @@ void add_tokenize_command(CLI::App& app) {
       "  echo '15043 3186' | qdgen tokenize --tokenizer llama2/tokenizer.json --decode\n"
       "      Hello world\n"
       "  qdgen tokenize --tokenizer tokenizer.bin --add-special-tokens --format json "
-      "prompts.jsonl");
+      "prompts.jsonl\n");
   cmd->add_option("--tokenizer", options->tokenizer,
                   "tokenizer.json (Hugging Face) or tokenizer.bin (llama2.c)")
       ->required();
