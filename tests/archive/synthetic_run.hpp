@@ -57,6 +57,7 @@ struct SyntheticRun {
     }
     const auto info = store.info();
     next_iteration = info.last_iteration ? *info.last_iteration + 1 : 0;
+    rng.seed(info.seed);  // nothing committed yet: start as a fresh run would
     if (info.last_iteration) {
       std::istringstream state(store.last_rng_state());
       state >> rng;
