@@ -1,13 +1,179 @@
-// Placeholder registration until this command's issue lands; replaced by its owner.
-#include <stdexcept>
+// qdgen run: runs or resumes an experiment (engine/, experiments/README.md).
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <sstream>
 
 #include "commands.hpp"
+#include "qdgen/engine/run.hpp"
 
 namespace qdgen::cli {
 
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void request_stop(int) {
+  g_stop.store(true);
+}
+
+std::string format_duration(double seconds) {
+  if (!(seconds >= 0) || seconds > 1e7) return "--:--";
+  const long s = static_cast<long>(seconds + 0.5);
+  char text[32];
+  if (s >= 3600)
+    std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+  else
+    std::snprintf(text, sizeof text, "%02ld:%02ld", s / 60, s % 60);
+  return text;
+}
+
+class ProgressReporter {
+ public:
+  explicit ProgressReporter(std::int64_t log_every)
+      : terminal_(isatty(STDERR_FILENO) == 1), log_every_(log_every) {}
+
+  void operator()(const engine::RunProgress& p) {
+    const std::int64_t every =
+        log_every_ > 0 ? log_every_ : std::max<std::int64_t>(1, p.total / 20);
+    const double rate = p.seconds > 0 ? double(p.iteration - first_iteration(p)) / p.seconds : 0;
+    const double eta = rate > 0 ? double(p.total - p.iteration) / rate : -1;
+    char line[256];
+    std::snprintf(
+        line, sizeof line, "iter %lld/%lld  QD %.6g  coverage %.2f%%  %.3g evals/s  ETA %s",
+        static_cast<long long>(p.iteration), static_cast<long long>(p.total), p.stats.qd_score,
+        100.0 * p.stats.coverage, p.evaluations_per_s, format_duration(eta).c_str());
+    if (terminal_) {
+      const int width = 24;
+      const int filled = static_cast<int>(double(width) * double(p.iteration) / double(p.total));
+      std::string bar = "[" + std::string(filled, '#') + std::string(width - filled, '.') + "] ";
+      std::cerr << "\r\033[K" << bar << line << std::flush;
+      if (p.iteration >= p.total) std::cerr << "\n";
+    } else if (p.iteration % every == 0 || p.iteration >= p.total) {
+      std::cerr << line << "\n";
+    }
+  }
+  void finish() const {
+    if (terminal_) std::cerr << "\n";
+  }
+
+ private:
+  std::int64_t first_iteration(const engine::RunProgress& p) {
+    if (first_ < 0) first_ = p.iteration - 1;
+    return first_;
+  }
+  bool terminal_;
+  std::int64_t log_every_;
+  std::int64_t first_ = -1;
+};
+
+void print_summary(const engine::RunSummary& s, const std::string& format) {
+  const auto& p = s.progress;
+  if (format == "json") {
+    nlohmann::json j = {{"name", s.name},
+                        {"finished", s.finished},
+                        {"iterations", p.iteration},
+                        {"total_iterations", p.total},
+                        {"evaluations", p.evaluations},
+                        {"seconds", p.seconds},
+                        {"evaluations_per_s", p.evaluations_per_s},
+                        {"threads", s.threads},
+                        {"qd_score", p.stats.qd_score},
+                        {"norm_qd_score", p.stats.norm_qd_score},
+                        {"coverage", p.stats.coverage},
+                        {"num_elites", p.stats.num_elites},
+                        {"num_cells", p.stats.num_cells},
+                        {"obj_max", p.stats.obj_max},
+                        {"obj_mean", p.stats.obj_mean},
+                        {"store", s.store ? nlohmann::json(s.store->string()) : nlohmann::json()}};
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  auto row = [](const std::string& key, const std::string& value) {
+    std::cout << "  " << key << std::string(key.size() < 18 ? 18 - key.size() : 1, ' ') << value
+              << "\n";
+  };
+  auto num = [](double v) {
+    std::ostringstream out;
+    out.precision(8);
+    out << v;
+    return out.str();
+  };
+  std::cout << (s.name.empty() ? std::string("run") : s.name)
+            << (s.finished ? " finished" : " stopped (resumable with qdgen run --resume)") << "\n";
+  row("iterations", std::to_string(p.iteration) + " / " + std::to_string(p.total));
+  row("evaluations", std::to_string(p.evaluations));
+  row("QD score", num(p.stats.qd_score));
+  row("norm. QD score", num(p.stats.norm_qd_score));
+  row("coverage", num(100.0 * p.stats.coverage) + " %");
+  row("elites", std::to_string(p.stats.num_elites) + " / " + std::to_string(p.stats.num_cells));
+  row("best objective", num(p.stats.obj_max));
+  row("mean objective", num(p.stats.obj_mean));
+  row("wall time", num(p.seconds) + " s (" + std::to_string(s.threads) + " threads)");
+  row("evaluations/s", num(p.evaluations_per_s));
+  if (s.store) row("store", s.store->string());
+}
+
+}  // namespace
+
 void add_run_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("run", "(not built yet)");
-  cmd->callback([] { throw std::runtime_error("'run' is not built yet"); });
+  struct Options {
+    std::string config;
+    std::string out;
+    std::string resume;
+    std::int64_t iterations = 0;
+    std::uint64_t seed = 0;
+    int threads = 0;
+    std::string format = "table";
+  };
+  auto options = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "run", "Run an experiment config (experiments/*.json), or resume a stored run.");
+  cmd->add_option("config", options->config, "experiment config (JSON)");
+  auto* out = cmd->add_option("--out", options->out, "run store to create (SQLite)");
+  auto* resume = cmd->add_option("--resume", options->resume, "resume this run store");
+  auto* iterations = cmd->add_option("--iterations", options->iterations, "iterations to run")
+                         ->check(CLI::PositiveNumber);
+  auto* seed = cmd->add_option("--seed", options->seed, "random seed");
+  auto* threads = cmd->add_option("--threads", options->threads, "evaluation threads (0: all)")
+                      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--format", options->format, "summary format")
+      ->check(CLI::IsMember({"table", "json"}));
+  resume->excludes(out);
+
+  cmd->callback([options, iterations, seed, threads, resume] {
+    g_stop.store(false);
+    std::signal(SIGINT, request_stop);
+    std::signal(SIGTERM, request_stop);
+
+    engine::RunOverrides overrides;
+    if (!options->out.empty()) overrides.out = options->out;
+    if (*iterations) overrides.iterations = options->iterations;
+    if (*seed) overrides.seed = options->seed;
+    if (*threads) overrides.threads = options->threads;
+
+    std::optional<engine::ExperimentConfig> config;
+    if (!options->config.empty()) config = engine::load_experiment_config(options->config);
+    engine::RunSummary summary;
+    if (*resume) {
+      if (*iterations || *seed)
+        throw std::runtime_error(
+            "--resume continues a run with its own iterations and seed; drop --iterations/--seed");
+      ProgressReporter reporter(config ? config->log_every : 0);
+      summary = engine::resume_experiment(options->resume, config, overrides.threads, g_stop,
+                                          std::ref(reporter));
+      reporter.finish();
+    } else {
+      if (!config) throw std::runtime_error("give an experiment config, or --resume RUN.sqlite");
+      ProgressReporter reporter(config->log_every);
+      summary = engine::run_experiment(*config, overrides, g_stop, std::ref(reporter));
+      reporter.finish();
+    }
+    print_summary(summary, options->format);
+  });
 }
 
 }  // namespace qdgen::cli

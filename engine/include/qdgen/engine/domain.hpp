@@ -1,0 +1,58 @@
+#pragma once
+// A domain turns solutions into (objective, measures, embedding?). Numeric benchmark
+// domains evaluate one vector at a time; a text domain overrides the batch call (an LLM
+// judges a whole batch at once) and offers its own mutation operator to emitters.
+
+#include <Eigen/Core>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "qdgen/archive/elite.hpp"
+
+namespace qdgen::engine {
+
+class ThreadPool;
+
+struct Evaluation {
+  double objective = 0.0;
+  Eigen::VectorXd measures;
+  std::optional<Eigen::VectorXf> embedding;
+  nlohmann::json metadata = nlohmann::json::object();  // e.g. a judge's raw output
+};
+
+// Box constraints on numeric solutions; emitters keep their samples inside.
+struct SolutionBounds {
+  Eigen::VectorXd lower;
+  Eigen::VectorXd upper;
+};
+
+// What an emitter asks a domain's own mutation operator for (text domains: an LLM call).
+struct MutationRequest {
+  std::vector<const archive::Candidate*> parents;
+  std::uint64_t seed = 0;
+};
+
+class Domain {
+ public:
+  virtual ~Domain() = default;
+
+  virtual std::string name() const = 0;
+  virtual int solution_dim() const = 0;  // 0 when solutions are texts
+  virtual int measure_dim() const = 0;
+  virtual std::optional<SolutionBounds> bounds() const { return std::nullopt; }
+
+  // Must be thread-safe and depend on the solution alone (determinism across threads).
+  virtual Evaluation evaluate(const archive::Solution& solution) const = 0;
+  // Evaluates a batch; the default spreads evaluate() over the pool, results in order.
+  virtual std::vector<Evaluation> evaluate_batch(std::span<const archive::Solution> batch,
+                                                 ThreadPool& pool) const;
+
+  // The domain's own variation operator (texts); numeric domains have none.
+  virtual bool has_mutation() const { return false; }
+  virtual std::vector<archive::Solution> mutate(std::span<const MutationRequest> requests,
+                                                ThreadPool& pool) const;
+};
+
+}  // namespace qdgen::engine

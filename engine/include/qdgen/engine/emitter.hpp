@@ -1,0 +1,43 @@
+#pragma once
+// An emitter proposes candidates (ask) and learns from how the archive received them
+// (tell). Emitters see the archive read-only; the scheduler alone adds to it.
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "qdgen/archive/archive.hpp"
+#include "qdgen/engine/domain.hpp"
+#include "qdgen/engine/random.hpp"
+
+namespace qdgen::engine {
+
+class ThreadPool;
+
+struct EmitterContext {
+  const archive::Archive& archive;  // what parents come from and results are ranked against
+  const Domain& domain;
+  Rng& rng;  // the run's one generator, used in emitter order on the scheduler's thread
+  ThreadPool& pool;
+};
+
+class Emitter {
+ public:
+  virtual ~Emitter() = default;
+
+  virtual std::string kind() const = 0;
+  virtual int batch_size() const = 0;
+  // Called once with the run's domain before the first ask (and before restore).
+  virtual void bind(const Domain& /*domain*/) {}
+  // batch_size() candidates with solution, parents and op set (ids are the scheduler's).
+  virtual std::vector<archive::Candidate> ask(EmitterContext& context) = 0;
+  // The evaluated candidates of the last ask and the archive's verdicts, in ask order.
+  virtual void tell(std::span<const archive::Candidate> evaluated,
+                    std::span<const archive::AddResult> results, EmitterContext& context) = 0;
+
+  // Evolving state for resume (CMA-ES mean, covariance, ...); stateless emitters keep none.
+  virtual nlohmann::json state() const { return nlohmann::json::object(); }
+  virtual void restore(const nlohmann::json& /*state*/) {}
+};
+
+}  // namespace qdgen::engine

@@ -1,0 +1,56 @@
+#pragma once
+// Running an experiment end to end: a new run or a resumed one, with or without a run
+// store, stopping cleanly between iterations when asked.
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <optional>
+
+#include "qdgen/archive/archive.hpp"
+#include "qdgen/engine/config.hpp"
+
+namespace qdgen::engine {
+
+// Command-line values that take precedence over the config's.
+struct RunOverrides {
+  std::optional<std::filesystem::path> out;
+  std::optional<std::int64_t> iterations;
+  std::optional<std::uint64_t> seed;
+  std::optional<int> threads;
+};
+
+struct RunProgress {
+  std::int64_t iteration = 0;  // iterations done
+  std::int64_t total = 0;
+  std::int64_t evaluations = 0;
+  double seconds = 0.0;            // wall time of this process's part of the run
+  double evaluations_per_s = 0.0;  // over this process's part of the run
+  archive::ArchiveStats stats;
+};
+
+struct RunSummary {
+  RunProgress progress;
+  bool finished = false;  // false: stopped early, resumable
+  std::optional<std::filesystem::path> store;
+  std::string name;
+  int threads = 1;
+};
+
+using ProgressCallback = std::function<void(const RunProgress&)>;
+
+// The config with the overrides applied, as the run store records it.
+nlohmann::json effective_config(const nlohmann::json& config, const RunOverrides& overrides);
+
+// Runs `config` from iteration 0. `stop` is polled between iterations.
+RunSummary run_experiment(const ExperimentConfig& config, const RunOverrides& overrides,
+                          const std::atomic<bool>& stop, const ProgressCallback& progress);
+
+// Continues the run in `store`. When `config` is given it must equal the run's own
+// (ignoring "store" and "threads"); a finished run refuses to resume.
+RunSummary resume_experiment(const std::filesystem::path& store,
+                             const std::optional<ExperimentConfig>& config,
+                             std::optional<int> threads, const std::atomic<bool>& stop,
+                             const ProgressCallback& progress);
+
+}  // namespace qdgen::engine

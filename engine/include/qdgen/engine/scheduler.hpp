@@ -1,0 +1,65 @@
+#pragma once
+// The search loop, one iteration per step(): selected emitters ask, the domain evaluates
+// on the thread pool, the archive (and the CMA-MAE result archive) add, emitters are told,
+// metrics are taken, and the whole iteration comes back as one IterationRecord for the
+// run store. All randomness flows from one Rng on the calling thread, so a run depends
+// on its seed alone, whatever the number of threads.
+
+#include <memory>
+#include <vector>
+
+#include "qdgen/archive/archive.hpp"
+#include "qdgen/archive/run_store.hpp"
+#include "qdgen/engine/config.hpp"
+#include "qdgen/engine/domain.hpp"
+#include "qdgen/engine/emitter.hpp"
+#include "qdgen/engine/thread_pool.hpp"
+
+namespace qdgen::engine {
+
+class EmitterSelector;
+
+class Scheduler {
+ public:
+  Scheduler(std::unique_ptr<Domain> domain, std::unique_ptr<archive::Archive> archive,
+            std::unique_ptr<archive::Archive> result_archive,
+            std::vector<std::unique_ptr<Emitter>> emitters, const SelectionConfig& selection,
+            std::uint64_t seed, int threads);
+  ~Scheduler();
+
+  // Runs the next iteration and returns everything the store commits for it.
+  archive::IterationRecord step();
+
+  // Resume: replays the added candidates (one batch per committed iteration) into the
+  // archives, then restores the Rng and the emitters' and selector's state.
+  void restore(const std::vector<std::vector<archive::Candidate>>& added_by_iteration,
+               const std::string& rng_state, const nlohmann::json& engine_state);
+
+  std::int64_t next_iteration() const { return next_iteration_; }
+  std::int64_t evaluations() const { return evaluations_; }
+  // The archive metrics are reported from: the result archive under CMA-MAE.
+  const archive::Archive& result_archive() const;
+  const archive::Archive& archive() const { return *archive_; }
+  const Domain& domain() const { return *domain_; }
+  int threads() const { return pool_.threads(); }
+
+ private:
+  nlohmann::json engine_state() const;
+
+  std::unique_ptr<Domain> domain_;
+  std::unique_ptr<archive::Archive> archive_;
+  std::unique_ptr<archive::Archive> result_archive_;
+  std::vector<std::unique_ptr<Emitter>> emitters_;
+  std::unique_ptr<EmitterSelector> selector_;
+  Rng rng_;
+  ThreadPool pool_;
+  std::int64_t next_iteration_ = 0;
+  std::int64_t next_candidate_id_ = 0;
+  std::int64_t evaluations_ = 0;
+};
+
+// Builds the scheduler an experiment config describes (threads 0: all hardware threads).
+std::unique_ptr<Scheduler> make_scheduler(const ExperimentConfig& config, int threads);
+std::unique_ptr<Domain> make_domain(const DomainConfig& config);
+
+}  // namespace qdgen::engine

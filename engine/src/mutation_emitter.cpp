@@ -1,0 +1,56 @@
+// The seam for text domains: parents come from the archive, children from the domain's
+// own mutation operator (an LLM rewriting texts), so the scheduler never changes.
+#include "qdgen/engine/emitters.hpp"
+
+namespace qdgen::engine {
+
+namespace {
+
+class MutationEmitter : public Emitter {
+ public:
+  explicit MutationEmitter(const MutationOptions& options) : options_(options) {}
+  std::string kind() const override { return "mutation"; }
+  int batch_size() const override { return options_.batch_size; }
+
+  void bind(const Domain& domain) override {
+    if (!domain.has_mutation())
+      throw std::runtime_error("mutation emitter: domain '" + domain.name() +
+                               "' offers no mutation operator");
+  }
+
+  std::vector<archive::Candidate> ask(EmitterContext& context) override {
+    std::vector<MutationRequest> requests(batch_size());
+    for (auto& request : requests) {
+      for (const archive::Elite* elite :
+           context.archive.sample_uniform(options_.parents, context.rng))
+        request.parents.push_back(&elite->candidate);
+      request.seed = context.rng();  // each child's own seed: reproducible at any batch split
+    }
+    std::vector<archive::Solution> children = context.domain.mutate(requests, context.pool);
+    if (children.size() != requests.size())
+      throw std::runtime_error("domain '" + context.domain.name() + "' returned " +
+                               std::to_string(children.size()) + " mutations for " +
+                               std::to_string(requests.size()) + " requests");
+    std::vector<archive::Candidate> batch(batch_size());
+    for (int i = 0; i < batch_size(); ++i) {
+      batch[i].solution = std::move(children[i]);
+      for (const archive::Candidate* parent : requests[i].parents)
+        batch[i].parents.push_back(parent->id);
+      batch[i].op = "mutation";
+    }
+    return batch;
+  }
+  void tell(std::span<const archive::Candidate>, std::span<const archive::AddResult>,
+            EmitterContext&) override {}
+
+ private:
+  MutationOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<Emitter> make_mutation_emitter(const MutationOptions& options) {
+  return std::make_unique<MutationEmitter>(options);
+}
+
+}  // namespace qdgen::engine

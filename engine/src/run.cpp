@@ -1,0 +1,103 @@
+#include "qdgen/engine/run.hpp"
+
+#include <chrono>
+#include <stdexcept>
+
+#include "qdgen/archive/run_store.hpp"
+#include "qdgen/engine/scheduler.hpp"
+
+namespace qdgen::engine {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The parts of a config that may differ between the run and a resume of it.
+nlohmann::json comparable(nlohmann::json config) {
+  config.erase("store");
+  config.erase("threads");
+  return config;
+}
+
+RunSummary drive(Scheduler& scheduler, archive::RunStore* store, std::int64_t total,
+                 const std::string& name, const std::atomic<bool>& stop,
+                 const ProgressCallback& progress) {
+  RunSummary summary;
+  summary.name = name;
+  summary.threads = scheduler.threads();
+  const auto start = Clock::now();
+  const std::int64_t start_evaluations = scheduler.evaluations();
+  auto fill = [&](RunProgress& p) {
+    p.iteration = scheduler.next_iteration();
+    p.total = total;
+    p.evaluations = scheduler.evaluations();
+    p.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    p.evaluations_per_s =
+        p.seconds > 0 ? double(p.evaluations - start_evaluations) / p.seconds : 0.0;
+    p.stats = scheduler.result_archive().stats();
+  };
+  while (scheduler.next_iteration() < total && !stop.load()) {
+    archive::IterationRecord record = scheduler.step();
+    if (store != nullptr) store->commit(record);
+    if (progress) {
+      RunProgress p;
+      fill(p);
+      progress(p);
+    }
+  }
+  fill(summary.progress);
+  summary.finished = scheduler.next_iteration() >= total;
+  if (store != nullptr && summary.finished) store->set_status(archive::RunStatus::kFinished);
+  return summary;
+}
+
+}  // namespace
+
+nlohmann::json effective_config(const nlohmann::json& config, const RunOverrides& overrides) {
+  nlohmann::json effective = config;
+  if (overrides.iterations) effective["iterations"] = *overrides.iterations;
+  if (overrides.seed) effective["seed"] = *overrides.seed;
+  if (overrides.out) effective["store"]["path"] = overrides.out->string();
+  return effective;
+}
+
+RunSummary run_experiment(const ExperimentConfig& config, const RunOverrides& overrides,
+                          const std::atomic<bool>& stop, const ProgressCallback& progress) {
+  const ExperimentConfig effective =
+      parse_experiment_config(effective_config(config.json, overrides), "config");
+  const int threads = overrides.threads.value_or(effective.threads);
+  auto scheduler = make_scheduler(effective, threads);
+  std::unique_ptr<archive::RunStore> store;
+  if (effective.store.path) {
+    archive::RunStoreOptions options;
+    options.keep_candidates = effective.store.keep;
+    store =
+        archive::RunStore::create(*effective.store.path, effective.json, effective.seed, options);
+  }
+  RunSummary summary =
+      drive(*scheduler, store.get(), effective.iterations, effective.name, stop, progress);
+  summary.store = effective.store.path;
+  return summary;
+}
+
+RunSummary resume_experiment(const std::filesystem::path& path,
+                             const std::optional<ExperimentConfig>& config,
+                             std::optional<int> threads, const std::atomic<bool>& stop,
+                             const ProgressCallback& progress) {
+  auto store = archive::RunStore::open_for_resume(path);
+  const archive::RunInfo info = store->info();
+  const ExperimentConfig own = parse_experiment_config(info.config, path.string() + " (config)");
+  if (config && comparable(config->json) != comparable(own.json))
+    throw std::runtime_error(path.string() +
+                             ": the given config differs from the run's own config; resume "
+                             "without a config, or pass the one the run started with");
+  auto scheduler = make_scheduler(own, threads.value_or(own.threads));
+  if (info.last_iteration)
+    scheduler->restore(store->added_candidates_by_iteration(), store->last_rng_state(),
+                       store->last_engine_state());
+  RunSummary summary = drive(*scheduler, store.get(), own.iterations, own.name, stop, progress);
+  summary.store = path;
+  return summary;
+}
+
+}  // namespace qdgen::engine

@@ -1,0 +1,206 @@
+#include "qdgen/engine/scheduler.hpp"
+
+#include <chrono>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "qdgen/archive/factory.hpp"
+#include "qdgen/archive/novelty_archive.hpp"
+#include "qdgen/engine/benchmark_domains.hpp"
+#include "qdgen/engine/emitter_selector.hpp"
+
+namespace qdgen::engine {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+int resolve_threads(int threads) {
+  if (threads > 0) return threads;
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+nlohmann::json stats_json(const archive::ArchiveStats& s) {
+  return {{"num_elites", s.num_elites},       {"coverage", s.coverage}, {"qd_score", s.qd_score},
+          {"norm_qd_score", s.norm_qd_score}, {"obj_max", s.obj_max},   {"obj_mean", s.obj_mean}};
+}
+
+}  // namespace
+
+Scheduler::Scheduler(std::unique_ptr<Domain> domain, std::unique_ptr<archive::Archive> archive,
+                     std::unique_ptr<archive::Archive> result_archive,
+                     std::vector<std::unique_ptr<Emitter>> emitters,
+                     const SelectionConfig& selection, std::uint64_t seed, int threads)
+    : domain_(std::move(domain)),
+      archive_(std::move(archive)),
+      result_archive_(std::move(result_archive)),
+      emitters_(std::move(emitters)),
+      selector_(std::make_unique<EmitterSelector>(selection, static_cast<int>(emitters_.size()))),
+      rng_(seed),
+      pool_(resolve_threads(threads)) {
+  if (emitters_.empty()) throw std::runtime_error("a run needs at least one emitter");
+  if (archive_->measure_dim() != domain_->measure_dim())
+    throw std::runtime_error("archive has " + std::to_string(archive_->measure_dim()) +
+                             " measure dimensions, domain '" + domain_->name() + "' has " +
+                             std::to_string(domain_->measure_dim()));
+  for (auto& emitter : emitters_) emitter->bind(*domain_);
+}
+
+Scheduler::~Scheduler() = default;
+
+const archive::Archive& Scheduler::result_archive() const {
+  return result_archive_ ? *result_archive_ : *archive_;
+}
+
+archive::IterationRecord Scheduler::step() {
+  archive::IterationRecord record;
+  record.iteration = next_iteration_;
+  EmitterContext context{*archive_, *domain_, rng_, pool_};
+
+  const auto t0 = Clock::now();
+  const std::vector<int> selected = selector_->select();
+  std::vector<std::size_t> begin_of(selected.size() + 1, 0);
+  for (std::size_t k = 0; k < selected.size(); ++k) {
+    Emitter& emitter = *emitters_[selected[k]];
+    std::vector<archive::Candidate> asked = emitter.ask(context);
+    if (static_cast<int>(asked.size()) != emitter.batch_size())
+      throw std::runtime_error(emitter.kind() + " emitter returned " +
+                               std::to_string(asked.size()) + " candidates, expected " +
+                               std::to_string(emitter.batch_size()));
+    for (auto& candidate : asked) {
+      candidate.id = next_candidate_id_++;
+      candidate.iteration = record.iteration;
+      candidate.metadata["emitter"] = selected[k];
+      record.candidates.push_back(std::move(candidate));
+    }
+    begin_of[k + 1] = record.candidates.size();
+  }
+  const double ask_s = seconds_since(t0);
+
+  const auto t1 = Clock::now();
+  std::vector<archive::Solution> solutions;
+  solutions.reserve(record.candidates.size());
+  for (const auto& c : record.candidates) solutions.push_back(c.solution);
+  std::vector<Evaluation> evaluations = domain_->evaluate_batch(solutions, pool_);
+  if (evaluations.size() != solutions.size())
+    throw std::runtime_error("domain '" + domain_->name() + "' returned " +
+                             std::to_string(evaluations.size()) + " evaluations for " +
+                             std::to_string(solutions.size()) + " candidates");
+  for (std::size_t i = 0; i < evaluations.size(); ++i) {
+    auto& c = record.candidates[i];
+    c.objective = evaluations[i].objective;
+    c.measures = std::move(evaluations[i].measures);
+    c.embedding = std::move(evaluations[i].embedding);
+    for (auto& [key, value] : evaluations[i].metadata.items()) c.metadata[key] = value;
+  }
+  evaluations_ += static_cast<std::int64_t>(solutions.size());
+  const double evaluate_s = seconds_since(t1);
+
+  const auto t2 = Clock::now();
+  record.add_results = archive_->add(record.candidates);
+  if (result_archive_) record.result_add_results = result_archive_->add(record.candidates);
+  if (const auto* novelty = dynamic_cast<const archive::NoveltyArchive*>(archive_.get()))
+    record.removed_candidate_ids = novelty->removed_candidate_ids();
+  const double add_s = seconds_since(t2);
+
+  const auto t3 = Clock::now();
+  std::vector<double> gains(selected.size(), 0.0);
+  for (std::size_t k = 0; k < selected.size(); ++k) {
+    const std::size_t b = begin_of[k], e = begin_of[k + 1];
+    std::span<const archive::Candidate> evaluated(record.candidates.data() + b, e - b);
+    std::span<const archive::AddResult> results(record.add_results.data() + b, e - b);
+    emitters_[selected[k]]->tell(evaluated, results, context);
+    for (const auto& r : results)
+      if (r.status != archive::AddStatus::kNotAdded && r.value > 0) gains[k] += r.value;
+    gains[k] /= static_cast<double>(std::max<std::size_t>(1, e - b));
+  }
+  selector_->reward(selected, gains);
+  const double tell_s = seconds_since(t3);
+
+  std::int64_t added = 0;
+  for (const auto& r : record.add_results)
+    if (r.status != archive::AddStatus::kNotAdded) ++added;
+  record.metrics = stats_json(result_archive().stats());
+  record.metrics["evaluations"] = evaluations_;
+  record.metrics["added"] = added;
+  if (result_archive_) record.metrics["archive"] = stats_json(archive_->stats());
+  record.timings = {{"ask", ask_s}, {"evaluate", evaluate_s}, {"add", add_s}, {"tell", tell_s}};
+
+  ++next_iteration_;
+  std::ostringstream rng_text;
+  rng_text << rng_;
+  record.rng_state = rng_text.str();
+  record.engine_state = engine_state();
+  return record;
+}
+
+nlohmann::json Scheduler::engine_state() const {
+  nlohmann::json emitters = nlohmann::json::array();
+  for (const auto& e : emitters_) emitters.push_back(e->state());
+  return {{"next_iteration", next_iteration_},
+          {"next_candidate_id", next_candidate_id_},
+          {"evaluations", evaluations_},
+          {"emitters", emitters},
+          {"selector", selector_->state()}};
+}
+
+void Scheduler::restore(const std::vector<std::vector<archive::Candidate>>& added_by_iteration,
+                        const std::string& rng_state, const nlohmann::json& engine_state) {
+  archive_->clear();
+  if (result_archive_) result_archive_->clear();
+  for (const auto& batch : added_by_iteration) {
+    archive_->add(batch);
+    if (result_archive_) result_archive_->add(batch);
+  }
+  std::istringstream rng_text(rng_state);
+  rng_text >> rng_;
+  if (!rng_text) throw std::runtime_error("run store: unreadable RNG state");
+  next_iteration_ = engine_state.at("next_iteration").get<std::int64_t>();
+  next_candidate_id_ = engine_state.at("next_candidate_id").get<std::int64_t>();
+  evaluations_ = engine_state.at("evaluations").get<std::int64_t>();
+  const auto& states = engine_state.at("emitters");
+  if (states.size() != emitters_.size())
+    throw std::runtime_error("run store: engine state has " + std::to_string(states.size()) +
+                             " emitters, the config " + std::to_string(emitters_.size()));
+  for (std::size_t i = 0; i < emitters_.size(); ++i) emitters_[i]->restore(states[i]);
+  selector_->restore(engine_state.at("selector"));
+}
+
+std::unique_ptr<Domain> make_domain(const DomainConfig& config) {
+  if (config.kind == "sphere") return make_sphere_domain(config.dim);
+  if (config.kind == "rastrigin") return make_rastrigin_domain(config.dim);
+  if (config.kind == "arm") return make_arm_domain(config.dim, config.clip_angles);
+  throw std::runtime_error("unknown domain kind '" + config.kind + "'");
+}
+
+std::unique_ptr<Scheduler> make_scheduler(const ExperimentConfig& config, int threads) {
+  std::vector<std::unique_ptr<Emitter>> emitters;
+  for (const auto& group : config.emitters) {
+    for (int i = 0; i < group.count; ++i) {
+      std::visit(
+          [&](const auto& options) {
+            using T = std::decay_t<decltype(options)>;
+            if constexpr (std::is_same_v<T, GaussianOptions>)
+              emitters.push_back(make_gaussian_emitter(options));
+            else if constexpr (std::is_same_v<T, IsoLineOptions>)
+              emitters.push_back(make_iso_line_emitter(options));
+            else if constexpr (std::is_same_v<T, EvolutionStrategyOptions>)
+              emitters.push_back(make_evolution_strategy_emitter(options));
+            else
+              emitters.push_back(make_mutation_emitter(options));
+          },
+          group.options);
+    }
+  }
+  auto result =
+      config.result_archive ? archive::make_result_archive(config.archive, "archive") : nullptr;
+  return std::make_unique<Scheduler>(
+      make_domain(config.domain), archive::make_archive(config.archive, "archive"),
+      std::move(result), std::move(emitters), config.selection, config.seed, threads);
+}
+
+}  // namespace qdgen::engine

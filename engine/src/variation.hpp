@@ -1,0 +1,17 @@
+#pragma once
+// Helpers the numeric emitters share.
+
+#include "qdgen/engine/domain.hpp"
+#include "qdgen/engine/emitter.hpp"
+
+namespace qdgen::engine {
+
+// The numeric solution of an elite; throws a clear error for text solutions.
+const Eigen::VectorXd& numeric_solution(const archive::Candidate& candidate,
+                                        const std::string& emitter);
+// x0 of the options, or zeros of the domain's dimension when none was given.
+Eigen::VectorXd initial_solution(const Eigen::VectorXd& x0, const Domain& domain,
+                                 const std::string& emitter);
+void clip_to_bounds(Eigen::VectorXd& x, const std::optional<SolutionBounds>& bounds);
+
+}  // namespace qdgen::engine
