@@ -1,13 +1,49 @@
-// Placeholder registration until this command's issue lands; replaced by its owner.
+// qdgen export RUN.sqlite --what elites|candidates|iterations --format csv|jsonl [-o FILE]
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
 #include <stdexcept>
+#include <string>
 
 #include "commands.hpp"
+#include "qdgen/archive/run_export.hpp"
 
 namespace qdgen::cli {
 
 void add_export_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("export", "(not built yet)");
-  cmd->callback([] { throw std::runtime_error("'export' is not built yet"); });
+  auto* cmd = app.add_subcommand(
+      "export", "Write a run's elites, candidates or iterations as CSV or JSON Lines");
+  struct Options {
+    std::string run_file;
+    std::string what = "elites";
+    std::string format = "csv";
+    std::string output;
+  };
+  auto options = std::make_shared<Options>();
+  cmd->add_option("run", options->run_file, "Run file (.sqlite) written by qdgen run")->required();
+  cmd->add_option("--what", options->what, "Table to export")
+      ->check(CLI::IsMember({"elites", "candidates", "iterations"}))
+      ->capture_default_str();
+  cmd->add_option("--format", options->format, "Output format")
+      ->check(CLI::IsMember({"csv", "jsonl"}))
+      ->capture_default_str();
+  cmd->add_option("-o,--output", options->output, "Output file (default: standard output)");
+  cmd->callback([options] {
+    const std::map<std::string, archive::ExportTable> tables = {
+        {"elites", archive::ExportTable::kElites},
+        {"candidates", archive::ExportTable::kCandidates},
+        {"iterations", archive::ExportTable::kIterations}};
+    const auto format =
+        options->format == "jsonl" ? archive::ExportFormat::kJsonl : archive::ExportFormat::kCsv;
+    if (options->output.empty()) {
+      archive::export_run(options->run_file, tables.at(options->what), format, std::cout);
+      return;
+    }
+    std::ofstream out(options->output, std::ios::binary);
+    if (!out) throw std::runtime_error(options->output + ": cannot open for writing");
+    archive::export_run(options->run_file, tables.at(options->what), format, out);
+  });
 }
 
 }  // namespace qdgen::cli
