@@ -128,6 +128,7 @@ void add_run_command(CLI::App& app) {
     std::uint64_t seed = 0;
     int threads = 0;
     std::string format = "table";
+    bool in_memory = false;
   };
   auto options = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -142,7 +143,11 @@ void add_run_command(CLI::App& app) {
                       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--format", options->format, "summary format")
       ->check(CLI::IsMember({"table", "json"}));
+  auto* in_memory = cmd->add_flag("--in-memory", options->in_memory,
+                                  "keep the run in memory only (no run store)");
   resume->excludes(out);
+  in_memory->excludes(out);
+  in_memory->excludes(resume);
 
   cmd->callback([options, iterations, seed, threads, resume] {
     g_stop.store(false);
@@ -154,6 +159,7 @@ void add_run_command(CLI::App& app) {
     if (*iterations) overrides.iterations = options->iterations;
     if (*seed) overrides.seed = options->seed;
     if (*threads) overrides.threads = options->threads;
+    overrides.in_memory = options->in_memory;
 
     std::optional<engine::ExperimentConfig> config;
     if (!options->config.empty()) config = engine::load_experiment_config(options->config);

@@ -58,6 +58,7 @@ nlohmann::json effective_config(const nlohmann::json& config, const RunOverrides
   if (overrides.iterations) effective["iterations"] = *overrides.iterations;
   if (overrides.seed) effective["seed"] = *overrides.seed;
   if (overrides.out) effective["store"]["path"] = overrides.out->string();
+  if (overrides.in_memory) effective.erase("store");
   return effective;
 }
 

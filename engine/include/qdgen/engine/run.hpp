@@ -18,6 +18,7 @@ struct RunOverrides {
   std::optional<std::int64_t> iterations;
   std::optional<std::uint64_t> seed;
   std::optional<int> threads;
+  bool in_memory = false;  // ignore the config's store: nothing is written
 };
 
 struct RunProgress {
