@@ -1,0 +1,63 @@
+#pragma once
+// The embedded Llama-family decoder (libtorch inside, none of it in this header): loads a
+// Hugging Face folder (config.json + safetensors) or a llama2.c .bin and runs generation,
+// scoring and embeddings on token ids. Text goes through LanguageModel (language_model.hpp).
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "qdgen/inference/generation.hpp"
+#include "qdgen/inference/llama2c.hpp"
+#include "qdgen/inference/model_config.hpp"
+
+namespace qdgen::inference {
+
+struct ModelOptions {
+  std::string device = "auto";  // "auto" (CUDA when available), "cpu", "cuda"
+  int threads = 0;              // CPU threads for torch and OpenBLAS; 0: all cores
+};
+
+struct GenerationOptions {
+  std::int64_t max_batch = 64;         // sequences decoded together
+  std::int64_t min_shared_prefix = 4;  // shortest common prompt prefix worth sharing
+  // Text of generated tokens, for stop strings; required when a request has any.
+  std::function<std::string(std::span<const std::int32_t>)> decode;
+  std::vector<std::int32_t> eos_token_ids;  // empty: the model config's
+};
+
+class LlamaModel {
+ public:
+  // `path`: a folder with config.json and model.safetensors (or shards), or a llama2.c .bin.
+  static std::unique_ptr<LlamaModel> load(const std::filesystem::path& path,
+                                          const ModelOptions& options = {});
+  // Weights in Hugging Face names and layout (what read_llama2c returns), e.g. for tests.
+  static std::unique_ptr<LlamaModel> from_tensors(const LlamaConfig& config,
+                                                  const std::vector<OwnedTensor>& tensors,
+                                                  const ModelOptions& options = {});
+  virtual ~LlamaModel() = default;
+
+  virtual const LlamaConfig& config() const = 0;
+  virtual std::string device_name() const = 0;  // e.g. "cpu (float32, 2 threads)"
+
+  // Logits of every position by full recomputation (no cache): ids.size() rows of vocab_size.
+  virtual std::vector<float> forward_logits(std::span<const std::int32_t> ids) = 0;
+
+  virtual std::vector<TokenResult> generate(std::span<const TokenRequest> requests,
+                                            const GenerationOptions& options = {},
+                                            GenerationStats* stats = nullptr) = 0;
+  // Sum of log P(continuation token | everything before it) per continuation; the prompt is
+  // computed once. Every continuation must be non-empty.
+  virtual std::vector<double> score(std::span<const std::int32_t> prompt,
+                                    std::span<const std::vector<std::int32_t>> continuations) = 0;
+  // Mean of the final (normalised) hidden states over each text's tokens, L2-normalised;
+  // with skip_first_token the first token (a BOS, say) is context only, not pooled.
+  virtual std::vector<std::vector<float>> embed(std::span<const std::vector<std::int32_t>> texts,
+                                                bool skip_first_token = false) = 0;
+};
+
+}  // namespace qdgen::inference

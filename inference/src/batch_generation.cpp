@@ -1,0 +1,331 @@
+#include "batch_generation.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <stdexcept>
+
+#include "prefix_sharing.hpp"
+#include "sampler.hpp"
+
+namespace qdgen::inference {
+namespace {
+
+at::Tensor token_row(std::span<const std::int32_t> ids) {
+  at::Tensor row = at::empty({1, static_cast<std::int64_t>(ids.size())}, at::kLong);
+  std::copy(ids.begin(), ids.end(), row.data_ptr<std::int64_t>());
+  return row;
+}
+
+struct ActiveSequence {
+  std::size_t request = 0;
+  Sampler sampler;
+  std::int64_t length = 0;  // positions held in the cache
+  TokenResult result;
+  bool finished = false;
+};
+
+}  // namespace
+
+void check_token_ids(const LlamaConfig& config, std::span<const std::int32_t> ids,
+                     const std::string& what) {
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] >= config.vocab_size) {
+      throw std::invalid_argument(what + ": token id " + std::to_string(ids[i]) + " at position " +
+                                  std::to_string(i) + " is outside the vocabulary [0, " +
+                                  std::to_string(config.vocab_size) + ")");
+    }
+  }
+}
+
+void validate_requests(const LlamaConfig& config, std::span<const TokenRequest> requests,
+                       bool can_decode) {
+  const std::int64_t context = config.max_position_embeddings;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const TokenRequest& r = requests[i];
+    const std::string name = "request " + std::to_string(i);
+    if (r.prompt.empty()) throw std::invalid_argument(name + ": the prompt has no tokens");
+    if (static_cast<std::int64_t>(r.prompt.size()) > context) {
+      throw std::invalid_argument(name + ": the prompt has " + std::to_string(r.prompt.size()) +
+                                  " tokens, more than the model's context of " +
+                                  std::to_string(context));
+    }
+    check_token_ids(config, r.prompt, name + " prompt");
+    if (r.max_tokens < 0) throw std::invalid_argument(name + ": max_tokens must be >= 0");
+    if (!(r.sampling.temperature >= 0)) {
+      throw std::invalid_argument(name + ": temperature must be >= 0 (0 is greedy)");
+    }
+    if (r.sampling.top_k < 0) throw std::invalid_argument(name + ": top_k must be >= 0");
+    if (!(r.sampling.top_p > 0 && r.sampling.top_p <= 1)) {
+      throw std::invalid_argument(name + ": top_p must be in (0, 1]");
+    }
+    if (!r.stop.empty() && !can_decode) {
+      throw std::invalid_argument(name + ": stop strings need a tokenizer to decode tokens");
+    }
+    for (const auto& stop : r.stop) {
+      if (stop.empty()) throw std::invalid_argument(name + ": a stop string is empty");
+    }
+    if (!r.lora.adapters.empty()) {
+      throw std::invalid_argument(name + ": LoRA mixtures are not supported by this model yet");
+    }
+  }
+}
+
+std::vector<TokenResult> generate_batched(const LlamaRuntime& runtime,
+                                          std::span<const TokenRequest> requests,
+                                          const GenerationOptions& options,
+                                          GenerationStats* stats) {
+  const auto started = std::chrono::steady_clock::now();
+  const LlamaConfig& config = runtime.config();
+  validate_requests(config, requests, static_cast<bool>(options.decode));
+  if (options.max_batch < 1) throw std::invalid_argument("max_batch must be >= 1");
+  const std::int64_t context = config.max_position_embeddings;
+  const std::int64_t vocab = config.vocab_size;
+
+  std::vector<TokenResult> results(requests.size());
+  std::deque<std::size_t> waiting;
+  std::int64_t capacity = 1;
+  std::vector<std::vector<std::int32_t>> prompts;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    prompts.push_back(requests[i].prompt);
+    if (requests[i].max_tokens == 0) continue;
+    waiting.push_back(i);
+    // The last generated token is never fed back, hence the - 1.
+    const auto needed =
+        static_cast<std::int64_t>(requests[i].prompt.size()) + requests[i].max_tokens - 1;
+    capacity = std::max(capacity, std::min(context, needed));
+  }
+  const auto prefix_lengths = shared_prefix_lengths(
+      prompts, static_cast<std::size_t>(std::max<std::int64_t>(1, options.min_shared_prefix)));
+  GenerationStats local;
+  if (waiting.empty()) {
+    if (stats) *stats = local;
+    return results;
+  }
+  const std::int64_t slots =
+      std::min<std::int64_t>(options.max_batch, static_cast<std::int64_t>(waiting.size()));
+  KvCache cache = runtime.make_cache(slots, capacity);
+  std::map<std::vector<std::int32_t>, KvCache> prefixes;
+  std::vector<ActiveSequence> active;
+  active.reserve(slots);
+
+  const auto is_eos = [&](std::int32_t token) {
+    if (!options.eos_token_ids.empty()) {
+      return std::find(options.eos_token_ids.begin(), options.eos_token_ids.end(), token) !=
+             options.eos_token_ids.end();
+    }
+    const auto& ids = config.eos_token_ids;
+    return std::find(ids.begin(), ids.end(), static_cast<std::int64_t>(token)) != ids.end();
+  };
+  const auto append = [&](ActiveSequence& sequence, const float* logits) {
+    const TokenRequest& request = requests[sequence.request];
+    const std::int32_t token = sequence.sampler.next(std::span<const float>(logits, vocab));
+    sequence.result.tokens.push_back(token);
+    ++local.generated_tokens;
+    if (request.stop_at_eos && is_eos(token)) {
+      sequence.result.finish = FinishReason::kEos;
+      sequence.finished = true;
+    } else if (!request.stop.empty() &&
+               std::any_of(request.stop.begin(), request.stop.end(),
+                           [text = options.decode(sequence.result.tokens)](const std::string& s) {
+                             return text.find(s) != std::string::npos;
+                           })) {
+      sequence.result.finish = FinishReason::kStop;
+      sequence.finished = true;
+    } else if (static_cast<std::int64_t>(sequence.result.tokens.size()) >= request.max_tokens) {
+      sequence.result.finish = FinishReason::kLength;
+      sequence.finished = true;
+    } else if (sequence.length >= context) {
+      sequence.result.finish = FinishReason::kContext;
+      sequence.finished = true;
+    }
+  };
+
+  const auto admit = [&](std::size_t index) {
+    const TokenRequest& request = requests[index];
+    const std::int64_t slot = static_cast<std::int64_t>(active.size());
+    const auto prefix_length = static_cast<std::int64_t>(prefix_lengths[index]);
+    if (prefix_length > 0) {
+      std::vector<std::int32_t> key(request.prompt.begin(), request.prompt.begin() + prefix_length);
+      auto found = prefixes.find(key);
+      if (found == prefixes.end()) {
+        KvCache prefix = runtime.make_cache(1, prefix_length);
+        runtime.forward(prefix, token_row(key), 0, std::vector<std::int64_t>{0});
+        local.prompt_tokens += prefix_length;
+        found = prefixes.emplace(std::move(key), std::move(prefix)).first;
+      }
+      runtime.copy_slot(found->second, 0, cache, slot, prefix_length);
+      local.reused_tokens += prefix_length;
+    }
+    const auto rest = std::span<const std::int32_t>(request.prompt).subspan(prefix_length);
+    const at::Tensor hidden =
+        runtime.forward(cache, token_row(rest), slot, std::vector<std::int64_t>{prefix_length});
+    local.prompt_tokens += static_cast<std::int64_t>(rest.size());
+    const at::Tensor logits = runtime.logits(hidden.select(1, hidden.size(1) - 1)).contiguous();
+    ActiveSequence sequence{index,
+                            Sampler(request.sampling),
+                            static_cast<std::int64_t>(request.prompt.size()),
+                            {},
+                            false};
+    append(sequence, logits.data_ptr<float>());
+    if (sequence.finished) {
+      results[index] = std::move(sequence.result);
+    } else {
+      active.push_back(std::move(sequence));
+    }
+  };
+
+  while (true) {
+    while (!waiting.empty() && static_cast<std::int64_t>(active.size()) < slots) {
+      const std::size_t next = waiting.front();
+      waiting.pop_front();
+      admit(next);
+    }
+    if (active.empty()) break;
+    const auto rows = static_cast<std::int64_t>(active.size());
+    at::Tensor tokens = at::empty({rows, 1}, at::kLong);
+    std::vector<std::int64_t> starts(rows);
+    for (std::int64_t r = 0; r < rows; ++r) {
+      tokens.data_ptr<std::int64_t>()[r] = active[r].result.tokens.back();
+      starts[r] = active[r].length;
+    }
+    const at::Tensor logits =
+        runtime.logits(runtime.forward(cache, tokens, 0, starts).select(1, 0)).contiguous();
+    ++local.decode_steps;
+    for (std::int64_t r = 0; r < rows; ++r) {
+      ++active[r].length;
+      append(active[r], logits.data_ptr<float>() + r * vocab);
+    }
+    // Finished sequences leave; the last active one moves into the freed slot.
+    for (std::int64_t r = rows - 1; r >= 0; --r) {
+      if (!active[r].finished) continue;
+      results[active[r].request] = std::move(active[r].result);
+      const std::int64_t last = static_cast<std::int64_t>(active.size()) - 1;
+      if (r != last) {
+        runtime.copy_slot(cache, last, cache, r, active[last].length);
+        active[r] = std::move(active[last]);
+      }
+      active.pop_back();
+    }
+  }
+  local.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (stats) *stats = local;
+  return results;
+}
+
+std::vector<double> score_continuations(const LlamaRuntime& runtime,
+                                        std::span<const std::int32_t> prompt,
+                                        std::span<const std::vector<std::int32_t>> continuations) {
+  const LlamaConfig& config = runtime.config();
+  if (prompt.empty()) throw std::invalid_argument("score: the prompt has no tokens");
+  check_token_ids(config, prompt, "score prompt");
+  const auto p = static_cast<std::int64_t>(prompt.size());
+  std::int64_t longest = 0;
+  for (std::size_t i = 0; i < continuations.size(); ++i) {
+    const std::string name = "score continuation " + std::to_string(i);
+    if (continuations[i].empty()) throw std::invalid_argument(name + ": no tokens");
+    check_token_ids(config, continuations[i], name);
+    const auto length = static_cast<std::int64_t>(continuations[i].size());
+    if (p + length > config.max_position_embeddings) {
+      throw std::invalid_argument(name + ": prompt and continuation have " +
+                                  std::to_string(p + length) +
+                                  " tokens, more than the model's context of " +
+                                  std::to_string(config.max_position_embeddings));
+    }
+    longest = std::max(longest, length);
+  }
+  std::vector<double> scores(continuations.size(), 0.0);
+  if (continuations.empty()) return scores;
+
+  KvCache prefix = runtime.make_cache(1, p);
+  const at::Tensor prompt_hidden =
+      runtime.forward(prefix, token_row(prompt), 0, std::vector<std::int64_t>{0});
+  const at::Tensor first =
+      at::log_softmax(runtime.logits(prompt_hidden[0][p - 1]), -1).contiguous();
+  for (std::size_t i = 0; i < continuations.size(); ++i) {
+    scores[i] = first.data_ptr<float>()[continuations[i][0]];
+  }
+  // Every continuation token but the last is fed, all rows starting right after the prompt;
+  // shorter rows are padded at their end, where causality keeps the padding unseen.
+  const std::int64_t fed = longest - 1;
+  if (fed == 0) return scores;
+  const std::int64_t vocab = config.vocab_size;
+  const std::int64_t chunk = std::clamp<std::int64_t>(1024 / fed, 1, 64);
+  KvCache cache = runtime.make_cache(
+      std::min<std::int64_t>(chunk, static_cast<std::int64_t>(continuations.size())), p + fed);
+  for (std::size_t begin = 0; begin < continuations.size();
+       begin += static_cast<std::size_t>(chunk)) {
+    const std::size_t end = std::min(continuations.size(), begin + static_cast<std::size_t>(chunk));
+    const auto rows = static_cast<std::int64_t>(end - begin);
+    at::Tensor tokens = at::zeros({rows, fed}, at::kLong);
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const auto& c = continuations[begin + r];
+      runtime.copy_slot(prefix, 0, cache, r, p);
+      std::copy(c.begin(), c.end() - 1, tokens.data_ptr<std::int64_t>() + r * fed);
+    }
+    const at::Tensor hidden = runtime.forward(cache, tokens, 0, std::vector<std::int64_t>(rows, p));
+    const at::Tensor log_probabilities = at::log_softmax(runtime.logits(hidden), -1).contiguous();
+    const float* data = log_probabilities.data_ptr<float>();
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const auto& c = continuations[begin + r];
+      for (std::size_t t = 1; t < c.size(); ++t) {
+        scores[begin + r] += data[(r * fed + static_cast<std::int64_t>(t) - 1) * vocab + c[t]];
+      }
+    }
+  }
+  return scores;
+}
+
+std::vector<std::vector<float>> embed_sequences(const LlamaRuntime& runtime,
+                                                std::span<const std::vector<std::int32_t>> texts,
+                                                bool skip_first_token) {
+  const LlamaConfig& config = runtime.config();
+  std::int64_t longest = 0;
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const std::string name = "embed text " + std::to_string(i);
+    if (texts[i].size() <= (skip_first_token ? 1u : 0u)) {
+      throw std::invalid_argument(name + ": no tokens to pool");
+    }
+    check_token_ids(config, texts[i], name);
+    const auto length = static_cast<std::int64_t>(texts[i].size());
+    if (length > config.max_position_embeddings) {
+      throw std::invalid_argument(name + ": " + std::to_string(length) +
+                                  " tokens, more than the model's context of " +
+                                  std::to_string(config.max_position_embeddings));
+    }
+    longest = std::max(longest, length);
+  }
+  std::vector<std::vector<float>> vectors;
+  if (texts.empty()) return vectors;
+  const std::int64_t chunk = std::clamp<std::int64_t>(2048 / longest, 1, 64);
+  KvCache cache = runtime.make_cache(
+      std::min<std::int64_t>(chunk, static_cast<std::int64_t>(texts.size())), longest);
+  for (std::size_t begin = 0; begin < texts.size(); begin += static_cast<std::size_t>(chunk)) {
+    const std::size_t end = std::min(texts.size(), begin + static_cast<std::size_t>(chunk));
+    const auto rows = static_cast<std::int64_t>(end - begin);
+    std::int64_t steps = 0;
+    for (std::size_t i = begin; i < end; ++i)
+      steps = std::max(steps, static_cast<std::int64_t>(texts[i].size()));
+    at::Tensor tokens = at::zeros({rows, steps}, at::kLong);
+    at::Tensor weights = at::zeros({rows, steps, 1}, at::kFloat);
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const auto& text = texts[begin + r];
+      const auto length = static_cast<std::int64_t>(text.size());
+      std::copy(text.begin(), text.end(), tokens.data_ptr<std::int64_t>() + r * steps);
+      const std::int64_t skip = skip_first_token ? 1 : 0;
+      weights[r].narrow(0, skip, length - skip).fill_(1.0 / static_cast<double>(length - skip));
+    }
+    const at::Tensor hidden =
+        runtime.forward(cache, tokens, 0, std::vector<std::int64_t>(rows, 0)).to(at::kFloat).cpu();
+    const at::Tensor mean = (hidden * weights).sum(1);
+    const at::Tensor unit = (mean / mean.norm(2, -1, true).clamp_min(1e-12)).contiguous();
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const float* row = unit.data_ptr<float>() + r * config.hidden_size;
+      vectors.emplace_back(row, row + config.hidden_size);
+    }
+  }
+  return vectors;
+}
+
+}  // namespace qdgen::inference

@@ -1,1 +1,0 @@
-// Keeps the library target non-empty until its first real source lands; delete then.

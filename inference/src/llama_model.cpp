@@ -1,0 +1,148 @@
+// LlamaModel: picks the device and threads, loads the weights, and runs every pass in
+// inference mode (no autograd bookkeeping).
+#include <dlfcn.h>
+
+#include <stdexcept>
+#include <thread>
+
+#include "batch_generation.hpp"
+#include "llama_runtime.hpp"
+#include "qdgen/inference/model.hpp"
+
+namespace qdgen::inference {
+namespace {
+
+at::Device pick_device(const std::string& name) {
+  if (name == "cpu") return at::kCPU;
+  if (name == "auto")
+    return torch::cuda::is_available() ? at::Device(at::kCUDA) : at::Device(at::kCPU);
+  if (name == "cuda") {
+    if (!torch::cuda::is_available()) {
+      throw std::runtime_error("device 'cuda': no CUDA device is available to this libtorch");
+    }
+    return at::kCUDA;
+  }
+  throw std::runtime_error("device '" + name + "': expected auto, cpu or cuda");
+}
+
+// libtorch's own kernels run on OpenMP threads, its matrix products on OpenBLAS's pool
+// (through libblas.so.3); the two are sized separately. OpenBLAS is looked up at run time
+// so that another BLAS behind libblas.so.3 still works.
+int set_cpu_threads(int requested) {
+  const int threads = requested > 0
+                          ? requested
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(threads);
+  using SetThreads = void (*)(int);
+  if (auto set_blas =
+          reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+    set_blas(threads);
+  }
+  return threads;
+}
+
+class EmbeddedLlama final : public LlamaModel {
+ public:
+  EmbeddedLlama(LlamaWeights weights, int threads)
+      : runtime_(std::move(weights)), threads_(threads) {}
+
+  const LlamaConfig& config() const override { return runtime_.config(); }
+
+  std::string device_name() const override {
+    const bool cpu = runtime_.device().is_cpu();
+    return std::string(cpu ? "cpu" : "cuda") + " (" + c10::toString(runtime_.dtype()) +
+           (cpu ? ", " + std::to_string(threads_) + " threads)" : ")");
+  }
+
+  std::vector<float> forward_logits(std::span<const std::int32_t> ids) override {
+    c10::InferenceMode guard;
+    const LlamaConfig& c = config();
+    if (ids.empty()) throw std::invalid_argument("forward_logits: no tokens");
+    check_token_ids(c, ids, "forward_logits");
+    const auto length = static_cast<std::int64_t>(ids.size());
+    if (length > c.max_position_embeddings) {
+      throw std::invalid_argument("forward_logits: " + std::to_string(length) +
+                                  " tokens, more than the model's context of " +
+                                  std::to_string(c.max_position_embeddings));
+    }
+    KvCache cache = runtime_.make_cache(1, length);
+    at::Tensor tokens = at::empty({1, length}, at::kLong);
+    std::copy(ids.begin(), ids.end(), tokens.data_ptr<std::int64_t>());
+    const at::Tensor logits =
+        runtime_.logits(runtime_.forward(cache, tokens, 0, std::vector<std::int64_t>{0}))
+            .contiguous();
+    return {logits.data_ptr<float>(), logits.data_ptr<float>() + logits.numel()};
+  }
+
+  std::vector<TokenResult> generate(std::span<const TokenRequest> requests,
+                                    const GenerationOptions& options,
+                                    GenerationStats* stats) override {
+    c10::InferenceMode guard;
+    return generate_batched(runtime_, requests, options, stats);
+  }
+
+  std::vector<double> score(std::span<const std::int32_t> prompt,
+                            std::span<const std::vector<std::int32_t>> continuations) override {
+    c10::InferenceMode guard;
+    return score_continuations(runtime_, prompt, continuations);
+  }
+
+  std::vector<std::vector<float>> embed(std::span<const std::vector<std::int32_t>> texts,
+                                        bool skip_first_token) override {
+    c10::InferenceMode guard;
+    return embed_sequences(runtime_, texts, skip_first_token);
+  }
+
+ private:
+  LlamaRuntime runtime_;
+  int threads_;
+};
+
+at::ScalarType pick_dtype(at::Device device) {
+  return device.is_cpu() ? at::kFloat : at::kBFloat16;
+}
+
+}  // namespace
+
+std::unique_ptr<LlamaModel> LlamaModel::load(const std::filesystem::path& path,
+                                             const ModelOptions& options) {
+  const at::Device device = pick_device(options.device);
+  const int threads = set_cpu_threads(options.threads);
+  c10::InferenceMode guard;
+  if (std::filesystem::is_directory(path)) {
+    return std::make_unique<EmbeddedLlama>(load_hf_folder(path, device, pick_dtype(device)),
+                                           threads);
+  }
+  if (!std::filesystem::exists(path)) {
+    throw std::runtime_error(path.string() +
+                             ": no such model (expected a model folder or a llama2.c .bin)");
+  }
+  return std::make_unique<EmbeddedLlama>(load_llama2c_file(path, device, pick_dtype(device)),
+                                         threads);
+}
+
+std::unique_ptr<LlamaModel> LlamaModel::from_tensors(const LlamaConfig& config,
+                                                     const std::vector<OwnedTensor>& tensors,
+                                                     const ModelOptions& options) {
+  const at::Device device = pick_device(options.device);
+  const int threads = set_cpu_threads(options.threads);
+  c10::InferenceMode guard;
+  return std::make_unique<EmbeddedLlama>(
+      weights_from_owned(config, tensors, "tensors", device, pick_dtype(device)), threads);
+}
+
+const char* finish_reason_name(FinishReason reason) {
+  switch (reason) {
+    case FinishReason::kLength:
+      return "length";
+    case FinishReason::kEos:
+      return "eos";
+    case FinishReason::kStop:
+      return "stop";
+    case FinishReason::kContext:
+      return "context";
+  }
+  return "unknown";
+}
+
+}  // namespace qdgen::inference

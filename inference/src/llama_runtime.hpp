@@ -1,0 +1,48 @@
+#pragma once
+// The forward pass of a Llama-family decoder on plain ATen ops over preallocated tensors,
+// with a slot-based KV cache: row r of a batch lives in cache slot first_slot + r.
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "llama_weights.hpp"
+
+namespace qdgen::inference {
+
+struct KvCache {
+  std::vector<at::Tensor> keys, values;  // per layer [slots, kv_heads, capacity, head_dim]
+  std::int64_t slots = 0;
+  std::int64_t capacity = 0;
+};
+
+class LlamaRuntime {
+ public:
+  explicit LlamaRuntime(LlamaWeights weights);
+
+  const LlamaConfig& config() const { return weights_.config; }
+  at::Device device() const { return weights_.embedding.device(); }
+  at::ScalarType dtype() const { return weights_.embedding.scalar_type(); }
+
+  KvCache make_cache(std::int64_t slots, std::int64_t capacity) const;
+
+  // tokens: [rows, T] int64 (CPU). Row r's tokens take positions starts[r] .. starts[r]+T-1
+  // and see its slot's cached positions before them. Returns the final normalised hidden
+  // states [rows, T, D].
+  at::Tensor forward(KvCache& cache, const at::Tensor& tokens, std::int64_t first_slot,
+                     std::span<const std::int64_t> starts) const;
+  at::Tensor logits(const at::Tensor& hidden) const;  // [..., V] float32 on the CPU
+
+  // Copies the first `length` cached positions of slot `from` (of `source`) into slot `to`.
+  void copy_slot(const KvCache& source, std::int64_t from, KvCache& target, std::int64_t to,
+                 std::int64_t length) const;
+
+ private:
+  at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight) const;
+  at::Tensor rotate(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const;
+
+  LlamaWeights weights_;
+  at::Tensor cos_, sin_;  // [max_positions, head_dim / 2]
+};
+
+}  // namespace qdgen::inference

@@ -1,0 +1,26 @@
+#pragma once
+// Picks the next token from one request's logits row with that request's own random stream,
+// so a request samples the same tokens whatever else shares its batch.
+
+#include <cstdint>
+#include <random>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "qdgen/inference/generation.hpp"
+
+namespace qdgen::inference {
+
+class Sampler {
+ public:
+  explicit Sampler(const SamplingSettings& settings);
+  std::int32_t next(std::span<const float> logits);
+
+ private:
+  SamplingSettings settings_;
+  std::mt19937_64 random_;
+  std::vector<std::pair<float, std::int32_t>> candidates_;
+};
+
+}  // namespace qdgen::inference
