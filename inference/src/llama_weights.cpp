@@ -1,10 +1,10 @@
 #include "llama_weights.hpp"
 
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <stdexcept>
 
+#include "qdgen/inference/hf_folder.hpp"
 #include "qdgen/inference/safetensors.hpp"
 
 namespace qdgen::inference {
@@ -112,20 +112,9 @@ LlamaWeights assemble_llama_weights(const LlamaConfig& config, const TensorSourc
 
 LlamaWeights load_hf_folder(const std::filesystem::path& folder, at::Device device,
                             at::ScalarType dtype) {
-  const auto config_path = folder / "config.json";
-  std::ifstream config_file(config_path);
-  if (!config_file) {
-    throw std::runtime_error(config_path.string() +
-                             ": cannot open (a model folder needs config.json)");
-  }
-  nlohmann::json json;
-  try {
-    json = nlohmann::json::parse(config_file);
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(config_path.string() + ": not valid JSON (" + e.what() + ")");
-  }
-  const LlamaConfig config = parse_llama_config(json, config_path.string());
-  const auto model = SafetensorsModel::open_folder(folder);
+  const HfModelFolder opened = open_hf_folder(folder);
+  const LlamaConfig& config = opened.config;
+  const SafetensorsModel* model = opened.weights.get();
   const std::string source = folder.string();
   TensorSource fetch = [&](const std::string& name) -> std::optional<at::Tensor> {
     const TensorView* view = model->find(name);
