@@ -46,15 +46,24 @@ Eigen::VectorXd sqrt_probabilities(std::span<const double> weights, Eigen::Index
   return roots;
 }
 
-Eigen::MatrixXd rows_normalised_for_cosine(const Eigen::MatrixXd& rows) {
-  Eigen::VectorXd norms = rows.rowwise().norm();
+// Squared row norms in one column-major pass; a non-finite entry (or an overflowing norm)
+// shows up as a non-finite sum, so finiteness costs no extra pass over large inputs.
+Eigen::VectorXd checked_squared_row_norms(const Eigen::MatrixXd& rows) {
+  Eigen::VectorXd squared = Eigen::VectorXd::Zero(rows.rows());
+  for (Eigen::Index j = 0; j < rows.cols(); ++j) squared += rows.col(j).cwiseAbs2();
   for (Eigen::Index i = 0; i < rows.rows(); ++i) {
-    if (norms(i) == 0) {
-      throw std::runtime_error("row " + std::to_string(i + 1) +
-                               " is a zero vector; the cosine kernel needs non-zero rows");
+    if (std::isfinite(squared(i))) continue;
+    for (Eigen::Index j = 0; j < rows.cols(); ++j) {
+      if (!std::isfinite(rows(i, j))) {
+        throw std::runtime_error("row " + std::to_string(i + 1) + ", column " +
+                                 std::to_string(j + 1) + " is " + format_number(rows(i, j)) +
+                                 "; expected finite numbers");
+      }
     }
+    throw std::runtime_error("row " + std::to_string(i + 1) +
+                             " is too large: its squared norm overflows a double");
   }
-  return norms.cwiseInverse().asDiagonal() * rows;
+  return squared;
 }
 
 std::vector<double> scores_of_symmetric(const Eigen::MatrixXd& matrix,
@@ -139,7 +148,6 @@ VendiResult vendi_of_features(const Eigen::MatrixXd& rows, const Kernel& kernel,
   detail::check_orders(orders);
   check_item_count(rows.rows());
   if (rows.cols() == 0) throw std::runtime_error("the items have 0 features; expected at least 1");
-  check_finite(rows);
   const bool has_features_path =
       kernel.kind == KernelKind::cosine || kernel.kind == KernelKind::linear;
   if (!has_features_path && kernel.kind != KernelKind::rbf) {
@@ -153,6 +161,7 @@ VendiResult vendi_of_features(const Eigen::MatrixXd& rows, const Kernel& kernel,
     throw std::runtime_error("kernel " + to_string(kernel) +
                              " has no d x d path; use the n x n path");
   }
+  const Eigen::VectorXd squared_norms = checked_squared_row_norms(rows);
   const Eigen::VectorXd root_p = sqrt_probabilities(weights, rows.rows());
   VendiResult result{.scores = {}, .n = rows.rows(), .d = rows.cols(), .path = path};
 
@@ -163,13 +172,21 @@ VendiResult vendi_of_features(const Eigen::MatrixXd& rows, const Kernel& kernel,
   }
   // diag(√p) K diag(√p) = Y Yᵀ with Y = diag(√p) X; its non-zero eigenvalues are those of YᵀY.
   // Normalising the spectrum to sum 1 divides by Σ p_i k(x_i, x_i) (exactly 1 for cosine).
-  Eigen::MatrixXd y = kernel.kind == KernelKind::cosine ? rows_normalised_for_cosine(rows) : rows;
-  y = root_p.asDiagonal() * y;
-  if (kernel.kind == KernelKind::linear && y.squaredNorm() == 0) {
+  Eigen::VectorXd row_scale = root_p;
+  if (kernel.kind == KernelKind::cosine) {
+    for (Eigen::Index i = 0; i < rows.rows(); ++i) {
+      if (squared_norms(i) == 0) {
+        throw std::runtime_error("row " + std::to_string(i + 1) +
+                                 " is a zero vector; the cosine kernel needs non-zero rows");
+      }
+      row_scale(i) /= std::sqrt(squared_norms(i));
+    }
+  } else if (squared_norms.dot(root_p.cwiseAbs2()) == 0) {
     throw std::runtime_error(
         "every item with weight is a zero vector; the linear kernel needs "
         "a non-zero row");
   }
+  const Eigen::MatrixXd y = row_scale.asDiagonal() * rows;  // the one copy of the data
   result.scores = scores_of_symmetric(
       path == VendiPath::features_dxd ? gram_of_columns(y) : gram_of_rows(y), orders);
   return result;

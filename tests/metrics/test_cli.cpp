@@ -1,0 +1,182 @@
+// `qdgen metrics` end to end: the real binary on real files.
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "scratch_files.hpp"
+
+namespace qdgen::metrics {
+namespace {
+
+using testing::ScratchDirectory;
+
+struct Outcome {
+  int status = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Scratch paths are made of test names and digits, so they need no shell quoting.
+Outcome run_qdgen(const std::string& arguments) {
+  const std::string command = std::string(QDGEN_BINARY) + " " + arguments + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  Outcome outcome;
+  if (pipe == nullptr) return outcome;
+  char buffer[4096];
+  for (std::size_t got; (got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) {
+    outcome.output.append(buffer, got);
+  }
+  const int status = pclose(pipe);
+  outcome.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return outcome;
+}
+
+TEST(MetricsCli, VendiTableOfTwoClusters) {
+  ScratchDirectory dir;
+  const auto file = dir.write("two_clusters.csv", "1,0\n1,0\n0,1\n0,1\n");
+  const Outcome out = run_qdgen("metrics vendi " + file.string() + " --q 0,1,inf");
+  ASSERT_EQ(out.status, 0) << out.output;
+  EXPECT_NE(out.output.find("n = 4, dimension d = 2, kernel cosine"), std::string::npos)
+      << out.output;
+  EXPECT_NE(out.output.find("inf                 2"), std::string::npos) << out.output;
+}
+
+TEST(MetricsCli, VendiJsonHasOneObjectPerOrder) {
+  ScratchDirectory dir;
+  const auto file = dir.write("clusters.csv", "x,y,z\n1,0,0\n2,0,0\n0,3,0\n0,1,0\n0,0,1\n0,0,5\n");
+  const Outcome out =
+      run_qdgen("metrics vendi " + file.string() + " --format json --q 0,0.5,1,2,inf");
+  ASSERT_EQ(out.status, 0) << out.output;
+  const nlohmann::json json = nlohmann::json::parse(out.output);
+  ASSERT_EQ(json.size(), 5u);
+  for (const auto& object : json) {
+    EXPECT_NEAR(object["vendi"].get<double>(), 3, 1e-9);
+    EXPECT_EQ(object["n"], 6);
+    EXPECT_EQ(object["d"], 3);
+    EXPECT_EQ(object["kernel"], "cosine");
+    EXPECT_EQ(object["path"], "features_dxd");
+  }
+  EXPECT_EQ(json[4]["q"], "inf");
+}
+
+TEST(MetricsCli, WeightsPrecomputedAndTexts) {
+  ScratchDirectory dir;
+  const auto identity = dir.write("identity.csv", "1,0,0\n0,1,0\n0,0,1\n");
+  const auto weights = dir.write("w.csv", "0.5\n0.25\n0.25\n");
+  Outcome out =
+      run_qdgen("metrics vendi " + identity.string() + " --kernel precomputed --weights " +
+                weights.string() + " --q 1 --format json");
+  ASSERT_EQ(out.status, 0) << out.output;
+  EXPECT_NEAR(nlohmann::json::parse(out.output)[0]["vendi"].get<double>(), std::pow(2.0, 1.5),
+              1e-9);
+
+  const auto texts = dir.write("t.jsonl", "{\"text\": \"a b\"}\n{\"text\": \"a c\"}\n");
+  out = run_qdgen("metrics vendi " + texts.string() + " --kernel ngram:1 --q inf --format json");
+  ASSERT_EQ(out.status, 0) << out.output;
+  EXPECT_NEAR(nlohmann::json::parse(out.output)[0]["vendi"].get<double>(), 4.0 / 3, 1e-9);
+}
+
+TEST(MetricsCli, HillNumbersPerRow) {
+  ScratchDirectory dir;
+  const auto file = dir.write("abundances.csv", "2,1,1\n5,5,0\n");
+  const Outcome out = run_qdgen("metrics hill " + file.string() + " --q 0,1,2,inf --format json");
+  ASSERT_EQ(out.status, 0) << out.output;
+  const nlohmann::json json = nlohmann::json::parse(out.output);
+  ASSERT_EQ(json.size(), 8u);
+  EXPECT_NEAR(json[1]["hill"].get<double>(), std::pow(2.0, 1.5), 1e-9);
+  EXPECT_EQ(json[4]["row"], 2);
+  EXPECT_NEAR(json[4]["hill"].get<double>(), 2, 1e-12);
+}
+
+TEST(MetricsCli, HelpTeachesOrdersKernelsAndFormats) {
+  const Outcome out = run_qdgen("metrics vendi --help");
+  EXPECT_EQ(out.status, 0);
+  for (const char* topic : {"Shannon", "rbf:SIGMA", "ngram:N", ".npy", ".jsonl", "Example"}) {
+    EXPECT_NE(out.output.find(topic), std::string::npos) << topic;
+  }
+}
+
+struct BadCase {
+  std::string name;
+  std::string files;      // "name=content;..." written before the run
+  std::string arguments;  // DIR is replaced by the scratch directory
+  std::string message;
+};
+
+// Builds a new string rather than std::string::replace, which trips GCC 12's -Wrestrict.
+std::string replace_all(const std::string& text, const std::string& from, const std::string& to) {
+  std::string result;
+  std::size_t start = 0;
+  for (std::size_t at; (at = text.find(from, start)) != std::string::npos;
+       start = at + from.size()) {
+    result += text.substr(start, at - start) + to;
+  }
+  return result + text.substr(start);
+}
+
+class MetricsCliBadInput : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(MetricsCliBadInput, OneLineAndExitStatusOne) {
+  ScratchDirectory dir;
+  const BadCase& c = GetParam();
+  for (std::size_t start = 0; start < c.files.size();) {
+    const std::size_t end = std::min(c.files.find(';', start), c.files.size());
+    const std::string entry = c.files.substr(start, end - start);
+    const std::size_t equals = entry.find('=');
+    dir.write(entry.substr(0, equals), replace_all(entry.substr(equals + 1), "\\n", "\n"));
+    start = end + 1;
+  }
+  const Outcome out = run_qdgen(replace_all(c.arguments, "DIR", dir.path().string()));
+  const std::string message = replace_all(c.message, "DIR", dir.path().string());
+  EXPECT_EQ(out.status, 1) << out.output;
+  EXPECT_NE(out.output.find(message), std::string::npos) << out.output;
+  EXPECT_EQ(out.output.find('\n'), out.output.size() - 1) << "one line: " << out.output;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryIssueCase, MetricsCliBadInput,
+    ::testing::Values(
+        BadCase{"MissingFile", "", "metrics vendi DIR/none.csv",
+                "qdgen metrics vendi: DIR/none.csv: cannot open"},
+        BadCase{"Ragged", "r.csv=1,2\\n3\\n", "metrics vendi DIR/r.csv",
+                "line 2 has 1 cells; expected 2"},
+        BadCase{"NonNumeric", "n.csv=1,2\\n3,abc\\n", "metrics vendi DIR/n.csv",
+                "'abc' is not a number"},
+        BadCase{"NaN", "n.csv=1,2\\nnan,1\\n", "metrics vendi DIR/n.csv", "'nan' is not finite"},
+        BadCase{"Empty", "e.csv=", "metrics vendi DIR/e.csv", "has no rows"},
+        BadCase{"OneItem", "o.csv=1,2\\n", "metrics vendi DIR/o.csv",
+                "1 item; expected at least 2"},
+        BadCase{"ZeroVector", "z.csv=1,2\\n0,0\\n", "metrics vendi DIR/z.csv",
+                "DIR/z.csv: row 2 is a zero vector"},
+        BadCase{"NotSquare", "k.csv=1,0,0\\n0,1,0\\n",
+                "metrics vendi DIR/k.csv --kernel precomputed", "2 x 3; expected a square matrix"},
+        BadCase{"NotSymmetric", "k.csv=1,0.5\\n0.2,1\\n",
+                "metrics vendi DIR/k.csv --kernel precomputed", "not symmetric"},
+        BadCase{"Diagonal", "k.csv=1,0\\n0,0.5\\n", "metrics vendi DIR/k.csv --kernel precomputed",
+                "diagonal K[2][2] = 0.5"},
+        BadCase{"NotPsd", "k.csv=1,0.9,0.9\\n0.9,1,-0.9\\n0.9,-0.9,1\\n",
+                "metrics vendi DIR/k.csv --kernel precomputed", "not positive semi-definite"},
+        BadCase{"NegativeOrder", "a.csv=1,0\\n0,1\\n", "metrics vendi DIR/a.csv --q 1,-2",
+                "--q: order -2 is negative"},
+        BadCase{"BadOrder", "a.csv=1,0\\n0,1\\n", "metrics vendi DIR/a.csv --q 1,two",
+                "'two' is not an order"},
+        BadCase{"UnknownKernel", "a.csv=1,0\\n0,1\\n", "metrics vendi DIR/a.csv --kernel gauss",
+                "unknown kernel 'gauss'"},
+        BadCase{"WeightCount", "a.csv=1,0\\n0,1\\n;w.csv=1\\n",
+                "metrics vendi DIR/a.csv --weights DIR/w.csv",
+                "DIR/w.csv: there are 1 weights for 2 items"},
+        BadCase{"WeightSum", "a.csv=1,0\\n0,1\\n;w.csv=0.3\\n0.3\\n",
+                "metrics vendi DIR/a.csv --weights DIR/w.csv", "weights sum to 0.6; expected 1"},
+        BadCase{"TextsNeedNgram", "t.jsonl={\"text\": \"a\"}\\n", "metrics vendi DIR/t.jsonl",
+                "use --kernel ngram:N"},
+        BadCase{"BadJsonl", "t.jsonl={\"text\": \"a\"}\\n{\\n",
+                "metrics vendi DIR/t.jsonl --kernel ngram:2", "line 2: is not valid JSON"},
+        BadCase{"HillNegative", "h.csv=1,2\\n3,-1\\n", "metrics hill DIR/h.csv",
+                "DIR/h.csv: row 2: abundance 2 is -1"}),
+    [](const ::testing::TestParamInfo<BadCase>& param_info) { return param_info.param.name; });
+
+}  // namespace
+}  // namespace qdgen::metrics
