@@ -191,7 +191,8 @@ TEST(TokenizerProperties, ByteFallbackRoundTripsRandomUnicode) {
   for (const unsigned seed : {11u, 12u, 13u}) {
     std::mt19937 rng(seed);
     for (int i = 0; i < 200; ++i) {
-      const std::string text = "x" + random_text(rng);
+      std::string text = "x";
+      text += random_text(rng);
       ASSERT_EQ(llama2().decode(llama2().encode(text, false), false), text) << "seed " << seed;
     }
   }
