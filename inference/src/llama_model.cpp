@@ -50,7 +50,11 @@ class EmbeddedLlama final : public LlamaModel {
 
   std::string device_name() const override {
     const bool cpu = runtime_.device().is_cpu();
-    return std::string(cpu ? "cpu" : "cuda") + " (" + c10::toString(runtime_.dtype()) +
+    const at::ScalarType dtype = runtime_.dtype();
+    const std::string type = dtype == at::kFloat      ? "float32"
+                             : dtype == at::kBFloat16 ? "bfloat16"
+                                                      : "float16";
+    return std::string(cpu ? "cpu" : "cuda") + " (" + type +
            (cpu ? ", " + std::to_string(threads_) + " threads)" : ")");
   }
 
