@@ -25,14 +25,16 @@ at::Device pick_device(const std::string& name) {
   throw std::runtime_error("device '" + name + "': expected auto, cpu or cuda");
 }
 
-// libtorch's own kernels run on OpenMP threads, its matrix products on OpenBLAS's pool
-// (through libblas.so.3); the two are sized separately. OpenBLAS is looked up at run time
-// so that another BLAS behind libblas.so.3 still works.
+// The work is in matrix products, which libtorch hands to OpenBLAS (through libblas.so.3),
+// whose own thread pool `threads` sizes. libtorch's OpenMP pool stays at one thread: its
+// workers spin-wait between kernels, and on few cores that steals the cores OpenBLAS's
+// workers need (measured on 2 cores: 2 OpenMP threads made batch 32 4x slower).
+// OpenBLAS is looked up at run time so that another BLAS behind libblas.so.3 still works.
 int set_cpu_threads(int requested) {
   const int threads = requested > 0
                           ? requested
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  at::set_num_threads(threads);
+  at::set_num_threads(1);
   using SetThreads = void (*)(int);
   if (auto set_blas =
           reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {

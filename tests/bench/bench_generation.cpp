@@ -1,0 +1,154 @@
+// Generation speed of the embedded Llama model on random weights of TinyStories shapes:
+// tokens/s at batch 1, 8, 32, 64 (greedy, every request to its full length), prefill
+// tokens/s, score() throughput, and 1 vs 2 threads. Baseline, measured in this process on the
+// same weights: the run.c-equivalent fp32 reference (tests/common/llama2c_reference.hpp)
+// compiled with -O3 -fopenmp, at batch 1.
+// Usage: bench_generation [15m|110m|all]   (default: all)
+
+#include <omp.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "llama2c_reference.hpp"
+#include "qdgen/inference/model.hpp"
+#include "random_llama.hpp"
+
+namespace {
+
+using namespace qdgen::inference;
+using Clock = std::chrono::steady_clock;
+
+struct Shape {
+  const char* name;
+  std::int64_t dim, hidden, layers, heads, vocab, seq_len;
+  int decode_tokens;  // generated per request
+  std::int64_t prefill_tokens;
+};
+
+LlamaConfig config_of(const Shape& s) {
+  LlamaConfig c;
+  c.vocab_size = s.vocab;
+  c.hidden_size = s.dim;
+  c.intermediate_size = s.hidden;
+  c.num_hidden_layers = s.layers;
+  c.num_attention_heads = c.num_key_value_heads = s.heads;
+  c.head_dim = s.dim / s.heads;
+  c.max_position_embeddings = s.seq_len;
+  c.tie_word_embeddings = true;
+  c.bos_token_id = 1;
+  c.eos_token_ids = {1};
+  return c;
+}
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Greedy decoding of `batch` requests with distinct 4-token prompts, none stopping early.
+double decode_tokens_per_second(LlamaModel& model, const Shape& s, int batch) {
+  std::vector<TokenRequest> requests(static_cast<std::size_t>(batch));
+  for (int i = 0; i < batch; ++i) {
+    requests[i].prompt = {1, 100 + i, 200 + 3 * i, 300 + 7 * i};
+    requests[i].max_tokens = s.decode_tokens;
+    requests[i].sampling.temperature = 0;
+    requests[i].stop_at_eos = false;
+  }
+  GenerationOptions options;
+  options.max_batch = batch;
+  GenerationStats stats;
+  model.generate(requests, options, &stats);
+  return static_cast<double>(stats.generated_tokens) / stats.seconds;
+}
+
+double reference_tokens_per_second(qdgen::testing::Llama2cReference& reference, const Shape& s) {
+  const auto start = Clock::now();
+  const auto tokens = reference.greedy({1, 100, 200, 300}, s.decode_tokens);
+  return static_cast<double>(tokens.size() + 3) / seconds_since(start);
+}
+
+void bench_shape(const Shape& s) {
+  std::printf("\n== %s shape: dim %ld, %ld layers, %ld heads, hidden %ld, vocab %ld, seq %ld ==\n",
+              s.name, s.dim, s.layers, s.heads, s.hidden, s.vocab, s.seq_len);
+  const LlamaConfig config = config_of(s);
+  const auto tensors = qdgen::testing::random_llama_tensors(config, 1);
+  const auto bin =
+      std::filesystem::temp_directory_path() / (std::string("bench_") + s.name + ".bin");
+  write_llama2c(bin, config, tensors);
+
+  omp_set_num_threads(2);
+  qdgen::testing::Llama2cReference reference(bin);
+  reference_tokens_per_second(reference, s);  // warm-up: page in the weights
+  const double baseline = reference_tokens_per_second(reference, s);
+  std::printf("run.c-equivalent (-O3 -fopenmp, 2 threads), batch 1: %8.1f tokens/s\n", baseline);
+  omp_set_num_threads(1);
+  const double baseline_one_thread = reference_tokens_per_second(reference, s);
+  std::printf("run.c-equivalent (-O3, 1 thread),          batch 1: %8.1f tokens/s\n",
+              baseline_one_thread);
+
+  auto model = LlamaModel::from_tensors(config, tensors, {"cpu", 2});
+  std::printf("qdgen on %s\n", model->device_name().c_str());
+  decode_tokens_per_second(*model, s, 1);  // warm-up
+  double batch1 = 0, batch32 = 0;
+  for (int batch : {1, 8, 32, 64}) {
+    const double rate = decode_tokens_per_second(*model, s, batch);
+    if (batch == 1) batch1 = rate;
+    if (batch == 32) batch32 = rate;
+    std::printf("batch %2d: %8.1f tokens/s   (%.2fx run.c batch 1, %.2fx qdgen batch 1)\n", batch,
+                rate, rate / baseline, rate / batch1);
+  }
+
+  TokenRequest prefill;
+  for (std::int64_t i = 0; i < s.prefill_tokens; ++i)
+    prefill.prompt.push_back(static_cast<std::int32_t>(1 + i * 37 % (s.vocab - 1)));
+  prefill.max_tokens = 1;
+  GenerationStats stats;
+  model->generate(std::span(&prefill, 1), {}, &stats);
+  model->generate(std::span(&prefill, 1), {}, &stats);
+  std::printf("prefill of %ld tokens: %8.1f tokens/s\n", s.prefill_tokens,
+              static_cast<double>(stats.prompt_tokens) / stats.seconds);
+
+  // A judge's use: one 64-token prompt, many short continuations.
+  const std::vector<std::int32_t> prompt(prefill.prompt.begin(), prefill.prompt.begin() + 64);
+  for (const int length : {1, 8}) {
+    std::vector<std::vector<std::int32_t>> continuations(64);
+    for (int i = 0; i < 64; ++i) {
+      for (int t = 0; t < length; ++t) continuations[i].push_back(5 + (i * 13 + t * 7) % 1000);
+    }
+    const auto start = Clock::now();
+    model->score(prompt, continuations);
+    const double elapsed = seconds_since(start);
+    std::printf(
+        "score: 64-token prompt, 64 continuations of %d token(s): %7.1f ms, %8.1f continuation "
+        "tokens/s\n",
+        length, elapsed * 1e3, 64.0 * length / elapsed);
+  }
+
+  model.reset();
+  auto single = LlamaModel::from_tensors(config, tensors, {"cpu", 1});
+  decode_tokens_per_second(*single, s, 1);
+  const double one_thread_1 = decode_tokens_per_second(*single, s, 1);
+  const double one_thread_32 = decode_tokens_per_second(*single, s, 32);
+  std::printf(
+      "1 thread: batch 1 %8.1f tokens/s (%.2fx run.c 1 thread), batch 32 %8.1f tokens/s"
+      " (%.2fx batch 1); 2 threads gave %.2fx and %.2fx of these\n",
+      one_thread_1, one_thread_1 / baseline_one_thread, one_thread_32, one_thread_32 / one_thread_1,
+      batch1 / one_thread_1, batch32 / one_thread_32);
+  std::filesystem::remove(bin);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string which = argc > 1 ? argv[1] : "all";
+  const Shape small{"TinyStories-15M", 288, 768, 6, 6, 32000, 256, 128, 256};
+  const Shape large{"TinyStories-110M", 768, 2048, 12, 12, 32000, 1024, 32, 512};
+  std::printf(
+      "bench_generation: random weights, fp32, greedy; tokens/s = generated tokens / wall time\n");
+  if (which == "all" || which == "15m") bench_shape(small);
+  if (which == "all" || which == "110m") bench_shape(large);
+  return 0;
+}
