@@ -54,6 +54,7 @@ void CmaEs::reset(const Eigen::VectorXd& mean) {
   eigenbasis_ = Eigen::MatrixXd::Identity(dim_, dim_);
   invsqrt_ = Eigen::MatrixXd::Identity(dim_, dim_);
   eigenvalues_ = Eigen::VectorXd::Ones(dim_);
+  transform_ = Eigen::MatrixXd::Identity(dim_, dim_);
   condition_ = 1.0;
 }
 
@@ -66,29 +67,33 @@ void CmaEs::refresh_eigensystem(bool force) {
   condition_ = eigenvalues_.maxCoeff() / eigenvalues_.minCoeff();
   invsqrt_ =
       eigenbasis_ * eigenvalues_.cwiseSqrt().cwiseInverse().asDiagonal() * eigenbasis_.transpose();
+  transform_ = eigenbasis_ * eigenvalues_.cwiseSqrt().asDiagonal();
   updated_eval_ = current_eval_;
 }
 
-const Eigen::MatrixXd& CmaEs::ask(Rng& rng, const std::optional<SolutionBounds>& bounds) {
+const Eigen::MatrixXd& CmaEs::ask(NoiseRng& noise, const std::optional<SolutionBounds>& bounds) {
   refresh_eigensystem(false);
-  const Eigen::MatrixXd transform = eigenbasis_ * eigenvalues_.cwiseSqrt().asDiagonal();
-  solutions_.resize(dim_, batch_size_);
+  // One matrix product for the whole batch instead of a matrix-vector product per sample.
+  normals_.resize(dim_, batch_size_);
+  fill_standard_normal(noise, std::span<double>(normals_.data(), normals_.size()));
+  solutions_.noalias() = transform_ * normals_;
+  solutions_ = (sigma_ * solutions_).colwise() + mean_;
+  if (!bounds) return solutions_;
+  // Resample out-of-bounds draws as pyribs does; after many misses, clip instead, so a
+  // mean stuck at a bound cannot loop forever.
   Eigen::VectorXd z(dim_);
   for (int j = 0; j < batch_size_; ++j) {
-    // Resample out-of-bounds draws as pyribs does; after many misses, clip instead, so a
-    // mean stuck at a bound cannot loop forever.
     for (int attempt = 0;; ++attempt) {
-      fill_standard_normal(rng, std::span<double>(z.data(), z.size()));
-      solutions_.col(j) = mean_ + sigma_ * (transform * z);
-      if (!bounds) break;
-      const auto col = solutions_.col(j);
+      auto col = solutions_.col(j);
       const bool inside = (col.array() >= bounds->lower.array()).all() &&
                           (col.array() <= bounds->upper.array()).all();
       if (inside) break;
       if (attempt >= 100) {
-        solutions_.col(j) = col.cwiseMax(bounds->lower).cwiseMin(bounds->upper);
+        col = col.cwiseMax(bounds->lower).cwiseMin(bounds->upper);
         break;
       }
+      fill_standard_normal(noise, std::span<double>(z.data(), z.size()));
+      col = mean_ + sigma_ * (transform_ * z);
     }
   }
   return solutions_;
@@ -155,6 +160,7 @@ void CmaEs::restore(const nlohmann::json& s) {
   decode_matrix(s.at("eigenbasis"), eigenbasis_, dim_, dim_);
   decode_matrix(s.at("eigenvalues"), eigenvalues_, dim_, 1);
   decode_matrix(s.at("invsqrt"), invsqrt_, dim_, dim_);
+  transform_ = eigenbasis_ * eigenvalues_.cwiseSqrt().asDiagonal();
 }
 
 }  // namespace qdgen::engine

@@ -6,10 +6,10 @@
 
 namespace qdgen::engine {
 
-std::vector<Evaluation> Domain::evaluate_batch(std::span<const archive::Solution> batch,
+std::vector<Evaluation> Domain::evaluate_batch(std::span<const archive::Candidate> batch,
                                                ThreadPool& pool) const {
   std::vector<Evaluation> results(batch.size());
-  pool.parallel_for(batch.size(), [&](std::size_t i) { results[i] = evaluate(batch[i]); });
+  pool.parallel_for(batch.size(), [&](std::size_t i) { results[i] = evaluate(batch[i].solution); });
   return results;
 }
 

@@ -37,15 +37,20 @@ class EvolutionStrategyEmitter : public Emitter {
   std::string kind() const override { return "cma_es"; }
   int batch_size() const override { return options_.batch_size; }
 
+  // The run's Rng gives one seed per batch; sampling (and the lazy eigendecomposition,
+  // the costly part in high dimensions) runs in complete(), in parallel across emitters.
   std::vector<archive::Candidate> ask(EmitterContext& context) override {
-    ensure_started(context.domain);
-    const Eigen::MatrixXd& samples = cma_->ask(context.rng, context.domain.bounds());
+    seed_ = context.rng();
     std::vector<archive::Candidate> batch(batch_size());
-    for (int i = 0; i < batch_size(); ++i) {
-      batch[i].solution = Eigen::VectorXd(samples.col(i));
-      batch[i].op = "cma_es";
-    }
+    for (auto& candidate : batch) candidate.op = "cma_es";
     return batch;
+  }
+
+  void complete(std::span<archive::Candidate> batch) override {
+    NoiseRng noise(seed_);
+    const Eigen::MatrixXd& samples = cma_->ask(noise, bounds_);
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      batch[i].solution = Eigen::VectorXd(samples.col(static_cast<Eigen::Index>(i)));
   }
 
   void tell(std::span<const archive::Candidate> evaluated,
@@ -74,7 +79,7 @@ class EvolutionStrategyEmitter : public Emitter {
         (options_.restart_on_no_improvement && added == 0) ||
         (options_.restart_every_n > 0 && iterations_ % options_.restart_every_n == 0);
     if (cma_->should_stop(spread) || restart_rule) {
-      const auto elite = context.archive.sample_uniform(1, context.rng);
+      const auto elite = context.sample_uniform(1);
       cma_->reset(elite.empty() ? x0_ : numeric_solution(elite.front()->candidate, kind()));
       ++restarts_;
     }
@@ -93,7 +98,10 @@ class EvolutionStrategyEmitter : public Emitter {
       cma_->restore(s.at("cma_es"));
     }
   }
-  void bind(const Domain& domain) override { ensure_started(domain); }
+  void bind(const Domain& domain) override {
+    ensure_started(domain);
+    bounds_ = domain.bounds();
+  }
 
  private:
   void ensure_started(const Domain& domain) {
@@ -105,7 +113,9 @@ class EvolutionStrategyEmitter : public Emitter {
 
   EvolutionStrategyOptions options_;
   Eigen::VectorXd x0_;
+  std::optional<SolutionBounds> bounds_;
   std::unique_ptr<CmaEs> cma_;
+  std::uint64_t seed_ = 0;  // the last ask's noise seed
   std::int64_t iterations_ = 0;
   std::int64_t restarts_ = 0;
 };

@@ -5,36 +5,58 @@ namespace qdgen::engine {
 
 namespace {
 
+// ask() picks the parents and one noise seed per candidate from the run's Rng; complete()
+// draws the noise on a pool thread, so the run's Rng never waits on normal sampling.
 class GaussianEmitter : public Emitter {
  public:
   explicit GaussianEmitter(const GaussianOptions& options) : options_(options) {}
   std::string kind() const override { return "gaussian"; }
   int batch_size() const override { return options_.batch_size; }
+  void bind(const Domain& domain) override {
+    x0_ = initial_solution(options_.x0, domain, kind());
+    bounds_ = domain.bounds();
+  }
 
   std::vector<archive::Candidate> ask(EmitterContext& context) override {
-    const Eigen::VectorXd x0 = initial_solution(options_.x0, context.domain, kind());
-    const auto bounds = context.domain.bounds();
-    const auto parents = context.archive.sample_uniform(batch_size(), context.rng);
+    const auto parents = context.sample_uniform(batch_size());
     std::vector<archive::Candidate> batch(batch_size());
-    Eigen::VectorXd noise(x0.size());
+    parent_solutions_.resize(batch_size());
+    seeds_.resize(batch_size());
     for (int i = 0; i < batch_size(); ++i) {
-      fill_standard_normal(context.rng, std::span<double>(noise.data(), noise.size()));
-      Eigen::VectorXd x = parents.empty()
-                              ? Eigen::VectorXd(x0 + options_.sigma * noise)
-                              : Eigen::VectorXd(numeric_solution(parents[i]->candidate, kind()) +
-                                                options_.sigma * noise);
-      clip_to_bounds(x, bounds);
-      batch[i].solution = std::move(x);
-      if (!parents.empty()) batch[i].parents = {parents[i]->candidate.id};
+      if (parents.empty()) {
+        parent_solutions_[i] = &x0_;
+      } else {
+        parent_solutions_[i] = &numeric_solution(parents[i]->candidate, kind());
+        batch[i].parents = {parents[i]->candidate.id};
+      }
+      seeds_[i] = context.rng();
       batch[i].op = "gaussian";
     }
     return batch;
   }
+
+  void complete(std::span<archive::Candidate> batch) override {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      prefetch(*parent_solutions_[i]);
+      NoiseRng noise(seeds_[i]);
+      Eigen::VectorXd x(x0_.size());
+      fill_standard_normal(noise, std::span<double>(x.data(), x.size()));
+      x = *parent_solutions_[i] + options_.sigma * x;
+      clip_to_bounds(x, bounds_);
+      batch[i].solution = std::move(x);
+    }
+  }
+
   void tell(std::span<const archive::Candidate>, std::span<const archive::AddResult>,
             EmitterContext&) override {}
 
  private:
   GaussianOptions options_;
+  Eigen::VectorXd x0_;
+  std::optional<SolutionBounds> bounds_;
+  // What the last ask drew; the parents stay valid until the archive next changes.
+  std::vector<const Eigen::VectorXd*> parent_solutions_;
+  std::vector<std::uint64_t> seeds_;
 };
 
 class IsoLineEmitter : public Emitter {
@@ -42,37 +64,56 @@ class IsoLineEmitter : public Emitter {
   explicit IsoLineEmitter(const IsoLineOptions& options) : options_(options) {}
   std::string kind() const override { return "iso_line"; }
   int batch_size() const override { return options_.batch_size; }
+  void bind(const Domain& domain) override {
+    x0_ = initial_solution(options_.x0, domain, kind());
+    bounds_ = domain.bounds();
+  }
 
   std::vector<archive::Candidate> ask(EmitterContext& context) override {
-    const Eigen::VectorXd x0 = initial_solution(options_.x0, context.domain, kind());
-    const auto bounds = context.domain.bounds();
-    const auto first = context.archive.sample_uniform(batch_size(), context.rng);
-    const auto second = context.archive.sample_uniform(batch_size(), context.rng);
+    const auto first = context.sample_uniform(batch_size());
+    const auto second = context.sample_uniform(batch_size());
     std::vector<archive::Candidate> batch(batch_size());
-    Eigen::VectorXd noise(x0.size());
+    pairs_.assign(batch_size(), {&x0_, nullptr});
+    seeds_.resize(batch_size());
     for (int i = 0; i < batch_size(); ++i) {
-      fill_standard_normal(context.rng, std::span<double>(noise.data(), noise.size()));
-      Eigen::VectorXd x;
-      if (first.empty()) {
-        x = x0 + options_.iso_sigma * noise;
-      } else {
-        const Eigen::VectorXd& a = numeric_solution(first[i]->candidate, kind());
-        const Eigen::VectorXd& b = numeric_solution(second[i]->candidate, kind());
-        x = a + options_.iso_sigma * noise +
-            options_.line_sigma * standard_normal(context.rng) * (b - a);
+      if (!first.empty()) {
+        pairs_[i] = {&numeric_solution(first[i]->candidate, kind()),
+                     &numeric_solution(second[i]->candidate, kind())};
         batch[i].parents = {first[i]->candidate.id, second[i]->candidate.id};
       }
-      clip_to_bounds(x, bounds);
-      batch[i].solution = std::move(x);
+      seeds_[i] = context.rng();
       batch[i].op = "iso_line";
     }
     return batch;
   }
+
+  void complete(std::span<archive::Candidate> batch) override {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const auto [a, b] = pairs_[i];
+      prefetch(*a);
+      if (b != nullptr) prefetch(*b);
+      NoiseRng noise(seeds_[i]);
+      Eigen::VectorXd x(x0_.size());
+      fill_standard_normal(noise, std::span<double>(x.data(), x.size()));
+      if (b == nullptr)
+        x = *a + options_.iso_sigma * x;
+      else
+        x = *a + options_.iso_sigma * x + options_.line_sigma * standard_normal(noise) * (*b - *a);
+      clip_to_bounds(x, bounds_);
+      batch[i].solution = std::move(x);
+    }
+  }
+
   void tell(std::span<const archive::Candidate>, std::span<const archive::AddResult>,
             EmitterContext&) override {}
 
  private:
   IsoLineOptions options_;
+  Eigen::VectorXd x0_;
+  std::optional<SolutionBounds> bounds_;
+  // The two parents of each candidate of the last ask (second null: x0 while empty).
+  std::vector<std::pair<const Eigen::VectorXd*, const Eigen::VectorXd*>> pairs_;
+  std::vector<std::uint64_t> seeds_;
 };
 
 }  // namespace

@@ -21,8 +21,7 @@ class MutationEmitter : public Emitter {
   std::vector<archive::Candidate> ask(EmitterContext& context) override {
     std::vector<MutationRequest> requests(batch_size());
     for (auto& request : requests) {
-      for (const archive::Elite* elite :
-           context.archive.sample_uniform(options_.parents, context.rng))
+      for (const archive::Elite* elite : context.sample_uniform(options_.parents))
         request.parents.push_back(&elite->candidate);
       request.seed = context.rng();  // each child's own seed: reproducible at any batch split
     }

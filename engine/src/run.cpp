@@ -27,6 +27,7 @@ RunSummary drive(Scheduler& scheduler, archive::RunStore* store, std::int64_t to
   summary.threads = scheduler.threads();
   const auto start = Clock::now();
   const std::int64_t start_evaluations = scheduler.evaluations();
+  scheduler.set_capture_state(store != nullptr);
   auto fill = [&](RunProgress& p) {
     p.iteration = scheduler.next_iteration();
     p.total = total;

@@ -59,10 +59,13 @@ const archive::Archive& Scheduler::result_archive() const {
 archive::IterationRecord Scheduler::step() {
   archive::IterationRecord record;
   record.iteration = next_iteration_;
-  EmitterContext context{*archive_, *domain_, rng_, pool_};
+  EmitterContext context{*archive_, *domain_, rng_, pool_, archive_->elites()};
 
   const auto t0 = Clock::now();
   const std::vector<int> selected = selector_->select();
+  std::size_t total = 0;
+  for (const int k : selected) total += static_cast<std::size_t>(emitters_[k]->batch_size());
+  record.candidates.reserve(total);
   std::vector<std::size_t> begin_of(selected.size() + 1, 0);
   for (std::size_t k = 0; k < selected.size(); ++k) {
     Emitter& emitter = *emitters_[selected[k]];
@@ -79,25 +82,28 @@ archive::IterationRecord Scheduler::step() {
     }
     begin_of[k + 1] = record.candidates.size();
   }
+  // Each emitter finishes its own slice; they touch disjoint candidates and state.
+  pool_.parallel_for(selected.size(), [&](std::size_t k) {
+    emitters_[selected[k]]->complete(std::span<archive::Candidate>(
+        record.candidates.data() + begin_of[k], begin_of[k + 1] - begin_of[k]));
+  });
   const double ask_s = seconds_since(t0);
 
   const auto t1 = Clock::now();
-  std::vector<archive::Solution> solutions;
-  solutions.reserve(record.candidates.size());
-  for (const auto& c : record.candidates) solutions.push_back(c.solution);
-  std::vector<Evaluation> evaluations = domain_->evaluate_batch(solutions, pool_);
-  if (evaluations.size() != solutions.size())
+  std::vector<Evaluation> evaluations = domain_->evaluate_batch(record.candidates, pool_);
+  if (evaluations.size() != record.candidates.size())
     throw std::runtime_error("domain '" + domain_->name() + "' returned " +
                              std::to_string(evaluations.size()) + " evaluations for " +
-                             std::to_string(solutions.size()) + " candidates");
+                             std::to_string(record.candidates.size()) + " candidates");
   for (std::size_t i = 0; i < evaluations.size(); ++i) {
     auto& c = record.candidates[i];
     c.objective = evaluations[i].objective;
     c.measures = std::move(evaluations[i].measures);
     c.embedding = std::move(evaluations[i].embedding);
-    for (auto& [key, value] : evaluations[i].metadata.items()) c.metadata[key] = value;
+    if (evaluations[i].metadata.is_object())
+      for (auto& [key, value] : evaluations[i].metadata.items()) c.metadata[key] = value;
   }
-  evaluations_ += static_cast<std::int64_t>(solutions.size());
+  evaluations_ += static_cast<std::int64_t>(evaluations.size());
   const double evaluate_s = seconds_since(t1);
 
   const auto t2 = Clock::now();
@@ -105,6 +111,7 @@ archive::IterationRecord Scheduler::step() {
   if (result_archive_) record.result_add_results = result_archive_->add(record.candidates);
   if (const auto* novelty = dynamic_cast<const archive::NoveltyArchive*>(archive_.get()))
     record.removed_candidate_ids = novelty->removed_candidate_ids();
+  context.elites = archive_->elites();  // restarts in tell() draw from the new archive
   const double add_s = seconds_since(t2);
 
   const auto t3 = Clock::now();
@@ -134,7 +141,7 @@ archive::IterationRecord Scheduler::step() {
   std::ostringstream rng_text;
   rng_text << rng_;
   record.rng_state = rng_text.str();
-  record.engine_state = engine_state();
+  if (capture_state_) record.engine_state = engine_state();
   return record;
 }
 

@@ -13,5 +13,12 @@ const Eigen::VectorXd& numeric_solution(const archive::Candidate& candidate,
 Eigen::VectorXd initial_solution(const Eigen::VectorXd& x0, const Domain& domain,
                                  const std::string& emitter);
 void clip_to_bounds(Eigen::VectorXd& x, const std::optional<SolutionBounds>& bounds);
+// Starts fetching a parent's coefficients: parents are random elites, mostly out of
+// cache, and their fetch can overlap the noise draws.
+inline void prefetch(const Eigen::VectorXd& x) {
+  const char* bytes = reinterpret_cast<const char*>(x.data());
+  const std::size_t size = static_cast<std::size_t>(x.size()) * sizeof(double);
+  for (std::size_t offset = 0; offset < size; offset += 64) __builtin_prefetch(bytes + offset);
+}
 
 }  // namespace qdgen::engine

@@ -10,7 +10,7 @@ using namespace qdgen::engine;
 namespace {
 // Plain CMA-ES minimising a function: rank by value, keep the better half.
 template <typename F>
-double minimise(CmaEs& es, Rng& rng, F f, int generations,
+double minimise(CmaEs& es, NoiseRng& rng, F f, int generations,
                 const std::optional<SolutionBounds>& bounds = std::nullopt) {
   double best = INFINITY;
   for (int g = 0; g < generations; ++g) {
@@ -32,7 +32,7 @@ TEST(CmaEs, SolvesAShiftedSphereOverSeveralSeeds) {
   for (std::uint64_t seed : {1u, 2u, 3u}) {
     CmaEs es(10, 0.5, 12);
     es.reset(Eigen::VectorXd::Zero(10));
-    Rng rng(seed);
+    NoiseRng rng(seed);
     const double best = minimise(
         es, rng, [](const Eigen::VectorXd& x) { return (x.array() - 1.5).square().sum(); }, 300);
     EXPECT_LT(best, 1e-8) << "seed " << seed;
@@ -44,7 +44,7 @@ TEST(CmaEs, LearnsAnIllConditionedEllipsoid) {
   // Axis scales 1..1e3: without covariance adaptation sigma alone cannot get here.
   CmaEs es(6, 1.0, 10);
   es.reset(Eigen::VectorXd::Constant(6, 1.0));
-  Rng rng(9);
+  NoiseRng rng(9);
   const double best = minimise(
       es, rng,
       [](const Eigen::VectorXd& x) {
@@ -59,7 +59,7 @@ TEST(CmaEs, LearnsAnIllConditionedEllipsoid) {
 TEST(CmaEs, SamplesRespectBounds) {
   CmaEs es(4, 2.0, 20);
   es.reset(Eigen::VectorXd::Constant(4, 0.9));
-  Rng rng(3);
+  NoiseRng rng(3);
   SolutionBounds bounds{Eigen::VectorXd::Constant(4, -1.0), Eigen::VectorXd::Constant(4, 1.0)};
   const Eigen::MatrixXd& x = es.ask(rng, bounds);
   EXPECT_LE(x.maxCoeff(), 1.0);
@@ -69,12 +69,12 @@ TEST(CmaEs, SamplesRespectBounds) {
 TEST(CmaEs, RestoredStateContinuesBitForBit) {
   CmaEs a(5, 0.3, 8);
   a.reset(Eigen::VectorXd::Zero(5));
-  Rng rng_a(11);
+  NoiseRng rng_a(11);
   auto f = [](const Eigen::VectorXd& x) { return (x.array() - 0.7).square().sum(); };
   minimise(a, rng_a, f, 37);  // past several lazy eigen refreshes
   CmaEs b(5, 0.3, 8);
   b.restore(nlohmann::json::parse(a.state().dump()));
-  Rng rng_b = rng_a;
+  NoiseRng rng_b = rng_a;
   minimise(a, rng_a, f, 20);
   minimise(b, rng_b, f, 20);
   EXPECT_EQ(a.mean(), b.mean());

@@ -96,7 +96,7 @@ TEST(Domains, WrongSolutionSizeIsAClearError) {
 TEST(Domains, MeasuresStayInsideTheSphereBoundForAnyInput) {
   auto sphere = make_sphere_domain(8);
   for (std::uint64_t seed : {1u, 2u, 3u}) {
-    Rng rng(seed);
+    NoiseRng rng(seed);
     for (int trial = 0; trial < 200; ++trial) {
       Eigen::VectorXd x(8);
       fill_standard_normal(rng, std::span<double>(x.data(), 8));

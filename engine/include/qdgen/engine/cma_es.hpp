@@ -16,8 +16,8 @@ class CmaEs {
   CmaEs(int dim, double sigma0, int batch_size);
 
   void reset(const Eigen::VectorXd& mean);
-  // Samples batch_size solutions (columns), inside `bounds` when given.
-  const Eigen::MatrixXd& ask(Rng& rng, const std::optional<SolutionBounds>& bounds);
+  // Samples batch_size solutions (columns) from `noise`, inside `bounds` when given.
+  const Eigen::MatrixXd& ask(NoiseRng& noise, const std::optional<SolutionBounds>& bounds);
   // ranking: indices of the last asked solutions, best first; the first num_parents
   // of them recombine into the new mean.
   void tell(const std::vector<int>& ranking, int num_parents);
@@ -47,7 +47,9 @@ class CmaEs {
   Eigen::VectorXd mean_, pc_, ps_;
   Eigen::MatrixXd cov_, eigenbasis_, invsqrt_;
   Eigen::VectorXd eigenvalues_;
+  Eigen::MatrixXd transform_;  // eigenbasis * sqrt(eigenvalues): maps N(0, I) to N(0, cov)
   double condition_ = 1.0;
+  Eigen::MatrixXd normals_;    // last ask's standard normal draws, one column per solution
   Eigen::MatrixXd solutions_;  // last ask, one column per solution
 };
 

@@ -19,7 +19,7 @@ struct Evaluation {
   double objective = 0.0;
   Eigen::VectorXd measures;
   std::optional<Eigen::VectorXf> embedding;
-  nlohmann::json metadata = nlohmann::json::object();  // e.g. a judge's raw output
+  nlohmann::json metadata;  // e.g. a judge's raw output; null (nothing) costs no allocation
 };
 
 // Box constraints on numeric solutions; emitters keep their samples inside.
@@ -45,8 +45,9 @@ class Domain {
 
   // Must be thread-safe and depend on the solution alone (determinism across threads).
   virtual Evaluation evaluate(const archive::Solution& solution) const = 0;
-  // Evaluates a batch; the default spreads evaluate() over the pool, results in order.
-  virtual std::vector<Evaluation> evaluate_batch(std::span<const archive::Solution> batch,
+  // Evaluates the solutions of a batch of candidates (a text judge may also look at their
+  // parents and operator); the default spreads evaluate() over the pool, results in order.
+  virtual std::vector<Evaluation> evaluate_batch(std::span<const archive::Candidate> batch,
                                                  ThreadPool& pool) const;
 
   // The domain's own variation operator (texts); numeric domains have none.

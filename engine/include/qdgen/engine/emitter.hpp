@@ -19,6 +19,13 @@ struct EmitterContext {
   const Domain& domain;
   Rng& rng;  // the run's one generator, used in emitter order on the scheduler's thread
   ThreadPool& pool;
+  // archive.elites() as it stands; the scheduler refreshes it whenever the archive changes,
+  // so that every emitter's parent draws do not rebuild the list.
+  std::vector<const archive::Elite*> elites;
+
+  // n elites drawn uniformly with replacement, exactly as Archive::sample_uniform draws
+  // them; empty while the archive is.
+  std::vector<const archive::Elite*> sample_uniform(std::size_t n);
 };
 
 class Emitter {
@@ -29,8 +36,13 @@ class Emitter {
   virtual int batch_size() const = 0;
   // Called once with the run's domain before the first ask (and before restore).
   virtual void bind(const Domain& /*domain*/) {}
-  // batch_size() candidates with solution, parents and op set (ids are the scheduler's).
+  // batch_size() candidates with parents and op set (ids are the scheduler's). ask()
+  // makes every draw from the run's Rng (parents, noise seeds) on the scheduler's thread;
+  // the solutions may be left for complete().
   virtual std::vector<archive::Candidate> ask(EmitterContext& context) = 0;
+  // Fills in the solutions of the last ask (noise, sampling). Runs on a pool thread,
+  // concurrently with other emitters' complete(), so it may use only what ask() drew.
+  virtual void complete(std::span<archive::Candidate> /*batch*/) {}
   // The evaluated candidates of the last ask and the archive's verdicts, in ask order.
   virtual void tell(std::span<const archive::Candidate> evaluated,
                     std::span<const archive::AddResult> results, EmitterContext& context) = 0;

@@ -29,6 +29,9 @@ class Scheduler {
 
   // Runs the next iteration and returns everything the store commits for it.
   archive::IterationRecord step();
+  // Whether step() fills IterationRecord::engine_state (default on). A run without a
+  // store turns it off: CMA-ES state of 100-D emitters is megabytes per iteration.
+  void set_capture_state(bool capture) { capture_state_ = capture; }
 
   // Resume: replays the added candidates (one batch per committed iteration) into the
   // archives, then restores the Rng and the emitters' and selector's state.
@@ -56,6 +59,7 @@ class Scheduler {
   std::int64_t next_iteration_ = 0;
   std::int64_t next_candidate_id_ = 0;
   std::int64_t evaluations_ = 0;
+  bool capture_state_ = true;
 };
 
 // Builds the scheduler an experiment config describes (threads 0: all hardware threads).
