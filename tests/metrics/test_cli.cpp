@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
 
 #include "scratch_files.hpp"
@@ -105,6 +106,10 @@ struct BadCase {
   std::string arguments;  // DIR is replaced by the scratch directory
   std::string message;
 };
+
+void PrintTo(const BadCase& c, std::ostream* out) {
+  *out << c.name;
+}
 
 // Builds a new string rather than std::string::replace, which trips GCC 12's -Wrestrict.
 std::string replace_all(const std::string& text, const std::string& from, const std::string& to) {
