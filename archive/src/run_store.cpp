@@ -141,6 +141,13 @@ class SqliteRunStore final : public RunStore {
           .bind(9, record.engine_state.dump());
       insert_iteration_->step();
       insert_iteration_->reset();
+      // Resume needs only the last engine state, and CMA-ES emitters' state runs to
+      // megabytes per iteration: the previous row's is dropped in this same transaction.
+      if (last) {
+        clear_engine_state_->bind(1, *last);
+        clear_engine_state_->step();
+        clear_engine_state_->reset();
+      }
 
       for (std::size_t i = 0; i < n; ++i)
         if (keep_all || entered(record, i)) insert_candidate(record, i);
@@ -173,6 +180,7 @@ class SqliteRunStore final : public RunStore {
       insert_candidate_->reset();
       upsert_elite_->reset();
       delete_elite_->reset();
+      clear_engine_state_->reset();
       db_.exec("ROLLBACK");
       throw;
     }
@@ -243,6 +251,8 @@ class SqliteRunStore final : public RunStore {
         "ON CONFLICT (cell) DO UPDATE SET candidate_id = excluded.candidate_id, "
         "iteration = excluded.iteration");
     delete_elite_ = db_.prepare_kept("DELETE FROM elite WHERE candidate_id = ?");
+    clear_engine_state_ =
+        db_.prepare_kept("UPDATE iteration SET engine_state = '{}' WHERE iteration = ?");
   }
 
  private:
@@ -304,7 +314,7 @@ class SqliteRunStore final : public RunStore {
   bool read_only_;
   KeepCandidates keep_ = KeepCandidates::kAll;
   std::unique_ptr<SqliteStatement> insert_iteration_, insert_candidate_, upsert_elite_,
-      delete_elite_;
+      delete_elite_, clear_engine_state_;
 };
 
 void write_new_run(const std::filesystem::path& file, const json& config, std::uint64_t seed,
