@@ -88,20 +88,36 @@ TEST_F(ModelCli, GenerateJsonIsSeededAndBatchIndependent) {
 TEST_F(ModelCli, GreedyTextIsTheSameFromTheFolderAndTheLlama2cFile) {
   const std::string rest = " --prompt 'The cat' --max-tokens 16 --temperature 0 --format json";
   const CliRun folder = run_qdgen("generate --model " + folder_ + rest);
-  const CliRun bin = run_qdgen("generate --model " + bin_ + " --tokenizer " + tokenizer_bin_ + rest);
+  const CliRun bin =
+      run_qdgen("generate --model " + bin_ + " --tokenizer " + tokenizer_bin_ + rest);
   ASSERT_EQ(folder.status, 0) << folder.out;
   ASSERT_EQ(bin.status, 0) << bin.out;
   const auto a = json_lines(folder.out)[0], b = json_lines(bin.out)[0];
   EXPECT_EQ(a["token_ids"], b["token_ids"]);
   const CliRun text = run_qdgen("generate --model " + folder_ +
-                             " --prompt 'The cat' --max-tokens 16 --temperature 0");
+                                " --prompt 'The cat' --max-tokens 16 --temperature 0");
   EXPECT_EQ(text.out, "The cat" + a["text"].get<std::string>() + "\n");
+}
+
+TEST_F(ModelCli, StopStringsEndTheTextBeforeThem) {
+  const std::string base = "generate --model " + folder_ +
+                           " --prompt 'The cat' --max-tokens 16 --temperature 0 --format json";
+  const CliRun free_run = run_qdgen(base);
+  ASSERT_EQ(free_run.status, 0) << free_run.out;
+  const std::string text = json_lines(free_run.out)[0]["text"];
+  ASSERT_GE(text.size(), 6u);
+  const std::string stop = text.substr(3, 3);
+  const CliRun stopped = run_qdgen(base + " --stop '" + stop + "'");
+  ASSERT_EQ(stopped.status, 0) << stopped.out;
+  const auto result = json_lines(stopped.out)[0];
+  EXPECT_EQ(result["finish_reason"], "stop");
+  EXPECT_EQ(result["text"], text.substr(0, text.find(stop)));
 }
 
 TEST_F(ModelCli, ScorePrintsOneLogProbabilityPerContinuation) {
   const CliRun run = run_qdgen("score --model " + folder_ +
-                            " --prompt 'Is this good? Answer:' --continuation ' yes' "
-                            "--continuation ' no' --continuation ' maybe later' --format json");
+                               " --prompt 'Is this good? Answer:' --continuation ' yes' "
+                               "--continuation ' no' --continuation ' maybe later' --format json");
   ASSERT_EQ(run.status, 0) << run.out;
   const auto lines = json_lines(run.out);
   ASSERT_EQ(lines.size(), 3u);
