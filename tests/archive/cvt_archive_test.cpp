@@ -16,10 +16,10 @@ Eigen::MatrixXd random_points(Rng& rng, int n, int dim) {
 
 TEST(CvtArchive, TreeLookupEqualsBruteForceOnRandomQueries) {
   for (const int dim : {1, 2, 5}) {
-    for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    for (std::uint64_t seed = 1; seed <= 2; ++seed) {
       Rng rng(seed * 100 + dim);
       const CvtArchive archive(random_points(rng, 1000, dim));
-      for (int q = 0; q < 2000; ++q) {
+      for (int q = 0; q < 600; ++q) {
         Eigen::VectorXd query(dim);
         for (int d = 0; d < dim; ++d) query[d] = -0.1 + 1.2 * uniform01(rng);
         ASSERT_EQ(archive.index_of(query), archive.nearest_centroid_brute_force(query))
