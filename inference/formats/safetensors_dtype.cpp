@@ -67,20 +67,16 @@ std::optional<DType> dtype_from_name(std::string_view name) {
 }
 
 float f16_to_f32(std::uint16_t bits) {
-  // Move exponent and mantissa into place, rebias the exponent, then fix the two special
-  // exponents: all-ones (inf/NaN) and zero (zero/subnormal, renormalised by a float subtract).
+  // Read the half's exponent and mantissa as a float's and rescale by 2^(127-15): exact for
+  // normal and subnormal halves alike. Only inf/NaN need their exponent forced to all ones.
+  // No branches, so conversion loops vectorise.
+  const std::uint32_t magnitude = static_cast<std::uint32_t>(bits & 0x7fffu) << 13;
+  const float rescaled = std::bit_cast<float>(magnitude) * 0x1p112f;
+  const std::uint32_t finite = std::bit_cast<std::uint32_t>(rescaled);
+  const std::uint32_t special = magnitude | 0x7f800000u;
   const std::uint32_t sign = static_cast<std::uint32_t>(bits & 0x8000u) << 16;
-  std::uint32_t magnitude = static_cast<std::uint32_t>(bits & 0x7fffu) << 13;
-  const std::uint32_t exponent = magnitude & (0x7c00u << 13);
-  magnitude += (127u - 15u) << 23;
-  if (exponent == (0x7c00u << 13)) {
-    magnitude += (128u - 16u) << 23;
-  } else if (exponent == 0) {
-    magnitude += 1u << 23;
-    magnitude = std::bit_cast<std::uint32_t>(std::bit_cast<float>(magnitude) -
-                                             std::bit_cast<float>(113u << 23));
-  }
-  return std::bit_cast<float>(magnitude | sign);
+  const std::uint32_t is_special = 0u - static_cast<std::uint32_t>(magnitude >= (0x7c00u << 13));
+  return std::bit_cast<float>((special & is_special) | (finite & ~is_special) | sign);
 }
 
 float bf16_to_f32(std::uint16_t bits) {
