@@ -86,7 +86,14 @@ at::Tensor LlamaRuntime::rotate(const at::Tensor& x, const at::Tensor& cos,
   return at::cat({first * cos - second * sin, second * cos + first * sin}, -1);
 }
 
-static at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+// One row goes through a matrix-vector product: OpenBLAS's gemm (0.3.21, Debian 12) packs
+// the whole weight matrix even for a single row, which doubles the memory traffic that
+// bounds batch-1 decoding.
+static at::Tensor project(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  if (x.size(0) == 1) {
+    const at::Tensor y = bias.defined() ? at::addmv(bias, weight, x[0]) : at::mv(weight, x[0]);
+    return y.unsqueeze(0);
+  }
   return bias.defined() ? at::addmm(bias, x, weight.t()) : at::mm(x, weight.t());
 }
 
@@ -133,7 +140,7 @@ at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::
   at::Tensor x = weights_.embedding.index_select(0, tokens.reshape({n}).to(device()));
   for (std::int64_t l = 0; l < c.num_hidden_layers; ++l) {
     const LlamaLayerWeights& w = weights_.layers[l];
-    const at::Tensor qkv = linear(rms_norm(x, w.attention_norm), w.qkv, w.qkv_bias);
+    const at::Tensor qkv = project(rms_norm(x, w.attention_norm), w.qkv, w.qkv_bias);
     const at::Tensor q =
         rotate(qkv.narrow(1, 0, heads * hd).view({rows, steps, heads, hd}), cos, sin);
     const at::Tensor k = rotate(
@@ -179,18 +186,21 @@ at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::
                                     .view({rows, kv_heads, group, steps, hd})
                                     .permute({0, 3, 1, 2, 4})
                                     .reshape({n, heads * hd});
-    x.add_(linear(attended, w.output, w.output_bias));
+    x.add_(project(attended, w.output, w.output_bias));
 
-    const at::Tensor gate_up = linear(rms_norm(x, w.mlp_norm), w.gate_up, w.gate_up_bias);
+    const at::Tensor gate_up = project(rms_norm(x, w.mlp_norm), w.gate_up, w.gate_up_bias);
     const std::int64_t f = c.intermediate_size;
     const at::Tensor activation = at::silu(gate_up.narrow(1, 0, f)).mul_(gate_up.narrow(1, f, f));
-    x.add_(linear(activation, w.down, w.down_bias));
+    x.add_(project(activation, w.down, w.down_bias));
   }
   return rms_norm(x, weights_.final_norm).view({rows, steps, c.hidden_size});
 }
 
 at::Tensor LlamaRuntime::logits(const at::Tensor& hidden) const {
-  return at::matmul(hidden, weights_.lm_head.t()).to(at::kFloat).cpu();
+  auto shape = hidden.sizes().vec();
+  shape.back() = weights_.lm_head.size(0);
+  const at::Tensor rows = hidden.reshape({-1, hidden.size(-1)});
+  return project(rows, weights_.lm_head, {}).view(shape).to(at::kFloat).cpu();
 }
 
 void LlamaRuntime::copy_slot(const KvCache& source, std::int64_t from, KvCache& target,
