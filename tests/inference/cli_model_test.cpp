@@ -1,6 +1,7 @@
 // qdgen generate | score | embed end to end: the real binary on a random model written in
 // the real formats, with the real Llama 2 tokenizer (tokenizer.json and tokenizer.bin).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -46,7 +47,8 @@ std::vector<json> json_lines(const std::string& text) {
 class ModelCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    directory_ = fs::temp_directory_path() / "qdgen_model_cli";
+    // One folder per process: ctest may run this suite's tests in parallel processes.
+    directory_ = fs::temp_directory_path() / ("qdgen_model_cli_" + std::to_string(getpid()));
     fs::remove_all(directory_);
     auto config = testing::tiny_llama_config(false);
     config.vocab_size = 32000;  // the Llama 2 tokenizer's
@@ -56,6 +58,7 @@ class ModelCli : public ::testing::Test {
     folder_ = files.hf_folder.string();
     bin_ = files.llama2c_file.string();
   }
+  static void TearDownTestSuite() { fs::remove_all(directory_); }
   static inline fs::path directory_;
   static inline std::string folder_, bin_;
   const std::string tokenizer_bin_ =
