@@ -6,11 +6,16 @@
 
 namespace qdgen::engine {
 
-std::vector<Evaluation> Domain::evaluate_batch(std::span<const archive::Candidate> batch,
-                                               ThreadPool& pool) const {
-  std::vector<Evaluation> results(batch.size());
-  pool.parallel_for(batch.size(), [&](std::size_t i) { results[i] = evaluate(batch[i].solution); });
-  return results;
+void Domain::evaluate_batch(std::span<archive::Candidate> batch, ThreadPool& pool) const {
+  pool.parallel_for(batch.size(), [&](std::size_t i) {
+    archive::Candidate& candidate = batch[i];
+    Evaluation evaluation = evaluate(candidate.solution);
+    candidate.objective = evaluation.objective;
+    candidate.measures = std::move(evaluation.measures);
+    candidate.embedding = std::move(evaluation.embedding);
+    if (evaluation.metadata.is_object())
+      for (auto& [key, value] : evaluation.metadata.items()) candidate.metadata[key] = value;
+  });
 }
 
 std::vector<archive::Solution> Domain::mutate(std::span<const MutationRequest>, ThreadPool&) const {

@@ -77,33 +77,22 @@ archive::IterationRecord Scheduler::step() {
     for (auto& candidate : asked) {
       candidate.id = next_candidate_id_++;
       candidate.iteration = record.iteration;
-      candidate.metadata["emitter"] = selected[k];
       record.candidates.push_back(std::move(candidate));
     }
     begin_of[k + 1] = record.candidates.size();
   }
   // Each emitter finishes its own slice; they touch disjoint candidates and state.
   pool_.parallel_for(selected.size(), [&](std::size_t k) {
-    emitters_[selected[k]]->complete(std::span<archive::Candidate>(
-        record.candidates.data() + begin_of[k], begin_of[k + 1] - begin_of[k]));
+    const std::span<archive::Candidate> slice(record.candidates.data() + begin_of[k],
+                                              begin_of[k + 1] - begin_of[k]);
+    emitters_[selected[k]]->complete(slice);
+    for (auto& candidate : slice) candidate.metadata["emitter"] = selected[k];
   });
   const double ask_s = seconds_since(t0);
 
   const auto t1 = Clock::now();
-  std::vector<Evaluation> evaluations = domain_->evaluate_batch(record.candidates, pool_);
-  if (evaluations.size() != record.candidates.size())
-    throw std::runtime_error("domain '" + domain_->name() + "' returned " +
-                             std::to_string(evaluations.size()) + " evaluations for " +
-                             std::to_string(record.candidates.size()) + " candidates");
-  for (std::size_t i = 0; i < evaluations.size(); ++i) {
-    auto& c = record.candidates[i];
-    c.objective = evaluations[i].objective;
-    c.measures = std::move(evaluations[i].measures);
-    c.embedding = std::move(evaluations[i].embedding);
-    if (evaluations[i].metadata.is_object())
-      for (auto& [key, value] : evaluations[i].metadata.items()) c.metadata[key] = value;
-  }
-  evaluations_ += static_cast<std::int64_t>(evaluations.size());
+  domain_->evaluate_batch(record.candidates, pool_);
+  evaluations_ += static_cast<std::int64_t>(record.candidates.size());
   const double evaluate_s = seconds_since(t1);
 
   const auto t2 = Clock::now();
@@ -138,10 +127,12 @@ archive::IterationRecord Scheduler::step() {
   record.timings = {{"ask", ask_s}, {"evaluate", evaluate_s}, {"add", add_s}, {"tell", tell_s}};
 
   ++next_iteration_;
-  std::ostringstream rng_text;
-  rng_text << rng_;
-  record.rng_state = rng_text.str();
-  if (capture_state_) record.engine_state = engine_state();
+  if (capture_state_) {
+    std::ostringstream rng_text;
+    rng_text << rng_;
+    record.rng_state = rng_text.str();
+    record.engine_state = engine_state();
+  }
   return record;
 }
 

@@ -45,10 +45,10 @@ class Domain {
 
   // Must be thread-safe and depend on the solution alone (determinism across threads).
   virtual Evaluation evaluate(const archive::Solution& solution) const = 0;
-  // Evaluates the solutions of a batch of candidates (a text judge may also look at their
-  // parents and operator); the default spreads evaluate() over the pool, results in order.
-  virtual std::vector<Evaluation> evaluate_batch(std::span<const archive::Candidate> batch,
-                                                 ThreadPool& pool) const;
+  // Evaluates a batch in place: sets each candidate's objective, measures and embedding,
+  // and merges the evaluation's metadata into its own (a text judge may also look at
+  // parents and operator). The default spreads evaluate() over the pool.
+  virtual void evaluate_batch(std::span<archive::Candidate> batch, ThreadPool& pool) const;
 
   // The domain's own variation operator (texts); numeric domains have none.
   virtual bool has_mutation() const { return false; }

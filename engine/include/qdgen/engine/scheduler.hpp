@@ -29,8 +29,8 @@ class Scheduler {
 
   // Runs the next iteration and returns everything the store commits for it.
   archive::IterationRecord step();
-  // Whether step() fills IterationRecord::engine_state (default on). A run without a
-  // store turns it off: CMA-ES state of 100-D emitters is megabytes per iteration.
+  // Whether step() fills the record's rng_state and engine_state (default on). A run
+  // without a store turns it off: CMA-ES state of 100-D emitters is megabytes per iteration.
   void set_capture_state(bool capture) { capture_state_ = capture; }
 
   // Resume: replays the added candidates (one batch per committed iteration) into the
