@@ -149,6 +149,10 @@ Eigen::MatrixXd read_npy_matrix(const std::filesystem::path& file) {
   const std::int64_t rows = header.shape.size() == 2 ? header.shape[0] : 1;
   const std::int64_t cols = header.shape.back();
   if (rows == 0 || cols == 0) throw fail("NPY array is empty; expected at least one value");
+  if (rows > static_cast<std::int64_t>(bytes.size()) / cols) {
+    throw fail("NPY shape " + std::to_string(rows) + " x " + std::to_string(cols) +
+               " is larger than the file");
+  }
   const std::vector<char> data(
       bytes.begin() + static_cast<std::ptrdiff_t>(header_start + header_length), bytes.end());
   const auto expected_bytes = static_cast<std::size_t>(rows * cols) * item_size;

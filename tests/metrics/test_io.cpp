@@ -118,6 +118,12 @@ TEST(ReadNpy, BadFilesSayWhatIsWrong) {
   expect_error(
       [&] { read_npy_matrix(dir.write("zero.npy", npy_bytes("<f8", "(0, 3)", false, six))); },
       "NPY array is empty");
+  expect_error(
+      [&] {
+        read_npy_matrix(
+            dir.write("huge.npy", npy_bytes("<f8", "(4000000000000, 5000000000000)", false, six)));
+      },
+      "is larger than the file");
   std::vector<double> with_nan = six;
   with_nan[4] = std::nan("");
   expect_error(
