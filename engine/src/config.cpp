@@ -136,7 +136,21 @@ ExperimentConfig parse_experiment_config(const nlohmann::json& json, const std::
     } catch (const std::exception& e) {
       throw ConfigError(e.what());
     }
-    c.result_archive = r.boolean("result_archive", false);
+    if (r.has("result_archive")) {
+      const nlohmann::json& spec = r.raw("result_archive");
+      if (spec.is_object()) {
+        try {
+          (void)archive::make_archive(spec, "result_archive");
+        } catch (const std::exception& e) {
+          throw ConfigError(e.what());
+        }
+        c.result_archive = spec;
+      } else if (spec.is_boolean()) {
+        if (spec.get<bool>()) c.result_archive = true;
+      } else {
+        r.fail("result_archive", "true, false or an archive object");
+      }
+    }
 
     const auto& emitters = r.raw("emitters");
     if (!emitters.is_array() || emitters.empty())

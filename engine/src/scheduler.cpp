@@ -1,6 +1,7 @@
 #include "qdgen/engine/scheduler.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -45,6 +46,11 @@ Scheduler::Scheduler(std::unique_ptr<Domain> domain, std::unique_ptr<archive::Ar
   if (emitters_.empty()) throw std::runtime_error("a run needs at least one emitter");
   if (archive_->measure_dim() != domain_->measure_dim())
     throw std::runtime_error("archive has " + std::to_string(archive_->measure_dim()) +
+                             " measure dimensions, domain '" + domain_->name() + "' has " +
+                             std::to_string(domain_->measure_dim()));
+  if (result_archive_ && result_archive_->measure_dim() != domain_->measure_dim())
+    throw std::runtime_error("result archive has " +
+                             std::to_string(result_archive_->measure_dim()) +
                              " measure dimensions, domain '" + domain_->name() + "' has " +
                              std::to_string(domain_->measure_dim()));
   for (auto& emitter : emitters_) emitter->bind(*domain_);
@@ -110,8 +116,11 @@ archive::IterationRecord Scheduler::step() {
     std::span<const archive::Candidate> evaluated(record.candidates.data() + b, e - b);
     std::span<const archive::AddResult> results(record.add_results.data() + b, e - b);
     emitters_[selected[k]]->tell(evaluated, results, context);
+    // A novelty archive's first admissions have infinite novelty: no gain to compare, and
+    // an infinite reward would not survive the JSON of the saved state.
     for (const auto& r : results)
-      if (r.status != archive::AddStatus::kNotAdded && r.value > 0) gains[k] += r.value;
+      if (r.status != archive::AddStatus::kNotAdded && r.value > 0 && std::isfinite(r.value))
+        gains[k] += r.value;
     gains[k] /= static_cast<double>(std::max<std::size_t>(1, e - b));
   }
   selector_->reward(selected, gains);
@@ -194,8 +203,11 @@ std::unique_ptr<Scheduler> make_scheduler(const ExperimentConfig& config, int th
           group.options);
     }
   }
-  auto result =
-      config.result_archive ? archive::make_result_archive(config.archive, "archive") : nullptr;
+  std::unique_ptr<archive::Archive> result;
+  if (config.result_archive.is_object())
+    result = archive::make_archive(config.result_archive, "result_archive");
+  else if (config.result_archive == true)
+    result = archive::make_result_archive(config.archive, "archive");
   return std::make_unique<Scheduler>(
       make_domain(config.domain), archive::make_archive(config.archive, "archive"),
       std::move(result), std::move(emitters), config.selection, config.seed, threads);

@@ -44,7 +44,9 @@ struct ExperimentConfig {
   std::string name;
   DomainConfig domain;
   nlohmann::json archive;  // handed to archive::make_archive
-  bool result_archive = false;
+  // null: none; true: a plain archive of the main one's geometry (CMA-MAE's true elites);
+  // an archive object: a passive archive of its own (a grid that scores a novelty search).
+  nlohmann::json result_archive;
   std::vector<EmitterConfig> emitters;
   SelectionConfig selection;
   std::int64_t iterations = 0;
