@@ -1,6 +1,11 @@
 // Vendi score speed against NumPy on OpenBLAS, measured on the same kind of machine (the
 // issue's figures): the d x d path at n = 20,000, d = 768 took 0.115 s and eigvalsh of a
 // 5,000 x 5,000 matrix about 4.2 s. Each case runs with 1 and 2 OpenBLAS threads.
+//
+// Threads: the library leaves OpenBLAS at its default (one thread per core) and never calls
+// openblas_set_num_threads, because the setting is process-wide and libtorch shares the
+// library. On a loaded 2-core machine 1 thread was as fast or faster (measured here); set
+// OPENBLAS_NUM_THREADS=1 there.
 
 #include <time.h>
 
