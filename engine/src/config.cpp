@@ -72,11 +72,14 @@ EmitterConfig read_emitter(JsonReader r, int solution_dim) {
     o.batch_size = batch;
     o.sigma0 = r.positive_number("sigma0");
     o.x0 = x0;
-    const std::string ranker = r.choice("ranker", {"imp", "2imp", "obj", "2obj"}, "2imp");
+    const std::string ranker =
+        r.choice("ranker", {"imp", "2imp", "obj", "2obj", "rd", "2rd"}, "2imp");
     o.ranker = ranker == "imp"    ? Ranker::kImprovement
                : ranker == "2imp" ? Ranker::kTwoStageImprovement
                : ranker == "obj"  ? Ranker::kObjective
-                                  : Ranker::kTwoStageObjective;
+               : ranker == "2obj" ? Ranker::kTwoStageObjective
+               : ranker == "rd"   ? Ranker::kRandomDirection
+                                  : Ranker::kTwoStageRandomDirection;
     o.selection = r.choice("selection", {"mu", "filter"}, "filter") == "mu"
                       ? SelectionRule::kMu
                       : SelectionRule::kFilter;
@@ -158,6 +161,14 @@ ExperimentConfig parse_experiment_config(const nlohmann::json& json, const std::
     for (std::size_t i = 0; i < emitters.size(); ++i)
       c.emitters.push_back(read_emitter(
           JsonReader(emitters[i], "emitters[" + std::to_string(i) + "]"), solution_dim));
+    for (std::size_t i = 0; i < c.emitters.size(); ++i) {
+      const auto* es = std::get_if<EvolutionStrategyOptions>(&c.emitters[i].options);
+      if (es != nullptr && ranks_by_random_direction(es->ranker) && c.archive.at("type") != "grid")
+        throw ConfigError("emitters[" + std::to_string(i) +
+                          "].ranker: 'rd' and '2rd' project measures on a direction scaled by "
+                          "the measure ranges, which only a grid archive has; archive.type is " +
+                          c.archive.at("type").dump());
+    }
     int num_emitters = 0;
     for (const auto& e : c.emitters) num_emitters += e.count;
     c.selection = r.has("selection") ? read_selection(r.object("selection"), num_emitters)

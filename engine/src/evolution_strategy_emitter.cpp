@@ -5,8 +5,10 @@
 #include <cmath>
 #include <numeric>
 
+#include "qdgen/archive/grid_archive.hpp"
 #include "qdgen/engine/cma_es.hpp"
 #include "qdgen/engine/emitters.hpp"
+#include "state_codec.hpp"
 #include "variation.hpp"
 
 namespace qdgen::engine {
@@ -16,7 +18,9 @@ namespace {
 // A ranking key per candidate: (stage, value); stage is 0 for one-stage rankers.
 using Key = std::pair<double, double>;
 
-Key ranking_key(Ranker ranker, const archive::Candidate& c, const archive::AddResult& r) {
+// `direction`: the random-direction rankers' target (empty for the others).
+Key ranking_key(Ranker ranker, const archive::Candidate& c, const archive::AddResult& r,
+                const Eigen::VectorXd& direction) {
   const double status = static_cast<double>(static_cast<int>(r.status));
   switch (ranker) {
     case Ranker::kImprovement:
@@ -27,8 +31,24 @@ Key ranking_key(Ranker ranker, const archive::Candidate& c, const archive::AddRe
       return {0.0, c.objective};
     case Ranker::kTwoStageObjective:
       return {status, c.objective};
+    case Ranker::kRandomDirection:
+      return {0.0, c.measures.dot(direction)};
+    case Ranker::kTwoStageRandomDirection:
+      return {status, c.measures.dot(direction)};
   }
   return {0.0, 0.0};
+}
+
+// Width of each measure's range: the grid's outer edges.
+Eigen::VectorXd measure_ranges(const archive::Archive& archive) {
+  const auto* grid = dynamic_cast<const archive::GridArchive*>(&archive);
+  if (grid == nullptr)
+    throw std::runtime_error("cma_es emitter: rankers 'rd' and '2rd' need a grid archive");
+  Eigen::VectorXd ranges(static_cast<Eigen::Index>(grid->dims().size()));
+  for (std::size_t d = 0; d < grid->dims().size(); ++d)
+    ranges[static_cast<Eigen::Index>(d)] =
+        grid->dims()[d].edges.back() - grid->dims()[d].edges.front();
+  return ranges;
 }
 
 class EvolutionStrategyEmitter : public Emitter {
@@ -40,6 +60,8 @@ class EvolutionStrategyEmitter : public Emitter {
   // The run's Rng gives one seed per batch; sampling (and the lazy eigendecomposition,
   // the costly part in high dimensions) runs in complete(), in parallel across emitters.
   std::vector<archive::Candidate> ask(EmitterContext& context) override {
+    if (ranks_by_random_direction(options_.ranker) && direction_.size() == 0)
+      draw_direction(context);
     seed_ = context.rng();
     std::vector<archive::Candidate> batch(batch_size());
     for (auto& candidate : batch) candidate.op = "cma_es";
@@ -60,7 +82,7 @@ class EvolutionStrategyEmitter : public Emitter {
     std::vector<Key> keys(n);
     int added = 0;
     for (int i = 0; i < n; ++i) {
-      keys[i] = ranking_key(options_.ranker, evaluated[i], results[i]);
+      keys[i] = ranking_key(options_.ranker, evaluated[i], results[i], direction_);
       if (results[i].status != archive::AddStatus::kNotAdded) ++added;
     }
     // Descending by key; ties keep the later sample first, as numpy's flipped lexsort.
@@ -81,6 +103,7 @@ class EvolutionStrategyEmitter : public Emitter {
     if (cma_->should_stop(spread) || restart_rule) {
       const auto elite = context.sample_uniform(1);
       cma_->reset(elite.empty() ? x0_ : numeric_solution(elite.front()->candidate, kind()));
+      if (ranks_by_random_direction(options_.ranker)) draw_direction(context);
       ++restarts_;
     }
   }
@@ -88,6 +111,7 @@ class EvolutionStrategyEmitter : public Emitter {
   nlohmann::json state() const override {
     nlohmann::json s = {{"iterations", iterations_}, {"restarts", restarts_}};
     if (cma_) s["cma_es"] = cma_->state();
+    if (direction_.size() > 0) s["direction"] = encode_matrix(direction_);
     return s;
   }
   void restore(const nlohmann::json& s) override {
@@ -97,9 +121,12 @@ class EvolutionStrategyEmitter : public Emitter {
       if (!cma_) throw std::runtime_error("cma_es emitter: restore before the domain is known");
       cma_->restore(s.at("cma_es"));
     }
+    direction_.resize(0);
+    if (s.contains("direction")) decode_matrix(s.at("direction"), direction_, measure_dim_, 1);
   }
   void bind(const Domain& domain) override {
     ensure_started(domain);
+    measure_dim_ = domain.measure_dim();
     bounds_ = domain.bounds();
   }
 
@@ -118,6 +145,17 @@ class EvolutionStrategyEmitter : public Emitter {
   std::uint64_t seed_ = 0;  // the last ask's noise seed
   std::int64_t iterations_ = 0;
   std::int64_t restarts_ = 0;
+  Eigen::VectorXd direction_;  // rd / 2rd: the target direction in measure space
+  int measure_dim_ = 0;
+
+  // pyribs' RandomDirectionRanker.reset: N(0, I) scaled by the measure ranges.
+  void draw_direction(EmitterContext& context) {
+    const Eigen::VectorXd ranges = measure_ranges(context.archive);
+    NoiseRng noise(context.rng());
+    direction_.resize(ranges.size());
+    for (Eigen::Index d = 0; d < ranges.size(); ++d)
+      direction_[d] = standard_normal(noise) * ranges[d];
+  }
 };
 
 }  // namespace

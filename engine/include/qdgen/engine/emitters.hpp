@@ -26,8 +26,16 @@ enum class Ranker {
   kImprovement,          // "imp": by the archive's add value (CMA-MAE; novelty archives)
   kTwoStageImprovement,  // "2imp": new cell > improved > not added, then by value (CMA-ME)
   kObjective,            // "obj"
-  kTwoStageObjective     // "2obj"
+  kTwoStageObjective,    // "2obj"
+  // "rd", "2rd": by the projection of the measures on a random direction, scaled by the
+  // grid's measure ranges and drawn anew at every restart (CMA-ME's random direction
+  // emitter); the two-stage form puts new cells first, then improvements.
+  kRandomDirection,
+  kTwoStageRandomDirection
 };
+inline bool ranks_by_random_direction(Ranker r) {
+  return r == Ranker::kRandomDirection || r == Ranker::kTwoStageRandomDirection;
+}
 enum class SelectionRule { kMu, kFilter };  // mu = batch/2 parents; filter = those added
 struct EvolutionStrategyOptions {
   int batch_size = 36;
