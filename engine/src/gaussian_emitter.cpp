@@ -22,12 +22,13 @@ class GaussianEmitter : public Emitter {
     std::vector<archive::Candidate> batch(batch_size());
     parent_solutions_.resize(batch_size());
     seeds_.resize(batch_size());
+    parent_ids_.assign(batch_size(), -1);
     for (int i = 0; i < batch_size(); ++i) {
       if (parents.empty()) {
         parent_solutions_[i] = &x0_;
       } else {
         parent_solutions_[i] = &numeric_solution(parents[i]->candidate, kind());
-        batch[i].parents = {parents[i]->candidate.id};
+        parent_ids_[i] = parents[i]->candidate.id;
       }
       seeds_[i] = context.rng();
       batch[i].op = "gaussian";
@@ -44,6 +45,7 @@ class GaussianEmitter : public Emitter {
       x = *parent_solutions_[i] + options_.sigma * x;
       clip_to_bounds(x, bounds_);
       batch[i].solution = std::move(x);
+      if (parent_ids_[i] >= 0) batch[i].parents = {parent_ids_[i]};
     }
   }
 
@@ -56,6 +58,7 @@ class GaussianEmitter : public Emitter {
   std::optional<SolutionBounds> bounds_;
   // What the last ask drew; the parents stay valid until the archive next changes.
   std::vector<const Eigen::VectorXd*> parent_solutions_;
+  std::vector<std::int64_t> parent_ids_;  // -1: none (x0 while the archive is empty)
   std::vector<std::uint64_t> seeds_;
 };
 

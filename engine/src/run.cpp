@@ -40,6 +40,7 @@ RunSummary drive(Scheduler& scheduler, archive::RunStore* store, std::int64_t to
   while (scheduler.next_iteration() < total && !stop.load()) {
     archive::IterationRecord record = scheduler.step();
     if (store != nullptr) store->commit(record);
+    scheduler.dispose(std::move(record));
     if (progress) {
       RunProgress p;
       fill(p);

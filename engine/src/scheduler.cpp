@@ -145,6 +145,11 @@ archive::IterationRecord Scheduler::step() {
   return record;
 }
 
+void Scheduler::dispose(archive::IterationRecord&& record) {
+  std::vector<archive::Candidate> candidates = std::move(record.candidates);
+  pool_.parallel_for(candidates.size(), [&](std::size_t i) { candidates[i] = {}; });
+}
+
 nlohmann::json Scheduler::engine_state() const {
   nlohmann::json emitters = nlohmann::json::array();
   for (const auto& e : emitters_) emitters.push_back(e->state());

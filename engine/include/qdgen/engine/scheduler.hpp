@@ -29,6 +29,9 @@ class Scheduler {
 
   // Runs the next iteration and returns everything the store commits for it.
   archive::IterationRecord step();
+  // Frees a record once it is committed, spread over the pool: a 540-candidate batch is
+  // thousands of blocks, a serial cost between iterations otherwise.
+  void dispose(archive::IterationRecord&& record);
   // Whether step() fills the record's rng_state and engine_state (default on). A run
   // without a store turns it off: CMA-ES state of 100-D emitters is megabytes per iteration.
   void set_capture_state(bool capture) { capture_state_ = capture; }
