@@ -35,7 +35,7 @@ RunSummary drive(Scheduler& scheduler, archive::RunStore* store, std::int64_t to
     p.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     p.evaluations_per_s =
         p.seconds > 0 ? double(p.evaluations - start_evaluations) / p.seconds : 0.0;
-    p.stats = scheduler.result_archive().stats();
+    p.stats = scheduler.stats();
   };
   while (scheduler.next_iteration() < total && !stop.load()) {
     archive::IterationRecord record = scheduler.step();

@@ -129,7 +129,8 @@ archive::IterationRecord Scheduler::step() {
   std::int64_t added = 0;
   for (const auto& r : record.add_results)
     if (r.status != archive::AddStatus::kNotAdded) ++added;
-  record.metrics = stats_json(result_archive().stats());
+  last_stats_ = result_archive().stats();
+  record.metrics = stats_json(*last_stats_);
   record.metrics["evaluations"] = evaluations_;
   record.metrics["added"] = added;
   if (result_archive_) record.metrics["archive"] = stats_json(archive_->stats());
@@ -160,8 +161,13 @@ nlohmann::json Scheduler::engine_state() const {
           {"selector", selector_->state()}};
 }
 
+archive::ArchiveStats Scheduler::stats() const {
+  return last_stats_ ? *last_stats_ : result_archive().stats();
+}
+
 void Scheduler::restore(const std::vector<std::vector<archive::Candidate>>& added_by_iteration,
                         const std::string& rng_state, const nlohmann::json& engine_state) {
+  last_stats_.reset();
   archive_->clear();
   if (result_archive_) result_archive_->clear();
   for (const auto& batch : added_by_iteration) {

@@ -6,6 +6,7 @@
 // on its seed alone, whatever the number of threads.
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "qdgen/archive/archive.hpp"
@@ -45,6 +46,8 @@ class Scheduler {
   std::int64_t evaluations() const { return evaluations_; }
   // The archive metrics are reported from: the result archive under CMA-MAE.
   const archive::Archive& result_archive() const;
+  // result_archive().stats(), as the last step left it (taken once per iteration).
+  archive::ArchiveStats stats() const;
   const archive::Archive& archive() const { return *archive_; }
   const Domain& domain() const { return *domain_; }
   int threads() const { return pool_.threads(); }
@@ -63,6 +66,7 @@ class Scheduler {
   std::int64_t next_candidate_id_ = 0;
   std::int64_t evaluations_ = 0;
   bool capture_state_ = true;
+  std::optional<archive::ArchiveStats> last_stats_;
 };
 
 // Builds the scheduler an experiment config describes (threads 0: all hardware threads).
