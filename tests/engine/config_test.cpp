@@ -1,6 +1,7 @@
 #include "qdgen/engine/config.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -117,7 +118,8 @@ TEST(ExperimentConfig, MissingFileAndBadJsonAreOneLineErrors) {
     EXPECT_EQ(std::string(e.what()),
               "/nonexistent/exp.json: cannot open the config file (missing or unreadable)");
   }
-  const auto path = std::filesystem::temp_directory_path() / "qdgen_bad_config.json";
+  const auto path = std::filesystem::temp_directory_path() /
+                    (std::string("qdgen_bad_config.json.") + std::to_string(::getpid()));
   std::ofstream(path) << "{\"domain\": ";
   try {
     load_experiment_config(path);

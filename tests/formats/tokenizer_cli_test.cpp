@@ -1,6 +1,7 @@
 // qdgen tokenize end to end: the real binary on real tokenizer files.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -18,7 +19,8 @@ struct Result {
 };
 
 Result run(const std::string& args, const std::string& input) {
-  const auto dir = std::filesystem::temp_directory_path() / "qdgen_tokenize_cli";
+  const auto dir = std::filesystem::temp_directory_path() /
+                   (std::string("qdgen_tokenize_cli.") + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto in_path = dir / "input.txt";
   std::ofstream(in_path, std::ios::binary) << input;
@@ -59,7 +61,8 @@ TEST(TokenizeCommand, DecodesSpaceSeparatedAndJsonIds) {
 }
 
 TEST(TokenizeCommand, ReadsAnInputFile) {
-  const auto path = std::filesystem::temp_directory_path() / "qdgen_tokenize_input.jsonl";
+  const auto path = std::filesystem::temp_directory_path() /
+                    (std::string("qdgen_tokenize_input.jsonl.") + std::to_string(::getpid()));
   std::ofstream(path) << "{\"text\": \"don't\"}\n";
   const Result r = run(kPhi + " '" + path.string() + "'", "");
   EXPECT_EQ(r.status, 0) << r.output;

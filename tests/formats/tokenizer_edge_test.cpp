@@ -2,6 +2,7 @@
 // text, streaming decode across split characters, random round trips.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <random>
@@ -30,7 +31,8 @@ const Tokenizer& phi2() {
 // phi-2 without its tokenizer_config.json: no clean-up of spaces, so decoding is exact.
 const Tokenizer& phi2_exact() {
   static const auto tokenizer = [] {
-    const auto dir = std::filesystem::temp_directory_path() / "qdgen_phi2_no_config";
+    const auto dir = std::filesystem::temp_directory_path() /
+                     (std::string("qdgen_phi2_no_config.") + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     std::filesystem::copy_file(kData + "phi-2/tokenizer.json", dir / "tokenizer.json",
                                std::filesystem::copy_options::overwrite_existing);

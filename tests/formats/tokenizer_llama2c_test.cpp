@@ -2,6 +2,7 @@
 // the Hugging Face Llama 2 tokenizer on the same vocabulary.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -91,7 +92,8 @@ TEST(Llama2cTokenizer, AgreesWithHuggingFaceLlama2OnTheReferenceTexts) {
 TEST(Llama2cTokenizer, TruncatedFileIsAClearError) {
   std::ifstream in(kData + "llama2c/tokenizer.bin", std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto path = std::filesystem::temp_directory_path() / "qdgen_truncated_tokenizer.bin";
+  const auto path = std::filesystem::temp_directory_path() /
+                    (std::string("qdgen_truncated_tokenizer.bin.") + std::to_string(::getpid()));
   std::ofstream(path, std::ios::binary).write(bytes.data(), 1000);
   try {
     load_tokenizer(path);

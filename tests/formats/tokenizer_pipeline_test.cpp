@@ -2,6 +2,7 @@
 // bad-input case with its one-line message.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -19,7 +20,8 @@ using qdgen::inference::Tokenizer;
 using Ids = std::vector<TokenId>;
 
 std::filesystem::path write_file(const std::string& name, const std::string& contents) {
-  const auto dir = std::filesystem::temp_directory_path() / "qdgen_tokenizer_pipeline";
+  const auto dir = std::filesystem::temp_directory_path() /
+                   (std::string("qdgen_tokenizer_pipeline.") + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto path = dir / name;
   std::ofstream(path, std::ios::binary) << contents;
@@ -215,7 +217,8 @@ TEST(TokenizerErrors, BadTokenizerConfigBesideTheFile) {
   write_file("tokenizer_config.json", "{\"bos_token\": \"<nope>\"}");
   expect_error([] { load_json(dash_tokenizer(nullptr)); },
                {"tokenizer_config.json", "bos_token", "'<nope>'"});
-  std::filesystem::remove(std::filesystem::temp_directory_path() / "qdgen_tokenizer_pipeline" /
+  std::filesystem::remove(std::filesystem::temp_directory_path() /
+                          (std::string("qdgen_tokenizer_pipeline.") + std::to_string(::getpid())) /
                           "tokenizer_config.json");
 }
 

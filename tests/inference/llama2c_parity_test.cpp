@@ -4,6 +4,7 @@
 // export.py writes them), so qdgen's reader, its q/k permutation and the libtorch forward
 // are all under test.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -28,7 +29,8 @@ std::filesystem::path write_raw_llama2c(const RawShape& s, std::uint64_t seed,
                                         const std::string& name) {
   std::mt19937_64 random(seed);
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  const auto path = std::filesystem::temp_directory_path() / ("qdgen_parity_" + name + ".bin");
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("qdgen_parity_" + name + "." + std::to_string(::getpid()) + ".bin");
   std::ofstream file(path, std::ios::binary);
   const std::int32_t header[7] = {s.dim,    s.hidden,   s.layers,
                                   s.heads,  s.kv_heads, s.shared_classifier ? s.vocab : -s.vocab,
@@ -138,7 +140,8 @@ TEST(Llama2cTermination, GenerationStopsAtTheBosTokenLikeRunC) {
 }
 
 TEST(Loaders, HfFolderAndLlama2cFileGiveTheSameLogits) {
-  const auto directory = std::filesystem::temp_directory_path() / "qdgen_loaders_agree";
+  const auto directory = std::filesystem::temp_directory_path() /
+                         (std::string("qdgen_loaders_agree.") + std::to_string(::getpid()));
   std::filesystem::remove_all(directory);
   for (const bool tied : {true, false}) {
     const auto config = testing::tiny_llama_config(tied);
@@ -162,7 +165,8 @@ TEST(Loaders, HfFolderAndLlama2cFileGiveTheSameLogits) {
 }
 
 TEST(Loaders, HalfPrecisionFolderLoadsCloseToF32) {
-  const auto directory = std::filesystem::temp_directory_path() / "qdgen_loaders_half";
+  const auto directory = std::filesystem::temp_directory_path() /
+                         (std::string("qdgen_loaders_half.") + std::to_string(::getpid()));
   std::filesystem::remove_all(directory);
   const auto config = testing::tiny_llama_config(false);
   const auto f32 = testing::write_random_llama(directory / "f32", config, 12);

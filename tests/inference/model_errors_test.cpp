@@ -1,5 +1,6 @@
 // Bad input gets one clear line naming what is wrong, never a crash.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -65,7 +66,8 @@ TEST(ModelErrors, UnknownDeviceAndMissingPath) {
       "device 'tpu': expected auto, cpu or cuda"));
   EXPECT_TRUE(contains(error_of([&] { LlamaModel::load("/nonexistent/model.bin"); }),
                        "/nonexistent/model.bin: no such model"));
-  const auto empty_folder = std::filesystem::temp_directory_path() / "qdgen_empty_model_folder";
+  const auto empty_folder = std::filesystem::temp_directory_path() /
+                            (std::string("qdgen_empty_model_folder.") + std::to_string(::getpid()));
   std::filesystem::create_directories(empty_folder);
   EXPECT_TRUE(contains(error_of([&] { LlamaModel::load(empty_folder); }), "config.json"));
 }
