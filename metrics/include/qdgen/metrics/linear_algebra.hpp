@@ -5,8 +5,8 @@
 
 namespace qdgen::metrics {
 
-// Eigenvalues (ascending) of a symmetric matrix (lower triangle read), by LAPACK dsyevd
-// without eigenvectors. Takes the matrix by value: LAPACK overwrites it.
+// Eigenvalues (ascending) of a symmetric matrix (lower triangle read), by LAPACK dsyevd_2stage
+// (eigenvalues only). Takes the matrix by value: LAPACK overwrites it.
 Eigen::VectorXd symmetric_eigenvalues(Eigen::MatrixXd matrix);
 
 // XᵀX (d x d, both triangles filled) by BLAS dsyrk.
