@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "qdgen/engine/scheduler.hpp"
+#include "qdgen_process.hpp"
 
 namespace fs = std::filesystem;
 using namespace qdgen::engine;
@@ -21,35 +22,7 @@ namespace {
 
 const fs::path kNslcConfig = fs::path(QDGEN_SOURCE_DIR) / "experiments" / "sphere-100d-nslc.json";
 
-int run_qdgen(const std::string& args, std::string* output = nullptr) {
-  FILE* pipe = popen((std::string(QDGEN_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  char buffer[4096];
-  std::string text;
-  while (fgets(buffer, sizeof buffer, pipe) != nullptr) text += buffer;
-  if (output != nullptr) *output = text;
-  const int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::vector<std::string> rows(const fs::path& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
-      << sqlite3_errmsg(db);
-  std::vector<std::string> out;
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    std::string row;
-    for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
-      const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt, c));
-      row += std::string(bytes == nullptr ? "" : bytes, sqlite3_column_bytes(stmt, c)) + "|";
-    }
-    out.push_back(row);
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return out;
-}
+using qdgen_test::rows;
 
 // The shipped config, shrunk to 10-D so that many iterations stay fast.
 json small_nslc_config() {
@@ -86,13 +59,10 @@ TEST(NoveltySearch, ShippedNslcConfigRunsEndToEndIntoAStore) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   for (const char* threads : {"1", "2"}) {
-    std::string output;
-    ASSERT_EQ(
-        run_qdgen("run " + kNslcConfig.string() + " --iterations 4 --threads " + threads +
-                      " --format json --out " + (dir / (std::string(threads) + ".sqlite")).string(),
-                  &output),
-        0)
-        << output;
+    const qdgen_test::ProcessResult r = qdgen_test::qdgen(
+        "run " + kNslcConfig.string() + " --iterations 4 --threads " + threads +
+        " --format json --out " + (dir / (std::string(threads) + ".sqlite")).string());
+    ASSERT_EQ(r.status, 0) << r.output;
   }
   const fs::path store = dir / "1.sqlite";
   EXPECT_EQ(rows(store, "SELECT iteration FROM iteration").size(), 4u);

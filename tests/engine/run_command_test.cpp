@@ -14,6 +14,8 @@
 #include <string>
 #include <thread>
 
+#include "qdgen_process.hpp"
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -41,42 +43,9 @@ fs::path write_config(const fs::path& dir, int iterations, const std::string& ex
   return path;
 }
 
-struct Result {
-  int status = -1;
-  std::string output;
-};
-
-Result qdgen(const std::string& args) {
-  const std::string command = std::string(QDGEN_BINARY) + " " + args + " 2>&1";
-  Result r;
-  FILE* pipe = popen(command.c_str(), "r");
-  char buffer[4096];
-  while (fgets(buffer, sizeof buffer, pipe) != nullptr) r.output += buffer;
-  const int status = pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-// Rows of a query, one string per row, columns joined.
-std::vector<std::string> rows(const fs::path& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
-      << sqlite3_errmsg(db);
-  std::vector<std::string> out;
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    std::string row;
-    for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
-      const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt, c));
-      row += std::string(bytes == nullptr ? "" : bytes, sqlite3_column_bytes(stmt, c)) + "|";
-    }
-    out.push_back(row);
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return out;
-}
+using qdgen_test::qdgen;
+using qdgen_test::rows;
+using Result = qdgen_test::ProcessResult;
 
 const char* kCandidates =
     "SELECT candidate_id, iteration, batch_index, parent_ids, operator, solution, objective, "
