@@ -62,34 +62,38 @@ LlamaConfig config_of(const Header& header) {
   return config;
 }
 
-void rows_llama2c_to_hf(const float* source, float* target, std::int64_t heads,
-                        std::int64_t head_size, std::int64_t cols) {
+namespace {
+
+// llama2.c keeps each head's RoPE pairs interleaved (rows 2i, 2i+1); Hugging Face keeps them
+// in halves (rows i, i + head_size/2). Calls move(hf_row, llama2c_row) for every row.
+template <typename Move>
+void for_each_rope_row(std::int64_t heads, std::int64_t head_size, Move move) {
   const std::int64_t half = head_size / 2;
-  const auto row_bytes = static_cast<std::size_t>(cols) * sizeof(float);
   for (std::int64_t head = 0; head < heads; ++head) {
     for (std::int64_t pair = 0; pair < half; ++pair) {
       for (std::int64_t component = 0; component < 2; ++component) {
-        const std::int64_t hf_row = head * head_size + component * half + pair;
-        const std::int64_t llama2c_row = head * head_size + 2 * pair + component;
-        std::memcpy(target + hf_row * cols, source + llama2c_row * cols, row_bytes);
+        move(head * head_size + component * half + pair, head * head_size + 2 * pair + component);
       }
     }
   }
 }
 
+}  // namespace
+
+void rows_llama2c_to_hf(const float* source, float* target, std::int64_t heads,
+                        std::int64_t head_size, std::int64_t cols) {
+  const auto row_bytes = static_cast<std::size_t>(cols) * sizeof(float);
+  for_each_rope_row(heads, head_size, [&](std::int64_t hf_row, std::int64_t llama2c_row) {
+    std::memcpy(target + hf_row * cols, source + llama2c_row * cols, row_bytes);
+  });
+}
+
 void rows_hf_to_llama2c(const float* source, float* target, std::int64_t heads,
                         std::int64_t head_size, std::int64_t cols) {
-  const std::int64_t half = head_size / 2;
   const auto row_bytes = static_cast<std::size_t>(cols) * sizeof(float);
-  for (std::int64_t head = 0; head < heads; ++head) {
-    for (std::int64_t pair = 0; pair < half; ++pair) {
-      for (std::int64_t component = 0; component < 2; ++component) {
-        const std::int64_t hf_row = head * head_size + component * half + pair;
-        const std::int64_t llama2c_row = head * head_size + 2 * pair + component;
-        std::memcpy(target + llama2c_row * cols, source + hf_row * cols, row_bytes);
-      }
-    }
-  }
+  for_each_rope_row(heads, head_size, [&](std::int64_t hf_row, std::int64_t llama2c_row) {
+    std::memcpy(target + llama2c_row * cols, source + hf_row * cols, row_bytes);
+  });
 }
 
 }  // namespace qdgen::inference::llama2c
