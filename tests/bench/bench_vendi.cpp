@@ -21,6 +21,7 @@
 #include "qdgen/metrics/kernels.hpp"
 #include "qdgen/metrics/linear_algebra.hpp"
 #include "qdgen/metrics/vendi.hpp"
+#include "random_rows.hpp"
 
 extern "C" void openblas_set_num_threads(int num_threads);
 extern "C" int openblas_get_num_threads();
@@ -31,15 +32,7 @@ namespace qm = qdgen::metrics;
 
 const std::vector<double> kOrders{0, 0.5, 1, 2, std::numeric_limits<double>::infinity()};
 
-Eigen::MatrixXd random_rows(Eigen::Index n, Eigen::Index d, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  Eigen::MatrixXd x(n, d);
-  for (Eigen::Index j = 0; j < d; ++j) {
-    for (Eigen::Index i = 0; i < n; ++i) x(i, j) = normal(rng);
-  }
-  return x;
-}
+using qdgen_test::random_rows;
 
 double process_cpu_seconds() {
   timespec now{};

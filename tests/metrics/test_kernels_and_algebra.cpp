@@ -6,19 +6,12 @@
 
 #include "qdgen/metrics/kernels.hpp"
 #include "qdgen/metrics/linear_algebra.hpp"
+#include "random_rows.hpp"
 
 namespace qdgen::metrics {
 namespace {
 
-Eigen::MatrixXd random_rows(Eigen::Index n, Eigen::Index d, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  Eigen::MatrixXd x(n, d);
-  for (Eigen::Index j = 0; j < d; ++j) {
-    for (Eigen::Index i = 0; i < n; ++i) x(i, j) = normal(rng);
-  }
-  return x;
-}
+using qdgen_test::random_rows;
 
 TEST(LinearAlgebra, LapackEigenvaluesMatchEigensSolver) {
   for (unsigned seed = 1; seed <= 4; ++seed) {

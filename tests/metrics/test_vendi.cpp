@@ -8,6 +8,7 @@
 
 #include "qdgen/metrics/linear_algebra.hpp"
 #include "qdgen/metrics/vendi.hpp"
+#include "random_rows.hpp"
 
 namespace qdgen::metrics {
 namespace {
@@ -15,15 +16,7 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 const std::vector<double> kOrders{0, 0.1, 0.5, 1, 1.5, 2, 5, kInf};
 
-Eigen::MatrixXd random_rows(Eigen::Index n, Eigen::Index d, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  Eigen::MatrixXd x(n, d);
-  for (Eigen::Index j = 0; j < d; ++j) {
-    for (Eigen::Index i = 0; i < n; ++i) x(i, j) = normal(rng);
-  }
-  return x;
-}
+using qdgen_test::random_rows;
 
 // m clusters of identical directions along orthonormal axes (a random rotation), each
 // point scaled by a random positive factor that the cosine kernel must ignore.
