@@ -86,7 +86,7 @@ Eigen::MatrixXd kernel_matrix(const Eigen::MatrixXd& rows, const Kernel& kernel)
                                    " is a zero vector; the cosine kernel needs non-zero rows");
         }
       }
-      return gram_of_rows(norms.cwiseInverse().asDiagonal() * rows);
+      return scaled_gram_of_rows(rows, norms.cwiseInverse());
     }
     case KernelKind::rbf: {
       // |x - y|^2 = |x|^2 + |y|^2 - 2 x.y, clamped at 0 against cancellation.

@@ -186,9 +186,10 @@ VendiResult vendi_of_features(const Eigen::MatrixXd& rows, const Kernel& kernel,
         "every item with weight is a zero vector; the linear kernel needs "
         "a non-zero row");
   }
-  const Eigen::MatrixXd y = row_scale.asDiagonal() * rows;  // the one copy of the data
-  result.scores = scores_of_symmetric(
-      path == VendiPath::features_dxd ? gram_of_columns(y) : gram_of_rows(y), orders);
+  result.scores =
+      scores_of_symmetric(path == VendiPath::features_dxd ? scaled_gram_of_columns(rows, row_scale)
+                                                          : scaled_gram_of_rows(rows, row_scale),
+                          orders);
   return result;
 }
 

@@ -34,6 +34,26 @@ TEST(LinearAlgebra, BlasGramMatricesMatchPlainProducts) {
   }
 }
 
+// Blocked scaling must equal scaling a full copy, whether the block size divides the summed
+// dimension, leaves a remainder, equals it or exceeds it.
+TEST(LinearAlgebra, ScaledGramMatricesMatchScaledCopiesForEveryBlocking) {
+  for (unsigned seed = 1; seed <= 3; ++seed) {
+    const Eigen::MatrixXd x = random_rows(23 * seed, 6 + seed, seed);
+    const Eigen::VectorXd scale = random_rows(x.rows(), 1, seed + 10).col(0);
+    const Eigen::MatrixXd y = scale.asDiagonal() * x;
+    const Eigen::MatrixXd columns = y.transpose() * y, rows = y * y.transpose();
+    for (Eigen::Index block : {Eigen::Index{0}, Eigen::Index{1}, Eigen::Index{3}, Eigen::Index{7},
+                               x.cols(), x.rows(), x.rows() + 5}) {
+      EXPECT_LT((scaled_gram_of_columns(x, scale, block) - columns).cwiseAbs().maxCoeff(), 1e-10)
+          << "block " << block;
+      EXPECT_LT((scaled_gram_of_rows(x, scale, block) - rows).cwiseAbs().maxCoeff(), 1e-10)
+          << "block " << block;
+    }
+  }
+  EXPECT_THROW(scaled_gram_of_columns(Eigen::MatrixXd::Ones(4, 2), Eigen::VectorXd::Ones(3)),
+               std::runtime_error);
+}
+
 TEST(Kernels, ParseAndPrintRoundTrip) {
   for (const char* spec : {"cosine", "linear", "rbf:0.5", "precomputed", "ngram:3"}) {
     EXPECT_EQ(to_string(parse_kernel(spec)), spec);

@@ -5,7 +5,7 @@
 
 namespace qdgen::metrics {
 
-// Eigenvalues (ascending) of a symmetric matrix (lower triangle read), by LAPACK dsyevd_2stage
+// Eigenvalues (ascending) of a symmetric matrix (lower triangle read), by LAPACK dsyevd
 // (eigenvalues only). Takes the matrix by value: LAPACK overwrites it.
 Eigen::VectorXd symmetric_eigenvalues(Eigen::MatrixXd matrix);
 
@@ -14,5 +14,12 @@ Eigen::MatrixXd gram_of_columns(const Eigen::MatrixXd& x);
 
 // X Xᵀ (n x n, both triangles filled) by BLAS dsyrk.
 Eigen::MatrixXd gram_of_rows(const Eigen::MatrixXd& x);
+
+// YᵀY and Y Yᵀ for Y = diag(row_scale) X, without materialising Y: blocks of block_size rows
+// (columns for Y Yᵀ) are scaled and fed to dsyrk; 0 picks about 16 MB a block.
+Eigen::MatrixXd scaled_gram_of_columns(const Eigen::MatrixXd& x, const Eigen::VectorXd& row_scale,
+                                       Eigen::Index block_size = 0);
+Eigen::MatrixXd scaled_gram_of_rows(const Eigen::MatrixXd& x, const Eigen::VectorXd& row_scale,
+                                    Eigen::Index block_size = 0);
 
 }  // namespace qdgen::metrics
