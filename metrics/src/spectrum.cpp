@@ -86,7 +86,11 @@ std::vector<double> scores_of_spectrum(std::span<const double> values,
   for (double& v : kept) v /= sum;
   std::vector<double> scores;
   scores.reserve(orders.size());
-  for (double q : orders) scores.push_back(std::exp(renyi_entropy(kept, q)));
+  for (double q : orders) {
+    // Order 0 counts the kept values: report the count itself, not exp(log(count)), which can
+    // come back as 768.0000000000001.
+    scores.push_back(q == 0 ? static_cast<double>(kept.size()) : std::exp(renyi_entropy(kept, q)));
+  }
   return scores;
 }
 
