@@ -25,20 +25,22 @@ at::Device pick_device(const std::string& name) {
   throw std::runtime_error("device '" + name + "': expected auto, cpu or cuda");
 }
 
-// The work is in matrix products, which libtorch hands to OpenBLAS (through libblas.so.3),
-// whose own thread pool `threads` sizes. libtorch's OpenMP pool stays at one thread: its
-// workers spin-wait between kernels, and on few cores that steals the cores OpenBLAS's
-// workers need (measured on 2 cores: 2 OpenMP threads made batch 32 4x slower).
+// The projections (nearly all the arithmetic) run in PackedLinear on its own pool of
+// `threads` threads. libtorch's OpenMP pool and OpenBLAS (attention products only) keep one
+// thread each: idle OpenMP workers spin at their barrier, and on a shared 2-core machine a
+// descheduled worker stalls the whole team (measured: OpenMP at 2 threads beside OpenBLAS at
+// 2 made batch 32 4x slower; OpenMP alone at 2 under load spent 59 % spinning).
 // OpenBLAS is looked up at run time so that another BLAS behind libblas.so.3 still works.
 int set_cpu_threads(int requested) {
   const int threads = requested > 0
                           ? requested
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(1);
+  set_packed_linear_threads(threads);
   using SetThreads = void (*)(int);
   if (auto set_blas =
           reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
-    set_blas(threads);
+    set_blas(1);
   }
   return threads;
 }

@@ -54,6 +54,16 @@ LlamaRuntime::LlamaRuntime(LlamaWeights weights) : weights_(std::move(weights)) 
   }
   cos_ = cos.to(device(), dtype());
   sin_ = sin.to(device(), dtype());
+  // The plain matrices are dropped once packed; a tied lm_head keeps the embedding, which
+  // the token lookup still needs.
+  for (LlamaLayerWeights& w : weights_.layers) {
+    layers_.push_back({Projection(w.qkv, w.qkv_bias), Projection(w.output, w.output_bias),
+                       Projection(w.gate_up, w.gate_up_bias), Projection(w.down, w.down_bias)});
+    w.qkv = w.qkv_bias = w.output = w.output_bias = at::Tensor();
+    w.gate_up = w.gate_up_bias = w.down = w.down_bias = at::Tensor();
+  }
+  lm_head_ = Projection(weights_.lm_head, {});
+  weights_.lm_head = at::Tensor();
 }
 
 KvCache LlamaRuntime::make_cache(std::int64_t slots, std::int64_t capacity) const {
@@ -86,15 +96,18 @@ at::Tensor LlamaRuntime::rotate(const at::Tensor& x, const at::Tensor& cos,
   return at::cat({first * cos - second * sin, second * cos + first * sin}, -1);
 }
 
-// One row goes through a matrix-vector product: OpenBLAS's gemm (0.3.21, Debian 12) packs
-// the whole weight matrix even for a single row, which doubles the memory traffic that
-// bounds batch-1 decoding.
-static at::Tensor project(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
-  if (x.size(0) == 1) {
-    const at::Tensor y = bias.defined() ? at::addmv(bias, weight, x[0]) : at::mv(weight, x[0]);
-    return y.unsqueeze(0);
+Projection::Projection(const at::Tensor& weight, const at::Tensor& bias) {
+  if (weight.device().is_cpu() && weight.scalar_type() == at::kFloat) {
+    packed_ = PackedLinear(weight, bias);
+  } else {
+    weight_ = weight;
+    bias_ = bias;
   }
-  return bias.defined() ? at::addmm(bias, x, weight.t()) : at::mm(x, weight.t());
+}
+
+at::Tensor Projection::operator()(const at::Tensor& x) const {
+  if (packed_.defined()) return packed_(x);
+  return bias_.defined() ? at::addmm(bias_, x, weight_.t()) : at::mm(x, weight_.t());
 }
 
 at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::int64_t first_slot,
@@ -140,7 +153,8 @@ at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::
   at::Tensor x = weights_.embedding.index_select(0, tokens.reshape({n}).to(device()));
   for (std::int64_t l = 0; l < c.num_hidden_layers; ++l) {
     const LlamaLayerWeights& w = weights_.layers[l];
-    const at::Tensor qkv = project(rms_norm(x, w.attention_norm), w.qkv, w.qkv_bias);
+    const LayerProjections& p = layers_[l];
+    const at::Tensor qkv = p.qkv(rms_norm(x, w.attention_norm));
     const at::Tensor q =
         rotate(qkv.narrow(1, 0, heads * hd).view({rows, steps, heads, hd}), cos, sin);
     const at::Tensor k = rotate(
@@ -186,21 +200,21 @@ at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::
                                     .view({rows, kv_heads, group, steps, hd})
                                     .permute({0, 3, 1, 2, 4})
                                     .reshape({n, heads * hd});
-    x.add_(project(attended, w.output, w.output_bias));
+    x.add_(p.output(attended));
 
-    const at::Tensor gate_up = project(rms_norm(x, w.mlp_norm), w.gate_up, w.gate_up_bias);
+    const at::Tensor gate_up = p.gate_up(rms_norm(x, w.mlp_norm));
     const std::int64_t f = c.intermediate_size;
     const at::Tensor activation = at::silu(gate_up.narrow(1, 0, f)).mul_(gate_up.narrow(1, f, f));
-    x.add_(project(activation, w.down, w.down_bias));
+    x.add_(p.down(activation));
   }
   return rms_norm(x, weights_.final_norm).view({rows, steps, c.hidden_size});
 }
 
 at::Tensor LlamaRuntime::logits(const at::Tensor& hidden) const {
   auto shape = hidden.sizes().vec();
-  shape.back() = weights_.lm_head.size(0);
+  shape.back() = config().vocab_size;
   const at::Tensor rows = hidden.reshape({-1, hidden.size(-1)});
-  return project(rows, weights_.lm_head, {}).view(shape).to(at::kFloat).cpu();
+  return lm_head_(rows).view(shape).to(at::kFloat).cpu();
 }
 
 void LlamaRuntime::copy_slot(const KvCache& source, std::int64_t from, KvCache& target,

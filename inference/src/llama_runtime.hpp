@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "llama_weights.hpp"
+#include "packed_linear.hpp"
 
 namespace qdgen::inference {
 
@@ -14,6 +15,19 @@ struct KvCache {
   std::vector<at::Tensor> keys, values;  // per layer [slots, kv_heads, capacity, head_dim]
   std::int64_t slots = 0;
   std::int64_t capacity = 0;
+};
+
+// A linear layer y = x W^T + b: on the CPU in fp32 through PackedLinear, elsewhere (CUDA,
+// half precision) through ATen's matrix products on the plain matrix.
+class Projection {
+ public:
+  Projection() = default;
+  Projection(const at::Tensor& weight, const at::Tensor& bias);
+  at::Tensor operator()(const at::Tensor& x) const;  // x: [rows, K]
+
+ private:
+  at::Tensor weight_, bias_;
+  PackedLinear packed_;
 };
 
 class LlamaRuntime {
@@ -41,7 +55,13 @@ class LlamaRuntime {
   at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight) const;
   at::Tensor rotate(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const;
 
-  LlamaWeights weights_;
+  struct LayerProjections {
+    Projection qkv, output, gate_up, down;
+  };
+
+  LlamaWeights weights_;  // the projection matrices themselves live in layers_ and lm_head_
+  std::vector<LayerProjections> layers_;
+  Projection lm_head_;
   at::Tensor cos_, sin_;  // [max_positions, head_dim / 2]
 };
 

@@ -3,7 +3,8 @@
 // tokens/s, score() throughput, and 1 vs 2 threads. Baseline, measured in this process on the
 // same weights: the run.c-equivalent fp32 reference (tests/common/llama2c_reference.hpp)
 // compiled with -O3 -fopenmp, at batch 1.
-// Usage: bench_generation [15m|110m|all]   (default: all)
+// Usage: bench_generation [15m|110m|all] [BATCH]   (default: all; with BATCH, only that
+// batch size's decoding, three times: a short run to profile)
 
 #include <omp.h>
 
@@ -68,6 +69,16 @@ double reference_tokens_per_second(qdgen::testing::Llama2cReference& reference, 
   const auto start = Clock::now();
   const auto tokens = reference.greedy({1, 100, 200, 300}, s.decode_tokens);
   return static_cast<double>(tokens.size() + 3) / seconds_since(start);
+}
+
+void profile_batch(const Shape& s, int batch) {
+  const LlamaConfig config = config_of(s);
+  auto model =
+      LlamaModel::from_tensors(config, qdgen::testing::random_llama_tensors(config, 1), {"cpu", 2});
+  for (int repeat = 0; repeat < 3; ++repeat) {
+    std::printf("%s batch %d: %8.1f tokens/s\n", s.name, batch,
+                decode_tokens_per_second(*model, s, batch));
+  }
 }
 
 void bench_shape(const Shape& s) {
@@ -148,7 +159,14 @@ int main(int argc, char** argv) {
   const Shape large{"TinyStories-110M", 768, 2048, 12, 12, 32000, 1024, 32, 512};
   std::printf(
       "bench_generation: random weights, fp32, greedy; tokens/s = generated tokens / wall time\n");
-  if (which == "all" || which == "15m") bench_shape(small);
-  if (which == "all" || which == "110m") bench_shape(large);
+  const int batch = argc > 2 ? std::stoi(argv[2]) : 0;
+  for (const auto& [key, shape] : {std::pair{"15m", small}, std::pair{"110m", large}}) {
+    if (which != "all" && which != key) continue;
+    if (batch > 0) {
+      profile_batch(shape, batch);
+    } else {
+      bench_shape(shape);
+    }
+  }
   return 0;
 }

@@ -1,0 +1,279 @@
+#include "packed_linear.hpp"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace qdgen::inference {
+namespace {
+
+constexpr std::int64_t kPanel = PackedLinear::kPanel;
+
+// One block of `R` rows against one panel: y[r, 0..valid) = bias + sum_k x[r, k] * panel[k, :].
+using RowsKernel = void (*)(const float* x, std::int64_t ldx, const float* panel,
+                            std::int64_t depth, const float* bias, float* y, std::int64_t ldy,
+                            std::int64_t valid);
+
+// AVX-512: 16 outputs in one register, R accumulators (R broadcasts and one load per k).
+template <int R>
+__attribute__((target("avx512f"))) void rows_avx512(const float* x, std::int64_t ldx,
+                                                    const float* panel, std::int64_t depth,
+                                                    const float* bias, float* y, std::int64_t ldy,
+                                                    std::int64_t valid) {
+  __m512 acc[R];
+  const __m512 start = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) acc[r] = start;
+  for (std::int64_t k = 0; k < depth; ++k) {
+    const __m512 w = _mm512_loadu_ps(panel + k * kPanel);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(x[r * ldx + k]), w, acc[r]);
+  }
+  const auto mask = static_cast<__mmask16>(valid >= kPanel ? 0xFFFFu : (1u << valid) - 1u);
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) _mm512_mask_storeu_ps(y + r * ldy, mask, acc[r]);
+}
+
+// AVX2 + FMA: 16 outputs in two registers, so at most 4 rows (8 accumulators of 16).
+template <int R>
+__attribute__((target("avx2,fma"))) void rows_avx2(const float* x, std::int64_t ldx,
+                                                   const float* panel, std::int64_t depth,
+                                                   const float* bias, float* y, std::int64_t ldy,
+                                                   std::int64_t valid) {
+  __m256 low[R], high[R];
+  const __m256 start_low = bias ? _mm256_loadu_ps(bias) : _mm256_setzero_ps();
+  const __m256 start_high = bias ? _mm256_loadu_ps(bias + 8) : _mm256_setzero_ps();
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) low[r] = start_low, high[r] = start_high;
+  for (std::int64_t k = 0; k < depth; ++k) {
+    const __m256 w_low = _mm256_loadu_ps(panel + k * kPanel);
+    const __m256 w_high = _mm256_loadu_ps(panel + k * kPanel + 8);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const __m256 b = _mm256_broadcast_ss(x + r * ldx + k);
+      low[r] = _mm256_fmadd_ps(b, w_low, low[r]);
+      high[r] = _mm256_fmadd_ps(b, w_high, high[r]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+    alignas(32) float out[kPanel];
+    _mm256_store_ps(out, low[r]);
+    _mm256_store_ps(out + 8, high[r]);
+    std::memcpy(y + r * ldy, out, static_cast<std::size_t>(valid) * sizeof(float));
+  }
+}
+
+// Any CPU: one row at a time.
+void rows_portable(const float* x, std::int64_t ldx, const float* panel, std::int64_t depth,
+                   const float* bias, float* y, std::int64_t ldy, std::int64_t valid) {
+  float acc[kPanel];
+  for (std::int64_t j = 0; j < kPanel; ++j) acc[j] = bias ? bias[j] : 0.0f;
+  for (std::int64_t k = 0; k < depth; ++k) {
+    for (std::int64_t j = 0; j < kPanel; ++j) acc[j] += x[k] * panel[k * kPanel + j];
+  }
+  std::memcpy(y, acc, static_cast<std::size_t>(valid) * sizeof(float));
+  static_cast<void>(ldx), static_cast<void>(ldy);
+}
+
+struct Kernels {
+  int max_rows = 1;
+  std::array<RowsKernel, 9> rows{};  // rows[R] handles R rows, 1 <= R <= max_rows
+};
+
+Kernels pick_kernels() {
+  Kernels k;
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) {
+    k.max_rows = 8;
+    k.rows = {nullptr,        rows_avx512<1>, rows_avx512<2>, rows_avx512<3>, rows_avx512<4>,
+              rows_avx512<5>, rows_avx512<6>, rows_avx512<7>, rows_avx512<8>};
+  } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    k.max_rows = 4;
+    k.rows = {nullptr, rows_avx2<1>, rows_avx2<2>, rows_avx2<3>, rows_avx2<4>};
+  } else {
+    k.max_rows = 1;
+    k.rows[1] = rows_portable;
+  }
+  return k;
+}
+
+const Kernels& kernels() {
+  static const Kernels chosen = pick_kernels();
+  return chosen;
+}
+
+// Splits work into chunks that threads claim from a counter; the caller works too and returns
+// once every chunk is done, without waiting for a worker the OS has not scheduled. On a
+// shared machine that matters: at::parallel_for (OpenMP, a static split and an end barrier)
+// spent 59 % of a batch-32 decode spinning for a descheduled worker.
+class ChunkPool {
+ public:
+  ~ChunkPool() { resize(1); }
+
+  void resize(int threads) {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    for (std::thread& worker : workers_) worker.join();
+    workers_.clear();
+    stop_ = false;
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work_loop(); });
+  }
+
+  void run(std::int64_t chunks, const std::function<void(std::int64_t)>& work) {
+    if (workers_.empty() || chunks <= 1) {
+      for (std::int64_t i = 0; i < chunks; ++i) work(i);
+      return;
+    }
+    auto task = std::make_shared<Task>();
+    task->work = &work;
+    task->chunks = chunks;
+    {
+      std::lock_guard lock(mutex_);
+      task_ = task;
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    wake_.notify_all();
+    help(*task);
+    for (int spins = 0; task->done.load(std::memory_order_acquire) < chunks; ++spins) {
+      if (spins < 4096) {
+        _mm_pause();
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  }
+
+ private:
+  struct Task {
+    const std::function<void(std::int64_t)>* work = nullptr;
+    std::int64_t chunks = 0;
+    std::atomic<std::int64_t> next{0}, done{0};
+  };
+
+  static void help(Task& task) {
+    for (std::int64_t i = task.next.fetch_add(1); i < task.chunks; i = task.next.fetch_add(1)) {
+      (*task.work)(i);
+      task.done.fetch_add(1, std::memory_order_release);
+    }
+  }
+
+  void work_loop() {
+    std::uint64_t seen = generation_.load(std::memory_order_acquire);
+    while (true) {
+      // Decode steps call back within microseconds: spin a little before sleeping.
+      const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(100);
+      for (int i = 0; generation_.load(std::memory_order_acquire) == seen; ++i) {
+        _mm_pause();
+        if (i % 64 == 63 && std::chrono::steady_clock::now() > until) break;
+      }
+      std::shared_ptr<Task> task;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock,
+                   [&] { return stop_ || generation_.load(std::memory_order_acquire) != seen; });
+        if (stop_) return;
+        seen = generation_.load(std::memory_order_acquire);
+        task = task_;
+      }
+      help(*task);
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::shared_ptr<Task> task_;  // guarded by mutex_
+  std::atomic<std::uint64_t> generation_{0};
+  bool stop_ = false;
+  std::vector<std::thread> workers_;
+};
+
+ChunkPool& pool() {
+  static ChunkPool instance;
+  return instance;
+}
+
+std::mutex& pool_size_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+}  // namespace
+
+void set_packed_linear_threads(int threads) {
+  std::lock_guard lock(pool_size_mutex());
+  pool().resize(std::max(1, threads));
+}
+
+PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias) {
+  if (weight.dim() != 2 || weight.scalar_type() != at::kFloat || !weight.device().is_cpu()) {
+    throw std::logic_error("PackedLinear: the weight must be a 2-D float32 CPU tensor");
+  }
+  out_features_ = weight.size(0);
+  in_features_ = weight.size(1);
+  const std::int64_t panels = (out_features_ + kPanel - 1) / kPanel;
+  at::Tensor padded = at::zeros({panels * kPanel, in_features_}, at::kFloat);
+  padded.narrow(0, 0, out_features_).copy_(weight);
+  packed_ = padded.view({panels, kPanel, in_features_}).transpose(1, 2).contiguous();
+  if (bias.defined()) {
+    bias_ = at::zeros({panels * kPanel}, at::kFloat);
+    bias_.narrow(0, 0, out_features_).copy_(bias.to(at::kFloat).reshape({-1}));
+  }
+}
+
+at::Tensor PackedLinear::unpacked() const {
+  return packed_.transpose(1, 2)
+      .reshape({packed_.size(0) * kPanel, in_features_})
+      .narrow(0, 0, out_features_)
+      .contiguous();
+}
+
+at::Tensor PackedLinear::operator()(const at::Tensor& input) const {
+  const at::Tensor x = input.stride(-1) == 1 ? input : input.contiguous();
+  if (x.dim() != 2 || x.size(1) != in_features_ || x.scalar_type() != at::kFloat) {
+    throw std::logic_error("PackedLinear: input of the wrong shape or dtype");
+  }
+  const std::int64_t rows = x.size(0), depth = in_features_, n = out_features_;
+  const std::int64_t panels = packed_.size(0);
+  at::Tensor y = at::empty({rows, n}, at::kFloat);
+  if (rows == 0) return y;
+  const Kernels& k = kernels();
+  const float* x_data = x.data_ptr<float>();
+  const std::int64_t ldx = x.stride(0);
+  const float* packed = packed_.data_ptr<float>();
+  const float* bias = bias_.defined() ? bias_.data_ptr<float>() : nullptr;
+  float* y_data = y.data_ptr<float>();
+  // Chunks of panels of ~64k multiply-adds at least.
+  const std::int64_t per_chunk = std::max<std::int64_t>(1, 65536 / (rows * depth * kPanel) + 1);
+  const std::int64_t chunks = (panels + per_chunk - 1) / per_chunk;
+  pool().run(chunks, [&](std::int64_t chunk) {
+    const std::int64_t begin = chunk * per_chunk, end = std::min(panels, begin + per_chunk);
+    for (std::int64_t p = begin; p < end; ++p) {
+      const float* panel = packed + p * depth * kPanel;
+      const float* panel_bias = bias ? bias + p * kPanel : nullptr;
+      const std::int64_t valid = std::min(kPanel, n - p * kPanel);
+      for (std::int64_t r = 0; r < rows; r += k.max_rows) {
+        const auto block = static_cast<int>(std::min<std::int64_t>(k.max_rows, rows - r));
+        k.rows[block](x_data + r * ldx, ldx, panel, depth, panel_bias, y_data + r * n + p * kPanel,
+                      n, valid);
+      }
+    }
+  });
+  return y;
+}
+
+}  // namespace qdgen::inference
