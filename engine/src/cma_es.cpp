@@ -33,8 +33,8 @@ StrategyParams strategy_params(int dim, int num_parents) {
 
 }  // namespace
 
-CmaEs::CmaEs(int dim, double sigma0, int batch_size)
-    : dim_(dim), sigma0_(sigma0), batch_size_(batch_size) {
+CmaEs::CmaEs(int dim, double sigma0, int batch_size, RankOneUpdate rank_one)
+    : dim_(dim), sigma0_(sigma0), batch_size_(batch_size), rank_one_(rank_one) {
   if (dim < 1) throw std::runtime_error("CMA-ES needs a numeric domain (solution_dim >= 1)");
   if (batch_size < 2) throw std::runtime_error("CMA-ES needs a batch of at least 2");
   // Refreshing the eigensystem costs O(n^3); Hansen's gap keeps it O(n^2) per sample.
@@ -121,7 +121,9 @@ void CmaEs::tell(const std::vector<int>& ranking, int num_parents) {
   const Eigen::MatrixXd ys = parents.colwise() - old_mean;
   const Eigen::MatrixXd rank_mu = ys * p.weights.asDiagonal() * ys.transpose();
   const double c1a = p.c1 * (1 - (1 - hsig * hsig) * p.cc * (2 - p.cc));
-  cov_ = cov_ * (1 - c1a - p.cmu) + p.c1 * pc_ * pc_.transpose() +
+  // The decay keeps c1a either way; only the rank-one term's weight differs.
+  const double rank_one_weight = rank_one_ == RankOneUpdate::kPyribs ? p.c1 * p.c1 : p.c1;
+  cov_ = cov_ * (1 - c1a - p.cmu) + rank_one_weight * pc_ * pc_.transpose() +
          (p.cmu / (sigma_ * sigma_)) * rank_mu;
 
   const double cn = p.cs / damps;

@@ -94,6 +94,9 @@ EmitterConfig read_emitter(JsonReader r, int solution_dim) {
               : r.choice("restart", {"basic", "no_improvement"}, "no_improvement");
       o.restart_on_no_improvement = rule == "no_improvement";
     }
+    o.rank_one = r.choice("rank_one", {"hansen", "pyribs"}, "hansen") == "pyribs"
+                     ? RankOneUpdate::kPyribs
+                     : RankOneUpdate::kHansen;
     e.options = o;
   } else {
     MutationOptions o;

@@ -134,7 +134,8 @@ class EvolutionStrategyEmitter : public Emitter {
   void ensure_started(const Domain& domain) {
     if (cma_) return;
     x0_ = initial_solution(options_.x0, domain, kind());
-    cma_ = std::make_unique<CmaEs>(static_cast<int>(x0_.size()), options_.sigma0, batch_size());
+    cma_ = std::make_unique<CmaEs>(static_cast<int>(x0_.size()), options_.sigma0, batch_size(),
+                                   options_.rank_one);
     cma_->reset(x0_);
   }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 using namespace qdgen::engine;
@@ -85,4 +86,41 @@ TEST(CmaEs, StopsOnFlatRankingValues) {
   CmaEs es(3, 0.5, 6);
   EXPECT_TRUE(es.should_stop(0.0));
   EXPECT_FALSE(es.should_stop(1.0));
+}
+
+TEST(CmaEs, PyribsRankOneUpdateWeightsTheEvolutionPathByC1Squared) {
+  // One generation from the reset state: mean and paths agree between the two variants, and
+  // the covariances differ by exactly (c1 - c1^2) pc pc^T (Hansen: c1; pyribs: c1 * c1).
+  const int n = 4, lambda = 8, mu = 4;
+  const double sigma0 = 0.5;
+  CmaEs hansen(n, sigma0, lambda, RankOneUpdate::kHansen);
+  CmaEs pyribs(n, sigma0, lambda, RankOneUpdate::kPyribs);
+  hansen.reset(Eigen::VectorXd::Zero(n));
+  pyribs.reset(Eigen::VectorXd::Zero(n));
+  NoiseRng rng_a(5), rng_b(5);
+  hansen.ask(rng_a, std::nullopt);
+  pyribs.ask(rng_b, std::nullopt);
+  std::vector<int> ranking(lambda);
+  std::iota(ranking.begin(), ranking.end(), 0);
+  hansen.tell(ranking, mu);
+  pyribs.tell(ranking, mu);
+  ASSERT_EQ(hansen.mean(), pyribs.mean());
+  ASSERT_EQ(hansen.sigma(), pyribs.sigma());
+
+  // Hansen's tutorial parameters for mu = 4 truncation weights.
+  Eigen::VectorXd w(mu);
+  for (int i = 0; i < mu; ++i) w[i] = std::log(mu + 0.5) - std::log(i + 1.0);
+  w /= w.sum();
+  const double mueff = 1.0 / w.squaredNorm();
+  const double cc = (4 + mueff / n) / (n + 4 + 2 * mueff / n);
+  const double cs = (mueff + 2) / (n + mueff + 5);
+  const double c1 = 2 / ((n + 1.3) * (n + 1.3) + mueff);
+  const Eigen::VectorXd y = hansen.mean();                                   // the old mean was 0
+  const Eigen::VectorXd ps = std::sqrt(cs * (2 - cs) * mueff) / sigma0 * y;  // C = I so far
+  const double left = ps.squaredNorm() / n / (1 - std::pow(1 - cs, 2.0));
+  ASSERT_LT(left, 2 + 4.0 / (n + 1)) << "hsig = 0 would hide the rank-one term";
+  const Eigen::VectorXd pc = std::sqrt(cc * (2 - cc) * mueff) * y;
+  const Eigen::MatrixXd expected = (c1 - c1 * c1) * pc * pc.transpose();
+  ASSERT_GT(expected.norm(), 1e-6);
+  EXPECT_LT((hansen.covariance() - pyribs.covariance() - expected).norm(), 1e-14);
 }

@@ -43,9 +43,19 @@ TEST(ExperimentConfig, ParsesAValidConfigWithDefaults) {
   EXPECT_EQ(c.emitters[2].count, 2);
   const auto& iso = std::get<IsoLineOptions>(c.emitters[1].options);
   EXPECT_DOUBLE_EQ(iso.line_sigma, 0.2);
+  EXPECT_EQ(std::get<EvolutionStrategyOptions>(c.emitters[2].options).rank_one,
+            RankOneUpdate::kHansen);
   EXPECT_EQ(c.selection.kind, SelectionKind::kAll);
   EXPECT_EQ(c.seed, 0u);
   EXPECT_FALSE(c.store.path.has_value());
+}
+
+TEST(ExperimentConfig, RankOneUpdateSelectsPyribsCovarianceUpdate) {
+  auto c = small_config();
+  c["emitters"][2]["rank_one"] = "pyribs";
+  const auto parsed = parse_experiment_config(c, "cfg.json");
+  EXPECT_EQ(std::get<EvolutionStrategyOptions>(parsed.emitters[2].options).rank_one,
+            RankOneUpdate::kPyribs);
 }
 
 TEST(ExperimentConfig, UnknownKeysNameTheirPath) {
@@ -88,6 +98,10 @@ TEST(ExperimentConfig, OutOfRangeValuesAreRejected) {
   c["selection"] = {{"kind", "bandit"}, {"active", 9}};
   EXPECT_EQ(error_of(c),
             "cfg.json: selection.active: expected at most the number of emitters (4), got 9");
+  c = small_config();
+  c["emitters"][2]["rank_one"] = "c1";
+  EXPECT_EQ(error_of(c),
+            "cfg.json: emitters[2].rank_one: expected one of \"hansen\", \"pyribs\", got \"c1\"");
   c = small_config();
   c["emitters"][0]["x0"] = json::array({1, 2});
   EXPECT_NE(error_of(c).find("emitters[0].x0: expected a number or an array of 4 numbers"),

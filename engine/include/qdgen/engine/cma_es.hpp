@@ -1,6 +1,11 @@
 #pragma once
 // CMA-ES (Hansen's purecma, as pyribs' CMAEvolutionStrategy uses it): truncation weights,
 // a lazily refreshed eigendecomposition, bound handling by resampling, stop tests.
+//
+// One published difference is kept as a switch: pyribs' covariance update (every version
+// of ribs/emitters/opt/_cma_es.py, `rank_one_update = c1 * outer(pc, pc)` then
+// `+ rank_one_update * c1`) weights the rank-one term by c1^2 instead of Hansen's c1.
+// pyribs' published CMA-ME / CMA-MAE figures were made with it.
 
 #include <Eigen/Core>
 #include <optional>
@@ -11,9 +16,14 @@
 
 namespace qdgen::engine {
 
+enum class RankOneUpdate {
+  kHansen,  // C += c1 pc pc^T (Hansen's tutorial and purecma)
+  kPyribs   // C += c1^2 pc pc^T (pyribs' CMAEvolutionStrategy)
+};
+
 class CmaEs {
  public:
-  CmaEs(int dim, double sigma0, int batch_size);
+  CmaEs(int dim, double sigma0, int batch_size, RankOneUpdate rank_one = RankOneUpdate::kHansen);
 
   void reset(const Eigen::VectorXd& mean);
   // Samples batch_size solutions (columns) from `noise`, inside `bounds` when given.
@@ -27,6 +37,7 @@ class CmaEs {
 
   const Eigen::VectorXd& mean() const { return mean_; }
   double sigma() const { return sigma_; }
+  const Eigen::MatrixXd& covariance() const { return cov_; }
   int batch_size() const { return batch_size_; }
 
   // Everything that evolves, so a resumed run continues bit for bit.
@@ -39,6 +50,7 @@ class CmaEs {
   int dim_;
   double sigma0_;
   int batch_size_;
+  RankOneUpdate rank_one_;
   double lazy_gap_evals_ = 0.0;
 
   std::int64_t current_eval_ = 0;

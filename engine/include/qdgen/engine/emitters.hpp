@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "qdgen/engine/cma_es.hpp"
 #include "qdgen/engine/emitter.hpp"
 
 namespace qdgen::engine {
@@ -47,6 +48,7 @@ struct EvolutionStrategyOptions {
   // added; every_n > 0: also every n iterations.
   bool restart_on_no_improvement = true;
   int restart_every_n = 0;
+  RankOneUpdate rank_one = RankOneUpdate::kHansen;  // "rank_one": "hansen" / "pyribs"
 };
 // Hands parents to the domain's own mutation operator (text domains; LLM variation).
 struct MutationOptions {
