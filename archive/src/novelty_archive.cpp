@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "knn_index.hpp"
 #include "qdgen/metrics/qd_metrics.hpp"
 
 namespace qdgen::archive {
@@ -20,6 +21,19 @@ NoveltyArchive::NoveltyArchive(int measure_dim, const NoveltyOptions& options)
   if (options.max_size < 0) throw std::invalid_argument("novelty archive: max_size must be >= 0");
   if (!std::isfinite(options.qd_offset))
     throw std::invalid_argument("novelty archive: qd_offset must be finite");
+}
+
+NoveltyArchive::~NoveltyArchive() = default;
+
+bool NoveltyArchive::uses_tree(int dim) const {
+  return options_.search == NeighborSearch::kTree ||
+         (options_.search == NeighborSearch::kAuto && dim <= kTreeMaxDim);
+}
+
+void NoveltyArchive::index_point(std::int64_t slot, const Eigen::VectorXd& point) {
+  if (!uses_tree(static_cast<int>(point.size()))) return;
+  if (!index_) index_ = std::make_unique<KnnIndex>(static_cast<int>(point.size()));
+  index_->set(slot, point.data());
 }
 
 Eigen::VectorXd NoveltyArchive::point_of(const Candidate& candidate) const {
@@ -44,17 +58,34 @@ Eigen::VectorXd NoveltyArchive::point_of(const Candidate& candidate) const {
   return candidate.measures;
 }
 
-double NoveltyArchive::novelty(const Eigen::VectorXd& point) const {
-  if (points_.empty()) return std::numeric_limits<double>::infinity();
-  std::vector<double> distances;
-  distances.reserve(points_.size());
-  for (const Eigen::VectorXd& member : points_) distances.push_back((member - point).norm());
-  const auto k = std::min<std::size_t>(static_cast<std::size_t>(options_.k), distances.size());
-  std::partial_sort(distances.begin(), distances.begin() + static_cast<std::ptrdiff_t>(k),
-                    distances.end());
+NoveltyArchive::Neighborhood NoveltyArchive::neighborhood(const Eigen::VectorXd& point) const {
+  if (points_.empty()) return {std::numeric_limits<double>::infinity(), 0};
+  const int dim = static_cast<int>(point.size());
+  const auto k = std::min<std::size_t>(static_cast<std::size_t>(options_.k), points_.size());
+  std::vector<Neighbor> nearest;
+  if (index_) {
+    index_->k_nearest(point.data(), static_cast<int>(k), nearest);
+  } else {
+    nearest.reserve(points_.size());
+    for (std::size_t m = 0; m < points_.size(); ++m)
+      nearest.push_back({squared_distance(points_[m].data(), point.data(), dim), members_[m].cell});
+    std::partial_sort(nearest.begin(), nearest.begin() + static_cast<std::ptrdiff_t>(k),
+                      nearest.end());
+    nearest.resize(k);
+  }
   double sum = 0.0;
-  for (std::size_t i = 0; i < k; ++i) sum += distances[i];
-  return sum / static_cast<double>(k);
+  for (const Neighbor& n : nearest) sum += std::sqrt(n.squared_distance);
+  const std::int64_t slot = nearest.front().id;
+  const auto it = std::lower_bound(members_.begin(), members_.end(), slot,
+                                   [](const Elite& e, std::int64_t c) { return e.cell < c; });
+  return {sum / static_cast<double>(k), static_cast<std::size_t>(it - members_.begin())};
+}
+
+double NoveltyArchive::novelty(const Eigen::VectorXd& point) const {
+  if (!points_.empty() && point.size() != points_.front().size())
+    throw std::invalid_argument("novelty archive: a point of size " + std::to_string(point.size()) +
+                                ", expected " + std::to_string(points_.front().size()));
+  return neighborhood(point).novelty;
 }
 
 std::vector<AddResult> NoveltyArchive::add(std::span<const Candidate> batch) {
@@ -73,10 +104,12 @@ std::vector<AddResult> NoveltyArchive::add(std::span<const Candidate> batch) {
       if (p.size() != points.front().size())
         throw std::invalid_argument("novelty archive: embeddings of different sizes in a batch");
 
+  if (index_) index_->prepare(batch.size());
   std::vector<std::size_t> admitted;
   std::map<std::size_t, std::size_t> replacement_of_member;  // member position -> batch position
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    const double novelty_score = novelty(points[i]);
+    const Neighborhood around = neighborhood(points[i]);
+    const double novelty_score = around.novelty;
     AddResult& result = results[i];
     if (novelty_score > options_.threshold) {
       result.status = AddStatus::kNew;
@@ -86,15 +119,7 @@ std::vector<AddResult> NoveltyArchive::add(std::span<const Candidate> batch) {
     }
     result.value = novelty_score - options_.threshold;
     if (!options_.local_competition || points_.empty()) continue;
-    std::size_t nearest = 0;
-    double nearest_distance = std::numeric_limits<double>::infinity();
-    for (std::size_t m = 0; m < points_.size(); ++m) {
-      const double distance = (points_[m] - points[i]).norm();
-      if (distance < nearest_distance) {
-        nearest_distance = distance;
-        nearest = m;
-      }
-    }
+    const std::size_t nearest = around.nearest;
     const Elite& rival = members_[nearest];
     result.cell = rival.cell;
     result.value = batch[i].objective - rival.candidate.objective;
@@ -108,9 +133,11 @@ std::vector<AddResult> NoveltyArchive::add(std::span<const Candidate> batch) {
   for (const auto& [member, position] : replacement_of_member) {
     members_[member].candidate = batch[position];
     points_[member] = points[position];
+    index_point(members_[member].cell, points[position]);
   }
   for (const std::size_t position : admitted) {
     results[position].cell = next_slot_;
+    index_point(next_slot_, points[position]);
     members_.push_back(Elite{next_slot_++, batch[position]});
     points_.push_back(points[position]);
   }
@@ -119,6 +146,7 @@ std::vector<AddResult> NoveltyArchive::add(std::span<const Candidate> batch) {
     for (std::size_t m = 0; m < excess; ++m) removed_.push_back(members_[m].candidate.id);
     members_.erase(members_.begin(), members_.begin() + static_cast<std::ptrdiff_t>(excess));
     points_.erase(points_.begin(), points_.begin() + static_cast<std::ptrdiff_t>(excess));
+    if (index_) index_->remove_below(members_.front().cell);
   }
   return results;
 }
@@ -150,6 +178,7 @@ void NoveltyArchive::clear() {
   points_.clear();
   removed_.clear();
   next_slot_ = 0;
+  index_.reset();
 }
 
 double NoveltyArchive::elite_distance(const Elite& a, const Elite& b) const {

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
+
 #include "archive_test_helpers.hpp"
 
 namespace qdgen::archive {
@@ -88,6 +91,110 @@ TEST(NoveltyArchive, EmbeddingSpaceUsesEmbeddingsAndNamesAMissingOne) {
     FAIL();
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("candidate 7 has no embedding"), std::string::npos);
+  }
+}
+
+// Measures on a coarse lattice, so that many candidates share a point or lie at equal
+// distances: the k-d tree must break ties as brute force does (lower slot first).
+std::vector<Candidate> lattice_batch(Rng& rng, std::int64_t first_id, int size, int dim,
+                                     double spacing) {
+  std::vector<Candidate> batch;
+  for (int i = 0; i < size; ++i) {
+    Candidate c;
+    c.id = first_id + i;
+    c.objective = std::round(uniform01(rng) * 16.0) / 16.0;
+    c.measures = Eigen::VectorXd(dim);
+    for (int d = 0; d < dim; ++d) c.measures[d] = spacing * std::floor(uniform01(rng) * 12.0);
+    c.solution = Eigen::VectorXd::Constant(2, static_cast<double>(c.id));
+    batch.push_back(std::move(c));
+  }
+  return batch;
+}
+
+// Runs the same batches through a tree-searched and a brute-force archive and expects the
+// same results bit for bit, batch after batch (tail scans, rebuilds, moves, evictions).
+void expect_tree_equals_brute_force(NoveltyOptions options, int dim, int batches, int batch_size,
+                                    double spacing, std::uint64_t seed) {
+  options.search = NeighborSearch::kTree;
+  NoveltyArchive tree(dim, options);
+  options.search = NeighborSearch::kBruteForce;
+  NoveltyArchive brute(dim, options);
+  Rng rng(seed);
+  std::int64_t next_id = 0;
+  std::size_t admitted = 0, replaced = 0;
+  for (int b = 0; b < batches; ++b) {
+    // Batch sizes vary so that the rebuild rule sees both small and large batches.
+    const int size = 1 + static_cast<int>(uniform01(rng) * batch_size);
+    const auto batch = lattice_batch(rng, next_id, size, dim, spacing);
+    next_id += size;
+    const auto want = brute.add(batch);
+    const auto got = tree.add(batch);
+    ASSERT_EQ(got.size(), want.size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      ASSERT_EQ(got[i].status, want[i].status) << "batch " << b << " candidate " << i;
+      ASSERT_EQ(got[i].cell, want[i].cell) << "batch " << b << " candidate " << i;
+      // Bitwise, infinities (first admissions) included.
+      ASSERT_EQ(std::memcmp(&got[i].value, &want[i].value, sizeof(double)), 0)
+          << "batch " << b << " candidate " << i << ": " << got[i].value << " vs " << want[i].value;
+      admitted += got[i].status == AddStatus::kNew;
+      replaced += got[i].status == AddStatus::kImproveExisting;
+    }
+    ASSERT_EQ(tree.removed_candidate_ids(), brute.removed_candidate_ids());
+    ASSERT_EQ(tree.size(), brute.size());
+  }
+  const auto a = tree.elites(), e = brute.elites();
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i]->cell, e[i]->cell);
+    EXPECT_EQ(a[i]->candidate.id, e[i]->candidate.id);
+  }
+  // The workload must really exercise admissions and (with local competition) moves.
+  EXPECT_GT(admitted, 50u);
+  if (options.local_competition) {
+    EXPECT_GT(replaced, 50u);
+  }
+  Eigen::VectorXd probe = Eigen::VectorXd::Constant(dim, 2.5 * spacing);
+  const double nt = tree.novelty(probe), nb = brute.novelty(probe);
+  EXPECT_EQ(std::memcmp(&nt, &nb, sizeof(double)), 0);
+}
+
+TEST(NoveltyArchive, TreeSearchEqualsBruteForceWithTiesMovesAndEvictions) {
+  NoveltyOptions options;
+  options.k = 5;
+  options.threshold = 1.5;
+  options.local_competition = true;
+  expect_tree_equals_brute_force(options, 2, 120, 60, 1.0, 11);
+  options.k = 1;  // the nearest member decides local competition: ties pick the older slot
+  options.threshold = 0.9;
+  expect_tree_equals_brute_force(options, 2, 120, 60, 1.0, 14);
+  options.k = 15;
+  options.threshold = 0.3;
+  options.max_size = 150;  // evicts the oldest every batch once full
+  expect_tree_equals_brute_force(options, 2, 120, 60, 0.25, 12);
+  options.local_competition = false;
+  options.max_size = 0;
+  options.k = 3;
+  options.threshold = 1.0;
+  expect_tree_equals_brute_force(options, 3, 80, 80, 0.5, 13);
+}
+
+TEST(NoveltyArchive, AutomaticSearchUsesTheTreeInLowDimensionsOnly) {
+  // Observable only through speed; here: both settings give the brute-force answer for a
+  // point set where every distance ties.
+  for (const int dim : {2, NoveltyArchive::kTreeMaxDim + 4}) {
+    NoveltyOptions options;
+    options.k = 4;
+    options.threshold = 0.0;
+    NoveltyArchive archive(dim, options);
+    std::vector<Candidate> corners;
+    for (int i = 0; i < 8; ++i) {
+      Candidate c = make_candidate(i, 1.0, {});
+      c.measures = Eigen::VectorXd::Zero(dim);
+      c.measures[i % dim] = (i / dim) % 2 == 0 ? 1.0 : -1.0;
+      corners.push_back(c);
+    }
+    archive.add(corners);
+    // The origin is at distance 1 from every distinct corner.
+    EXPECT_DOUBLE_EQ(archive.novelty(Eigen::VectorXd::Zero(dim)), 1.0);
   }
 }
 

@@ -8,8 +8,12 @@
 //    such candidate per member wins, first on ties).
 // Slots are numbered in admission order; with max_size the oldest slots are evicted and
 // reported by removed_candidate_ids() (for the run store's elite table).
+// Neighbours are the k smallest squared distances (ties: the older slot), found by a k-d tree
+// with a batched rebuild (KnnIndex) in low dimensions, by brute force otherwise; both give
+// the same answers bit for bit.
 
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "qdgen/archive/archive.hpp"
@@ -17,6 +21,8 @@
 namespace qdgen::archive {
 
 enum class NoveltySpace { kMeasures, kEmbedding };
+// kAuto: the tree up to kTreeMaxDim dimensions (beyond, a k-d tree prunes little).
+enum class NeighborSearch { kAuto, kTree, kBruteForce };
 
 struct NoveltyOptions {
   int k = 15;
@@ -25,11 +31,16 @@ struct NoveltyOptions {
   NoveltySpace space = NoveltySpace::kMeasures;
   std::int64_t max_size = 0;  // 0: unbounded
   double qd_offset = 0.0;
+  NeighborSearch search = NeighborSearch::kAuto;
 };
+
+class KnnIndex;
 
 class NoveltyArchive : public Archive {
  public:
+  static constexpr int kTreeMaxDim = 16;
   NoveltyArchive(int measure_dim, const NoveltyOptions& options);
+  ~NoveltyArchive() override;
 
   std::vector<AddResult> add(std::span<const Candidate> batch) override;
   std::int64_t size() const override { return static_cast<std::int64_t>(members_.size()); }
@@ -50,12 +61,21 @@ class NoveltyArchive : public Archive {
 
  private:
   Eigen::VectorXd point_of(const Candidate& candidate) const;
+  struct Neighborhood {
+    double novelty;
+    std::size_t nearest;  // member position of the nearest member (when any)
+  };
+  Neighborhood neighborhood(const Eigen::VectorXd& point) const;
+  bool uses_tree(int dim) const;
+  void index_point(std::int64_t slot, const Eigen::VectorXd& point);
+
   int measure_dim_;
   NoveltyOptions options_;
   std::vector<Elite> members_;  // ascending slot
   std::vector<Eigen::VectorXd> points_;
   std::int64_t next_slot_ = 0;
   std::vector<std::int64_t> removed_;
+  std::unique_ptr<KnnIndex> index_;  // null while empty or when searching by brute force
 };
 
 }  // namespace qdgen::archive
