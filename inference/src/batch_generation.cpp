@@ -142,45 +142,96 @@ std::vector<TokenResult> generate_batched(const LlamaRuntime& runtime,
     }
   };
 
-  const auto admit = [&](std::size_t index) {
-    const TokenRequest& request = requests[index];
-    const std::int64_t slot = static_cast<std::int64_t>(active.size());
-    const auto prefix_length = static_cast<std::int64_t>(prefix_lengths[index]);
-    if (prefix_length > 0) {
-      std::vector<std::int32_t> key(request.prompt.begin(), request.prompt.begin() + prefix_length);
-      auto found = prefixes.find(key);
-      if (found == prefixes.end()) {
-        KvCache prefix = runtime.make_cache(1, prefix_length);
-        runtime.forward(prefix, token_row(key), 0, std::vector<std::int64_t>{0});
-        local.prompt_tokens += prefix_length;
-        found = prefixes.emplace(std::move(key), std::move(prefix)).first;
-      }
-      runtime.copy_slot(found->second, 0, cache, slot, prefix_length);
-      local.reused_tokens += prefix_length;
+  // Waiting requests join in groups: one forward pass over all their prompts (each row padded
+  // at its end to the group's longest remainder, which causality keeps unseen, and which
+  // decoding overwrites), instead of one pass, and so one read of every weight, per request.
+  std::vector<std::size_t> group;
+  std::vector<std::int64_t> group_starts;
+  const auto admit_group = [&] {
+    if (group.empty()) return;
+    std::int64_t steps = 0;
+    for (std::size_t g = 0; g < group.size(); ++g) {
+      steps = std::max(
+          steps, static_cast<std::int64_t>(requests[group[g]].prompt.size()) - group_starts[g]);
     }
-    const auto rest = std::span<const std::int32_t>(request.prompt).subspan(prefix_length);
-    const at::Tensor hidden =
-        runtime.forward(cache, token_row(rest), slot, std::vector<std::int64_t>{prefix_length});
-    local.prompt_tokens += static_cast<std::int64_t>(rest.size());
-    const at::Tensor logits = runtime.logits(hidden.select(1, hidden.size(1) - 1)).contiguous();
-    ActiveSequence sequence{index,
-                            Sampler(request.sampling),
-                            static_cast<std::int64_t>(request.prompt.size()),
-                            {},
-                            false};
-    append(sequence, logits.data_ptr<float>());
-    if (sequence.finished) {
-      results[index] = std::move(sequence.result);
-    } else {
+    const auto rows = static_cast<std::int64_t>(group.size());
+    const auto first_slot = static_cast<std::int64_t>(active.size());
+    at::Tensor tokens = at::zeros({rows, steps}, at::kLong);
+    std::vector<std::int64_t> last(group.size());
+    for (std::size_t g = 0; g < group.size(); ++g) {
+      const TokenRequest& request = requests[group[g]];
+      const std::int64_t prefix_length = group_starts[g];
+      if (prefix_length > 0) {
+        std::vector<std::int32_t> key(request.prompt.begin(),
+                                      request.prompt.begin() + prefix_length);
+        auto found = prefixes.find(key);
+        if (found == prefixes.end()) {
+          KvCache prefix = runtime.make_cache(1, prefix_length);
+          runtime.forward(prefix, token_row(key), 0, std::vector<std::int64_t>{0});
+          local.prompt_tokens += prefix_length;
+          found = prefixes.emplace(std::move(key), std::move(prefix)).first;
+        }
+        runtime.copy_slot(found->second, 0, cache, first_slot + static_cast<std::int64_t>(g),
+                          prefix_length);
+        local.reused_tokens += prefix_length;
+      }
+      const auto rest = std::span<const std::int32_t>(request.prompt).subspan(prefix_length);
+      std::copy(rest.begin(), rest.end(),
+                tokens.data_ptr<std::int64_t>() + static_cast<std::int64_t>(g) * steps);
+      last[g] = static_cast<std::int64_t>(g) * steps + static_cast<std::int64_t>(rest.size()) - 1;
+      local.prompt_tokens += static_cast<std::int64_t>(rest.size());
+    }
+    const at::Tensor hidden = runtime.forward(cache, tokens, first_slot, group_starts);
+    const at::Tensor logits =
+        runtime
+            .logits(hidden.view({rows * steps, hidden.size(2)})
+                        .index_select(0, at::tensor(last, at::kLong).to(hidden.device())))
+            .contiguous();
+    for (std::size_t g = 0; g < group.size(); ++g) {
+      const TokenRequest& request = requests[group[g]];
+      ActiveSequence sequence{group[g],
+                              Sampler(request.sampling),
+                              static_cast<std::int64_t>(request.prompt.size()),
+                              {},
+                              false};
+      append(sequence, logits.data_ptr<float>() + static_cast<std::int64_t>(g) * vocab);
+      if (sequence.finished) {
+        results[group[g]] = std::move(sequence.result);
+        continue;
+      }
+      // A row that finished at once leaves a hole: the rows behind it move down, KV too.
+      const auto slot = first_slot + static_cast<std::int64_t>(g);
+      const auto index = static_cast<std::int64_t>(active.size());
+      if (slot != index) runtime.copy_slot(cache, slot, cache, index, sequence.length);
       active.push_back(std::move(sequence));
     }
+    group.clear();
+    group_starts.clear();
   };
 
   while (true) {
     while (!waiting.empty() && static_cast<std::int64_t>(active.size()) < slots) {
-      const std::size_t next = waiting.front();
-      waiting.pop_front();
-      admit(next);
+      // A group fills the free slots; a row joins while the padded block fits the cache and
+      // pads no more than the tokens it holds.
+      std::int64_t group_end = 0, group_steps = 0, real = 0;
+      const auto free_slots = slots - static_cast<std::int64_t>(active.size());
+      while (!waiting.empty() && static_cast<std::int64_t>(group.size()) < free_slots) {
+        const std::size_t next = waiting.front();
+        const TokenRequest& request = requests[next];
+        const auto start = static_cast<std::int64_t>(prefix_lengths[next]);
+        const auto rest = static_cast<std::int64_t>(request.prompt.size()) - start;
+        const std::int64_t steps = std::max(group_steps, rest);
+        const std::int64_t end = std::max(group_end, start) + steps;
+        const auto rows = static_cast<std::int64_t>(group.size()) + 1;
+        if (!group.empty() && (end > capacity || rows * steps > 2 * (real + rest) + 64)) break;
+        waiting.pop_front();
+        group.push_back(next);
+        group_starts.push_back(start);
+        group_end = std::max(group_end, start);
+        group_steps = steps;
+        real += rest;
+      }
+      admit_group();
     }
     if (active.empty()) break;
     const auto rows = static_cast<std::int64_t>(active.size());

@@ -135,6 +135,21 @@ TEST_P(ModelConsistency, ContinuousBatchingEqualsOneByOne) {
   EXPECT_LE(stats.decode_steps, total / 3 + longest);
 }
 
+TEST_P(ModelConsistency, RequestsEndingOnTheirPromptLeaveNoHoleInTheirGroup) {
+  // Prompts join in one padded pass; rows that finish there (max_tokens 1) leave, and the
+  // rows behind them must move down with their KV.
+  std::vector<TokenRequest> requests;
+  for (std::uint64_t i = 0; i < 6; ++i) {
+    requests.push_back(greedy_request(random_ids(3 + 2 * i, 60 + i), i % 3 == 1 ? 1 : 6));
+  }
+  const auto batched = model_->generate(requests, batch_of(6));
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const auto alone = model_->generate(std::span(&requests[i], 1));
+    EXPECT_EQ(batched[i].tokens, alone[0].tokens) << "request " << i;
+    EXPECT_EQ(batched[i].tokens.size(), static_cast<std::size_t>(requests[i].max_tokens));
+  }
+}
+
 TEST_P(ModelConsistency, SharedPrefixReuseEqualsNoReuse) {
   const auto shared = random_ids(12, 20);
   std::vector<TokenRequest> requests;
