@@ -216,6 +216,7 @@ class SqliteRunStore final : public RunStore {
                                                      static_cast<Eigen::Index>(measures.size()));
       if (!select.is_null(8)) c.embedding = from_blob<Eigen::VectorXf>(select.blob(8));
       c.metadata = json::parse(select.text(9));
+      if (c.metadata.is_object() && c.metadata.empty()) c.metadata = nullptr;  // as written
       if (batches.empty() || c.iteration != current) {
         batches.emplace_back();
         current = c.iteration;
@@ -281,7 +282,7 @@ class SqliteRunStore final : public RunStore {
       s.bind_blob(10, to_blob(*c.embedding));
     else
       s.bind_null(10);
-    s.bind(11, c.metadata.dump());
+    s.bind(11, c.metadata.is_null() ? std::string("{}") : c.metadata.dump());
     const AddResult& r = record.add_results[i];
     s.bind(12, static_cast<std::int64_t>(r.status)).bind(13, r.value).bind(14, r.cell);
     if (record.result_add_results.empty()) {

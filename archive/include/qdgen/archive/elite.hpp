@@ -29,7 +29,9 @@ struct Candidate {
   std::optional<Eigen::VectorXf> embedding;  // for Vendi scores and embedding-space novelty
   std::vector<std::int64_t> parents;         // candidate ids
   std::string op;                            // operator that made it ("gaussian", "lmx", ...)
-  nlohmann::json metadata = nlohmann::json::object();  // e.g. raw judge output
+  // e.g. raw judge output. Null (the default, no allocation) means none and is stored as {};
+  // setting a key (metadata["judge"] = ...) turns it into an object.
+  nlohmann::json metadata;
 };
 
 // An elite is a candidate that holds a cell (grid/CVT) or a place (novelty archive).
