@@ -181,6 +181,7 @@ class SqliteRunStore final : public RunStore {
       upsert_elite_->reset();
       delete_elite_->reset();
       clear_engine_state_->reset();
+      touch_run_->reset();
       db_.exec("ROLLBACK");
       throw;
     }
@@ -254,6 +255,8 @@ class SqliteRunStore final : public RunStore {
     delete_elite_ = db_.prepare_kept("DELETE FROM elite WHERE candidate_id = ?");
     clear_engine_state_ =
         db_.prepare_kept("UPDATE iteration SET engine_state = '{}' WHERE iteration = ?");
+    touch_run_ = db_.prepare_kept("UPDATE run SET updated = ?");
+    select_last_ = db_.prepare_kept("SELECT max(iteration) FROM iteration");
   }
 
  private:
@@ -295,16 +298,18 @@ class SqliteRunStore final : public RunStore {
     s.reset();
   }
 
+  // Both statements run once per commit: kept prepared, reset after each use.
   void touch_run() {
-    SqliteStatement update = db_.prepare("UPDATE run SET updated = ?");
-    update.bind(1, utc_now());
-    update.step();
+    touch_run_->bind(1, utc_now());
+    touch_run_->step();
+    touch_run_->reset();
   }
 
   std::optional<std::int64_t> info_last_iteration() const {
-    SqliteStatement last = db_.prepare("SELECT max(iteration) FROM iteration");
-    if (last.step() && !last.is_null(0)) return last.int64(0);
-    return std::nullopt;
+    std::optional<std::int64_t> last;
+    if (select_last_->step() && !select_last_->is_null(0)) last = select_last_->int64(0);
+    select_last_->reset();
+    return last;
   }
 
   void require_writable() const {
@@ -315,7 +320,7 @@ class SqliteRunStore final : public RunStore {
   bool read_only_;
   KeepCandidates keep_ = KeepCandidates::kAll;
   std::unique_ptr<SqliteStatement> insert_iteration_, insert_candidate_, upsert_elite_,
-      delete_elite_, clear_engine_state_;
+      delete_elite_, clear_engine_state_, touch_run_, select_last_;
 };
 
 void write_new_run(const std::filesystem::path& file, const json& config, std::uint64_t seed,
