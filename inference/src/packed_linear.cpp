@@ -45,6 +45,38 @@ __attribute__((target("avx512f"))) void rows_avx512(const float* x, std::int64_t
   for (int r = 0; r < R; ++r) _mm512_mask_storeu_ps(y + r * ldy, mask, acc[r]);
 }
 
+// AVX-512, two panels at once (32 outputs): 2R accumulators, so each broadcast of x feeds
+// two FMAs. `next` is the second panel; `valid` counts the outputs of both.
+template <int R>
+__attribute__((target("avx512f"))) void rows_avx512_pair(const float* x, std::int64_t ldx,
+                                                         const float* panel, const float* next,
+                                                         std::int64_t depth, const float* bias,
+                                                         float* y, std::int64_t ldy,
+                                                         std::int64_t valid) {
+  __m512 acc[R], acc2[R];
+  const __m512 start = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
+  const __m512 start2 = bias ? _mm512_loadu_ps(bias + kPanel) : _mm512_setzero_ps();
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) acc[r] = start, acc2[r] = start2;
+  for (std::int64_t k = 0; k < depth; ++k) {
+    const __m512 w = _mm512_loadu_ps(panel + k * kPanel);
+    const __m512 w2 = _mm512_loadu_ps(next + k * kPanel);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m512 b = _mm512_set1_ps(x[r * ldx + k]);
+      acc[r] = _mm512_fmadd_ps(b, w, acc[r]);
+      acc2[r] = _mm512_fmadd_ps(b, w2, acc2[r]);
+    }
+  }
+  const auto mask =
+      static_cast<__mmask16>(valid >= 2 * kPanel ? 0xFFFFu : (1u << (valid - kPanel)) - 1u);
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    _mm512_storeu_ps(y + r * ldy, acc[r]);
+    _mm512_mask_storeu_ps(y + r * ldy + kPanel, mask, acc2[r]);
+  }
+}
+
 // AVX2 + FMA: 16 outputs in two registers, so at most 4 rows (8 accumulators of 16).
 template <int R>
 __attribute__((target("avx2,fma"))) void rows_avx2(const float* x, std::int64_t ldx,
@@ -87,9 +119,14 @@ void rows_portable(const float* x, std::int64_t ldx, const float* panel, std::in
   static_cast<void>(ldx), static_cast<void>(ldy);
 }
 
+using PairKernel = void (*)(const float* x, std::int64_t ldx, const float* panel, const float* next,
+                            std::int64_t depth, const float* bias, float* y, std::int64_t ldy,
+                            std::int64_t valid);
+
 struct Kernels {
   int max_rows = 1;
-  std::array<RowsKernel, 9> rows{};  // rows[R] handles R rows, 1 <= R <= max_rows
+  std::array<RowsKernel, 9> rows{};   // rows[R] handles R rows, 1 <= R <= max_rows
+  std::array<PairKernel, 9> pairs{};  // the same for two panels, where there is such a kernel
 };
 
 Kernels pick_kernels() {
@@ -99,6 +136,15 @@ Kernels pick_kernels() {
     k.max_rows = 8;
     k.rows = {nullptr,        rows_avx512<1>, rows_avx512<2>, rows_avx512<3>, rows_avx512<4>,
               rows_avx512<5>, rows_avx512<6>, rows_avx512<7>, rows_avx512<8>};
+    k.pairs = {nullptr,
+               rows_avx512_pair<1>,
+               rows_avx512_pair<2>,
+               rows_avx512_pair<3>,
+               rows_avx512_pair<4>,
+               rows_avx512_pair<5>,
+               rows_avx512_pair<6>,
+               rows_avx512_pair<7>,
+               rows_avx512_pair<8>};
   } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
     k.max_rows = 4;
     k.rows = {nullptr, rows_avx2<1>, rows_avx2<2>, rows_avx2<3>, rows_avx2<4>};
@@ -257,19 +303,31 @@ at::Tensor PackedLinear::operator()(const at::Tensor& input) const {
   const float* packed = packed_.data_ptr<float>();
   const float* bias = bias_.defined() ? bias_.data_ptr<float>() : nullptr;
   float* y_data = y.data_ptr<float>();
-  // Chunks of panels of ~64k multiply-adds at least.
-  const std::int64_t per_chunk = std::max<std::int64_t>(1, 65536 / (rows * depth * kPanel) + 1);
+  // Chunks of panels (an even number) of ~64k multiply-adds at least.
+  std::int64_t per_chunk = std::max<std::int64_t>(1, 65536 / (rows * depth * kPanel) + 1);
+  per_chunk += per_chunk % 2;
   const std::int64_t chunks = (panels + per_chunk - 1) / per_chunk;
   pool().run(chunks, [&](std::int64_t chunk) {
     const std::int64_t begin = chunk * per_chunk, end = std::min(panels, begin + per_chunk);
-    for (std::int64_t p = begin; p < end; ++p) {
+    for (std::int64_t p = begin; p < end;) {
       const float* panel = packed + p * depth * kPanel;
       const float* panel_bias = bias ? bias + p * kPanel : nullptr;
-      const std::int64_t valid = std::min(kPanel, n - p * kPanel);
-      for (std::int64_t r = 0; r < rows; r += k.max_rows) {
-        const auto block = static_cast<int>(std::min<std::int64_t>(k.max_rows, rows - r));
-        k.rows[block](x_data + r * ldx, ldx, panel, depth, panel_bias, y_data + r * n + p * kPanel,
-                      n, valid);
+      const std::int64_t valid = n - p * kPanel;
+      float* out = y_data + p * kPanel;
+      if (p + 1 < end && k.pairs[1]) {
+        for (std::int64_t r = 0; r < rows; r += k.max_rows) {
+          const auto block = static_cast<int>(std::min<std::int64_t>(k.max_rows, rows - r));
+          k.pairs[block](x_data + r * ldx, ldx, panel, panel + depth * kPanel, depth, panel_bias,
+                         out + r * n, n, std::min(2 * kPanel, valid));
+        }
+        p += 2;
+      } else {
+        for (std::int64_t r = 0; r < rows; r += k.max_rows) {
+          const auto block = static_cast<int>(std::min<std::int64_t>(k.max_rows, rows - r));
+          k.rows[block](x_data + r * ldx, ldx, panel, depth, panel_bias, out + r * n, n,
+                        std::min(kPanel, valid));
+        }
+        p += 1;
       }
     }
   });
