@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
-#include <map>
 #include <stdexcept>
 
+#include "prefix_cache.hpp"
 #include "prefix_sharing.hpp"
 #include "sampler.hpp"
 
@@ -74,7 +74,7 @@ void validate_requests(const LlamaConfig& config, std::span<const TokenRequest> 
 
 std::vector<TokenResult> generate_batched(const LlamaRuntime& runtime,
                                           std::span<const TokenRequest> requests,
-                                          const GenerationOptions& options,
+                                          const GenerationOptions& options, PrefixCache& kept,
                                           GenerationStats* stats) {
   const auto started = std::chrono::steady_clock::now();
   const LlamaConfig& config = runtime.config();
@@ -96,8 +96,8 @@ std::vector<TokenResult> generate_batched(const LlamaRuntime& runtime,
         static_cast<std::int64_t>(requests[i].prompt.size()) + requests[i].max_tokens - 1;
     capacity = std::max(capacity, std::min(context, needed));
   }
-  const auto prefix_lengths = shared_prefix_lengths(
-      prompts, static_cast<std::size_t>(std::max<std::int64_t>(1, options.min_shared_prefix)));
+  const std::int64_t min_prefix = std::max<std::int64_t>(1, options.min_shared_prefix);
+  const auto prefix_lengths = shared_prefix_lengths(prompts, static_cast<std::size_t>(min_prefix));
   GenerationStats local;
   if (waiting.empty()) {
     if (stats) *stats = local;
@@ -106,7 +106,26 @@ std::vector<TokenResult> generate_batched(const LlamaRuntime& runtime,
   const std::int64_t slots =
       std::min<std::int64_t>(options.max_batch, static_cast<std::int64_t>(waiting.size()));
   KvCache cache = runtime.make_cache(slots, capacity);
-  std::map<std::vector<std::int32_t>, KvCache> prefixes;
+  // Prefixes that several prompts of this call share go into the kept cache (for later calls
+  // too), or, when it has no room, into one that lives for this call only.
+  PrefixCache call_prefixes(runtime, -1);
+  const auto best_hit = [&](std::span<const std::int32_t> tokens, std::int64_t max_length) {
+    const PrefixCache::Hit a = kept.find(tokens, max_length);
+    const PrefixCache::Hit b = call_prefixes.find(tokens, max_length);
+    return b.length > a.length ? std::pair{&call_prefixes, b} : std::pair{&kept, a};
+  };
+  const auto ensure_prefix = [&](std::span<const std::int32_t> prefix) {
+    const auto length = static_cast<std::int64_t>(prefix.size());
+    const auto [owner, hit] = best_hit(prefix, length);
+    if (hit.length == length) return;
+    KvCache kv = runtime.make_cache(1, length);
+    owner->copy(hit, kv, 0);
+    local.reused_tokens += hit.length;
+    runtime.forward(kv, token_row(prefix.subspan(hit.length)), 0,
+                    std::vector<std::int64_t>{hit.length});
+    local.prompt_tokens += length - hit.length;
+    if (!kept.insert(prefix, kv, 0)) call_prefixes.insert(prefix, kv, 0);
+  };
   std::vector<ActiveSequence> active;
   active.reserve(slots);
 
@@ -160,21 +179,7 @@ std::vector<TokenResult> generate_batched(const LlamaRuntime& runtime,
     std::vector<std::int64_t> last(group.size());
     for (std::size_t g = 0; g < group.size(); ++g) {
       const TokenRequest& request = requests[group[g]];
-      const std::int64_t prefix_length = group_starts[g];
-      if (prefix_length > 0) {
-        std::vector<std::int32_t> key(request.prompt.begin(),
-                                      request.prompt.begin() + prefix_length);
-        auto found = prefixes.find(key);
-        if (found == prefixes.end()) {
-          KvCache prefix = runtime.make_cache(1, prefix_length);
-          runtime.forward(prefix, token_row(key), 0, std::vector<std::int64_t>{0});
-          local.prompt_tokens += prefix_length;
-          found = prefixes.emplace(std::move(key), std::move(prefix)).first;
-        }
-        runtime.copy_slot(found->second, 0, cache, first_slot + static_cast<std::int64_t>(g),
-                          prefix_length);
-        local.reused_tokens += prefix_length;
-      }
+      const std::int64_t prefix_length = group_starts[g];  // its KV is in the slot already
       const auto rest = std::span<const std::int32_t>(request.prompt).subspan(prefix_length);
       std::copy(rest.begin(), rest.end(),
                 tokens.data_ptr<std::int64_t>() + static_cast<std::int64_t>(g) * steps);
@@ -189,6 +194,10 @@ std::vector<TokenResult> generate_batched(const LlamaRuntime& runtime,
             .contiguous();
     for (std::size_t g = 0; g < group.size(); ++g) {
       const TokenRequest& request = requests[group[g]];
+      // A prompt that shares nothing within this call may share with a later call's.
+      if (prefix_lengths[group[g]] == 0) {
+        kept.insert(request.prompt, cache, first_slot + static_cast<std::int64_t>(g));
+      }
       ActiveSequence sequence{group[g],
                               Sampler(request.sampling),
                               static_cast<std::int64_t>(request.prompt.size()),
@@ -218,13 +227,19 @@ std::vector<TokenResult> generate_batched(const LlamaRuntime& runtime,
       while (!waiting.empty() && static_cast<std::int64_t>(group.size()) < free_slots) {
         const std::size_t next = waiting.front();
         const TokenRequest& request = requests[next];
-        const auto start = static_cast<std::int64_t>(prefix_lengths[next]);
+        const std::span<const std::int32_t> prompt(request.prompt);
+        if (prefix_lengths[next] > 0) ensure_prefix(prompt.first(prefix_lengths[next]));
+        auto [owner, hit] = best_hit(prompt, static_cast<std::int64_t>(prompt.size()) - 1);
+        if (hit.length < min_prefix) hit = {};
+        const std::int64_t start = hit.length;
         const auto rest = static_cast<std::int64_t>(request.prompt.size()) - start;
         const std::int64_t steps = std::max(group_steps, rest);
         const std::int64_t end = std::max(group_end, start) + steps;
         const auto rows = static_cast<std::int64_t>(group.size()) + 1;
         if (!group.empty() && (end > capacity || rows * steps > 2 * (real + rest) + 64)) break;
         waiting.pop_front();
+        owner->copy(hit, cache, static_cast<std::int64_t>(active.size() + group.size()));
+        local.reused_tokens += hit.length;
         group.push_back(next);
         group_starts.push_back(start);
         group_end = std::max(group_end, start);
@@ -267,7 +282,8 @@ std::vector<TokenResult> generate_batched(const LlamaRuntime& runtime,
 
 std::vector<double> score_continuations(const LlamaRuntime& runtime,
                                         std::span<const std::int32_t> prompt,
-                                        std::span<const std::vector<std::int32_t>> continuations) {
+                                        std::span<const std::vector<std::int32_t>> continuations,
+                                        PrefixCache& kept) {
   const LlamaConfig& config = runtime.config();
   if (prompt.empty()) throw std::invalid_argument("score: the prompt has no tokens");
   check_token_ids(config, prompt, "score prompt");
@@ -289,11 +305,16 @@ std::vector<double> score_continuations(const LlamaRuntime& runtime,
   std::vector<double> scores(continuations.size(), 0.0);
   if (continuations.empty()) return scores;
 
+  // The prompt's KV: what a kept entry shares with it, then the rest (its last token at
+  // least, for the first continuation token's logits); then it is kept for later calls.
   KvCache prefix = runtime.make_cache(1, p);
-  const at::Tensor prompt_hidden =
-      runtime.forward(prefix, token_row(prompt), 0, std::vector<std::int64_t>{0});
+  const PrefixCache::Hit hit = kept.find(prompt, p - 1);
+  kept.copy(hit, prefix, 0);
+  const at::Tensor prompt_hidden = runtime.forward(prefix, token_row(prompt.subspan(hit.length)), 0,
+                                                   std::vector<std::int64_t>{hit.length});
+  kept.insert(prompt, prefix, 0);
   const at::Tensor first =
-      at::log_softmax(runtime.logits(prompt_hidden[0][p - 1]), -1).contiguous();
+      at::log_softmax(runtime.logits(prompt_hidden[0][p - hit.length - 1]), -1).contiguous();
   for (std::size_t i = 0; i < continuations.size(); ++i) {
     scores[i] = first.data_ptr<float>()[continuations[i][0]];
   }

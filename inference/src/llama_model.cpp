@@ -7,6 +7,7 @@
 
 #include "batch_generation.hpp"
 #include "llama_runtime.hpp"
+#include "prefix_cache.hpp"
 #include "qdgen/inference/model.hpp"
 
 namespace qdgen::inference {
@@ -47,8 +48,10 @@ int set_cpu_threads(int requested) {
 
 class EmbeddedLlama final : public LlamaModel {
  public:
-  EmbeddedLlama(LlamaWeights weights, int threads)
-      : runtime_(std::move(weights)), threads_(threads) {}
+  EmbeddedLlama(LlamaWeights weights, int threads, std::int64_t prefix_cache_bytes)
+      : runtime_(std::move(weights)),
+        threads_(threads),
+        prefixes_(runtime_, std::max<std::int64_t>(0, prefix_cache_bytes)) {}
 
   const LlamaConfig& config() const override { return runtime_.config(); }
 
@@ -86,13 +89,13 @@ class EmbeddedLlama final : public LlamaModel {
                                     const GenerationOptions& options,
                                     GenerationStats* stats) override {
     c10::InferenceMode guard;
-    return generate_batched(runtime_, requests, options, stats);
+    return generate_batched(runtime_, requests, options, prefixes_, stats);
   }
 
   std::vector<double> score(std::span<const std::int32_t> prompt,
                             std::span<const std::vector<std::int32_t>> continuations) override {
     c10::InferenceMode guard;
-    return score_continuations(runtime_, prompt, continuations);
+    return score_continuations(runtime_, prompt, continuations, prefixes_);
   }
 
   std::vector<std::vector<float>> embed(std::span<const std::vector<std::int32_t>> texts,
@@ -101,9 +104,13 @@ class EmbeddedLlama final : public LlamaModel {
     return embed_sequences(runtime_, texts, skip_first_token);
   }
 
+  PrefixCacheStats prefix_cache_stats() const override { return prefixes_.stats(); }
+  void clear_prefix_cache() override { prefixes_.clear(); }
+
  private:
   LlamaRuntime runtime_;
   int threads_;
+  PrefixCache prefixes_;
 };
 
 at::ScalarType pick_dtype(at::Device device) {
@@ -119,14 +126,14 @@ std::unique_ptr<LlamaModel> LlamaModel::load(const std::filesystem::path& path,
   c10::InferenceMode guard;
   if (std::filesystem::is_directory(path)) {
     return std::make_unique<EmbeddedLlama>(load_hf_folder(path, device, pick_dtype(device)),
-                                           threads);
+                                           threads, options.prefix_cache_bytes);
   }
   if (!std::filesystem::exists(path)) {
     throw std::runtime_error(path.string() +
                              ": no such model (expected a model folder or a llama2.c .bin)");
   }
   return std::make_unique<EmbeddedLlama>(load_llama2c_file(path, device, pick_dtype(device)),
-                                         threads);
+                                         threads, options.prefix_cache_bytes);
 }
 
 std::unique_ptr<LlamaModel> LlamaModel::from_tensors(const LlamaConfig& config,
@@ -136,7 +143,8 @@ std::unique_ptr<LlamaModel> LlamaModel::from_tensors(const LlamaConfig& config,
   const int threads = set_cpu_threads(options.threads);
   c10::InferenceMode guard;
   return std::make_unique<EmbeddedLlama>(
-      weights_from_owned(config, tensors, "tensors", device, pick_dtype(device)), threads);
+      weights_from_owned(config, tensors, "tensors", device, pick_dtype(device)), threads,
+      options.prefix_cache_bytes);
 }
 
 const char* finish_reason_name(FinishReason reason) {

@@ -19,7 +19,20 @@ namespace qdgen::inference {
 
 struct ModelOptions {
   std::string device = "auto";  // "auto" (CUDA when available), "cpu", "cuda"
-  int threads = 0;              // CPU threads for torch and OpenBLAS; 0: all cores
+  int threads = 0;              // CPU threads for the matrix products; 0: all cores
+  // Memory for the KV of prompt prefixes kept across calls (least recently used evicted
+  // first); 0 keeps none beyond each call.
+  std::int64_t prefix_cache_bytes = std::int64_t{256} << 20;
+};
+
+// The prefix cache: prompts' KV kept across generate() and score() calls, keyed by their
+// exact token ids, so that a template or judge instruction seen before is not recomputed.
+struct PrefixCacheStats {
+  std::int64_t entries = 0;
+  std::int64_t tokens = 0;  // positions held, over all entries
+  std::int64_t bytes = 0;
+  std::int64_t capacity_bytes = 0;
+  std::int64_t reused_tokens = 0;  // prompt positions served from kept entries, since load
 };
 
 struct GenerationOptions {
@@ -58,6 +71,9 @@ class LlamaModel {
   // with skip_first_token the first token (a BOS, say) is context only, not pooled.
   virtual std::vector<std::vector<float>> embed(std::span<const std::vector<std::int32_t>> texts,
                                                 bool skip_first_token = false) = 0;
+
+  virtual PrefixCacheStats prefix_cache_stats() const = 0;
+  virtual void clear_prefix_cache() = 0;
 };
 
 }  // namespace qdgen::inference
