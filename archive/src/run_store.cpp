@@ -217,7 +217,14 @@ class SqliteRunStore final : public RunStore {
                                                      static_cast<Eigen::Index>(measures.size()));
       if (!select.is_null(8)) c.embedding = from_blob<Eigen::VectorXf>(select.blob(8));
       c.metadata = json::parse(select.text(9));
-      if (c.metadata.is_object() && c.metadata.empty()) c.metadata = nullptr;  // as written
+      if (c.metadata.is_object()) {
+        const auto emitter = c.metadata.find("emitter");
+        if (emitter != c.metadata.end() && emitter->is_number_integer()) {
+          c.emitter = emitter->get<std::int32_t>();
+          c.metadata.erase(emitter);
+        }
+        if (c.metadata.empty()) c.metadata = nullptr;  // written as {}
+      }
       if (batches.empty() || c.iteration != current) {
         batches.emplace_back();
         current = c.iteration;
@@ -267,6 +274,14 @@ class SqliteRunStore final : public RunStore {
             record.result_add_results[i].status != AddStatus::kNotAdded);
   }
 
+  // The stored metadata: the candidate's own, plus "emitter" when an emitter made it.
+  static std::string metadata_text(const Candidate& c) {
+    if (c.emitter < 0) return c.metadata.is_null() ? std::string("{}") : c.metadata.dump();
+    json stored = c.metadata.is_object() ? c.metadata : json::object();
+    stored["emitter"] = c.emitter;
+    return stored.dump();
+  }
+
   void insert_candidate(const IterationRecord& record, std::size_t i) {
     const Candidate& c = record.candidates[i];
     SqliteStatement& s = *insert_candidate_;
@@ -285,7 +300,7 @@ class SqliteRunStore final : public RunStore {
       s.bind_blob(10, to_blob(*c.embedding));
     else
       s.bind_null(10);
-    s.bind(11, c.metadata.is_null() ? std::string("{}") : c.metadata.dump());
+    s.bind(11, metadata_text(c));
     const AddResult& r = record.add_results[i];
     s.bind(12, static_cast<std::int64_t>(r.status)).bind(13, r.value).bind(14, r.cell);
     if (record.result_add_results.empty()) {

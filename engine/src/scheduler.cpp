@@ -92,7 +92,7 @@ archive::IterationRecord Scheduler::step() {
     const std::span<archive::Candidate> slice(record.candidates.data() + begin_of[k],
                                               begin_of[k + 1] - begin_of[k]);
     emitters_[selected[k]]->complete(slice);
-    for (auto& candidate : slice) candidate.metadata["emitter"] = selected[k];
+    for (auto& candidate : slice) candidate.emitter = static_cast<std::int32_t>(selected[k]);
   });
   const double ask_s = seconds_since(t0);
 

@@ -28,6 +28,21 @@ void raw_exec(const std::filesystem::path& path, const std::string& sql) {
   sqlite3_close(db);
 }
 
+// The metadata column as written, ordered by candidate id.
+std::vector<std::string> stored_metadata(const std::filesystem::path& path) {
+  sqlite3* db = nullptr;
+  std::vector<std::string> out;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) return out;
+  sqlite3_stmt* statement = nullptr;
+  sqlite3_prepare_v2(db, "SELECT metadata FROM candidate ORDER BY candidate_id", -1, &statement,
+                     nullptr);
+  while (statement != nullptr && sqlite3_step(statement) == SQLITE_ROW)
+    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(statement, 0)));
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return out;
+}
+
 std::string error_of_resume(const std::filesystem::path& path) {
   try {
     RunStore::open_for_resume(path);
@@ -106,8 +121,15 @@ TEST(RunStore, StoredCandidatesKeepEveryField) {
     EXPECT_EQ(got.measures, want.measures);
     EXPECT_EQ(*got.embedding, *want.embedding);
     EXPECT_EQ(got.metadata, want.metadata);
+    EXPECT_EQ(got.emitter, want.emitter);
   }
   EXPECT_EQ(j, batches[0].size());
+  // On disk the emitter is one more metadata key (keys sorted), {} when there is nothing.
+  const auto texts = stored_metadata(dir / "run.sqlite");
+  ASSERT_EQ(texts.size(), record.candidates.size());  // keep = all
+  EXPECT_EQ(texts[0], R"({"emitter":0,"i":0,"judge":"synthetic"})");
+  EXPECT_EQ(texts[1], R"({"emitter":1})");
+  EXPECT_EQ(texts[2], R"({"i":2,"judge":"synthetic"})");
 }
 
 TEST(RunStore, NoveltyArchiveWithEvictionReplaysExactlyAndTheEliteTableFollows) {

@@ -36,6 +36,9 @@ struct SyntheticRun {
     next_id += kBatch;
     for (std::size_t i = 0; i < record.candidates.size(); ++i) {
       record.candidates[i].metadata = {{"judge", "synthetic"}, {"i", i}};
+      // Candidates without metadata and without an emitter too: both round-trip.
+      if (i % 4 == 1) record.candidates[i].metadata = nullptr;
+      if (i % 5 != 2) record.candidates[i].emitter = static_cast<std::int32_t>(i % 7);
       record.candidates[i].embedding = Eigen::VectorXf::Constant(3, static_cast<float>(i));
       if (i % 3 == 0) record.candidates[i].solution = "text " + std::to_string(i);
     }

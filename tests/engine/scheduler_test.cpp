@@ -75,7 +75,7 @@ TEST(Scheduler, CandidatesCarryIdsParentsOperatorsAndEmitter) {
   EXPECT_EQ(records[2].candidates[8].op, "iso_line");
   EXPECT_EQ(records[2].candidates[8].parents.size(), 2u);
   EXPECT_EQ(records[2].candidates[31].op, "cma_es");
-  EXPECT_EQ(records[2].candidates[31].metadata["emitter"], 3);
+  EXPECT_EQ(records[2].candidates[31].emitter, 3);
 }
 
 TEST(Scheduler, SameSeedSameRunWithOneAndTwoThreads) {

@@ -29,6 +29,10 @@ struct Candidate {
   std::optional<Eigen::VectorXf> embedding;  // for Vendi scores and embedding-space novelty
   std::vector<std::int64_t> parents;         // candidate ids
   std::string op;                            // operator that made it ("gaussian", "lmx", ...)
+  // Index of the emitter that asked for it (-1: none). The run store writes it into the stored
+  // metadata as "emitter" and reads it back from there; kept apart in memory so that a
+  // candidate needs no JSON object of its own.
+  std::int32_t emitter = -1;
   // e.g. raw judge output. Null (the default, no allocation) means none and is stored as {};
   // setting a key (metadata["judge"] = ...) turns it into an object.
   nlohmann::json metadata;
