@@ -265,6 +265,10 @@ void set_packed_linear_threads(int threads) {
   pool().resize(std::max(1, threads));
 }
 
+void parallel_chunks(std::int64_t chunks, const std::function<void(std::int64_t)>& work) {
+  pool().run(chunks, work);
+}
+
 PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias) {
   if (weight.dim() != 2 || weight.scalar_type() != at::kFloat || !weight.device().is_cpu()) {
     throw std::logic_error("PackedLinear: the weight must be a 2-D float32 CPU tensor");

@@ -10,11 +10,16 @@
 // batched and one-by-one decoding give bitwise the same logits.
 
 #include <cstdint>
+#include <functional>
 
 namespace qdgen::inference {
 
 // Threads (the caller included) that PackedLinear splits a product over; process-wide.
 void set_packed_linear_threads(int threads);
+
+// Runs work(0) .. work(chunks - 1) on those threads, the caller's included; returns when all
+// are done. Chunks are claimed from a counter, so a descheduled thread delays no one.
+void parallel_chunks(std::int64_t chunks, const std::function<void(std::int64_t)>& work);
 
 class PackedLinear {
  public:

@@ -1,0 +1,160 @@
+#include "decode_attention.hpp"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "packed_linear.hpp"
+
+namespace qdgen::inference {
+namespace {
+
+// scores[t] = scale * <q, keys[t]>, t < length; returns the largest.
+using ScoresKernel = float (*)(const float* q, const float* keys, std::int64_t length,
+                               std::int64_t hd, float scale, float* scores);
+// out = sum_t weights[t] * values[t] (overwrites out).
+using MixKernel = void (*)(const float* weights, const float* values, std::int64_t length,
+                           std::int64_t hd, float* out);
+
+// The sum of a register's 16 lanes, through memory: GCC 12's lane shuffles (and so
+// _mm512_reduce_add_ps) trip -Wmaybe-uninitialized in its own headers.
+__attribute__((target("avx512f"))) inline float lane_sum(__m512 v) {
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, v);
+  float quarter[4];
+  for (int j = 0; j < 4; ++j) {
+    quarter[j] = (lanes[j] + lanes[j + 4]) + (lanes[j + 8] + lanes[j + 12]);
+  }
+  return (quarter[0] + quarter[1]) + (quarter[2] + quarter[3]);
+}
+
+__attribute__((target("avx512f"))) float scores_avx512(const float* q, const float* keys,
+                                                       std::int64_t length, std::int64_t hd,
+                                                       float scale, float* scores) {
+  float max = -std::numeric_limits<float>::infinity();
+  for (std::int64_t t = 0; t < length; ++t) {
+    const float* k = keys + t * hd;
+    __m512 acc = _mm512_setzero_ps();
+    for (std::int64_t d = 0; d < hd; d += 16) {
+      const auto mask = static_cast<__mmask16>(hd - d >= 16 ? 0xFFFFu : (1u << (hd - d)) - 1u);
+      acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, q + d), _mm512_maskz_loadu_ps(mask, k + d),
+                            acc);
+    }
+    scores[t] = lane_sum(acc) * scale;
+    max = std::max(max, scores[t]);
+  }
+  return max;
+}
+
+// One pass over the values for up to 128 columns at a time (8 accumulators), so each value row
+// is read once.
+__attribute__((target("avx512f"))) void mix_avx512(const float* weights, const float* values,
+                                                   std::int64_t length, std::int64_t hd,
+                                                   float* out) {
+  for (std::int64_t begin = 0; begin < hd; begin += 128) {
+    const std::int64_t blocks = std::min<std::int64_t>(8, (hd - begin + 15) / 16);
+    __mmask16 masks[8];
+    __m512 acc[8];
+    for (std::int64_t b = 0; b < 8; ++b) {
+      const std::int64_t left = hd - begin - 16 * b;
+      masks[b] = static_cast<__mmask16>(left >= 16 ? 0xFFFFu : left > 0 ? (1u << left) - 1u : 0u);
+      acc[b] = _mm512_setzero_ps();
+    }
+    for (std::int64_t t = 0; t < length; ++t) {
+      const __m512 w = _mm512_set1_ps(weights[t]);
+      const float* row = values + t * hd + begin;
+#pragma GCC unroll 8
+      for (std::int64_t b = 0; b < 8; ++b) {
+        if (b < blocks) {
+          acc[b] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(masks[b], row + 16 * b), acc[b]);
+        }
+      }
+    }
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      _mm512_mask_storeu_ps(out + begin + 16 * b, masks[b], acc[b]);
+    }
+  }
+}
+
+float scores_portable(const float* q, const float* keys, std::int64_t length, std::int64_t hd,
+                      float scale, float* scores) {
+  float max = -std::numeric_limits<float>::infinity();
+  for (std::int64_t t = 0; t < length; ++t) {
+    const float* k = keys + t * hd;
+    float partial[4] = {0, 0, 0, 0};
+    std::int64_t d = 0;
+    for (; d + 4 <= hd; d += 4) {
+      for (int j = 0; j < 4; ++j) partial[j] += q[d + j] * k[d + j];
+    }
+    for (; d < hd; ++d) partial[0] += q[d] * k[d];
+    scores[t] = ((partial[0] + partial[1]) + (partial[2] + partial[3])) * scale;
+    max = std::max(max, scores[t]);
+  }
+  return max;
+}
+
+void mix_portable(const float* weights, const float* values, std::int64_t length, std::int64_t hd,
+                  float* out) {
+  std::fill(out, out + hd, 0.0f);
+  for (std::int64_t t = 0; t < length; ++t) {
+    for (std::int64_t d = 0; d < hd; ++d) out[d] += weights[t] * values[t * hd + d];
+  }
+}
+
+struct Kernels {
+  ScoresKernel scores;
+  MixKernel mix;
+};
+
+const Kernels& kernels() {
+  static const Kernels chosen = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? Kernels{scores_avx512, mix_avx512}
+                                             : Kernels{scores_portable, mix_portable};
+  }();
+  return chosen;
+}
+
+}  // namespace
+
+at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& key_cache,
+                            const at::Tensor& value_cache, std::int64_t first_slot,
+                            std::span<const std::int64_t> lengths, std::int64_t heads,
+                            double scale) {
+  const std::int64_t rows = q.size(0), kv_heads = key_cache.size(1);
+  const std::int64_t capacity = key_cache.size(2), hd = key_cache.size(3);
+  const std::int64_t group = heads / kv_heads;
+  const at::Tensor queries = q.contiguous();
+  at::Tensor out = at::empty({rows, heads * hd}, at::kFloat);
+  const float* q_data = queries.data_ptr<float>();
+  const float* k_data = key_cache.data_ptr<float>();
+  const float* v_data = value_cache.data_ptr<float>();
+  float* out_data = out.data_ptr<float>();
+  const Kernels& k = kernels();
+  const auto scale_f = static_cast<float>(scale);
+  parallel_chunks(rows * kv_heads, [&](std::int64_t pair) {
+    const std::int64_t r = pair / kv_heads, h = pair % kv_heads, length = lengths[r];
+    const std::int64_t offset = ((first_slot + r) * kv_heads + h) * capacity * hd;
+    thread_local std::vector<float> weights;
+    weights.resize(static_cast<std::size_t>(length));
+    for (std::int64_t g = 0; g < group; ++g) {
+      const std::int64_t column = (h * group + g) * hd;
+      const float max = k.scores(q_data + r * heads * hd + column, k_data + offset, length, hd,
+                                 scale_f, weights.data());
+      double total = 0;
+      for (float& w : weights) {
+        w = std::exp(w - max);
+        total += w;
+      }
+      const auto inverse = static_cast<float>(1.0 / total);
+      for (float& w : weights) w *= inverse;
+      k.mix(weights.data(), v_data + offset, length, hd, out_data + r * heads * hd + column);
+    }
+  });
+  return out;
+}
+
+}  // namespace qdgen::inference

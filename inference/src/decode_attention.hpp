@@ -1,0 +1,20 @@
+#pragma once
+// Attention of one new token per row over its slot's cached keys and values, on the CPU in
+// fp32: the decode step's attention without ATen's batched products, which ran one small
+// OpenBLAS call per (row, head) on one thread (13 % of a batch-32 decode of the 15M shape)
+// and read the whole cache from memory on that thread alone. (row, kv head) pairs are split
+// over the PackedLinear threads; each pair's result depends on nothing else in the batch.
+
+#include <cstdint>
+#include <span>
+
+namespace qdgen::inference {
+
+// q: [rows, heads * hd] contiguous; caches: [slots, kv_heads, capacity, hd] contiguous; row r
+// attends to positions [0, lengths[r]) of slot first_slot + r. Returns [rows, heads * hd].
+at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& key_cache,
+                            const at::Tensor& value_cache, std::int64_t first_slot,
+                            std::span<const std::int64_t> lengths, std::int64_t heads,
+                            double scale);
+
+}  // namespace qdgen::inference
