@@ -137,9 +137,8 @@ std::vector<TokenResult> generate_batched(const LlamaRuntime& runtime,
     const auto& ids = config.eos_token_ids;
     return std::find(ids.begin(), ids.end(), static_cast<std::int64_t>(token)) != ids.end();
   };
-  const auto append = [&](ActiveSequence& sequence, const float* logits) {
+  const auto append = [&](ActiveSequence& sequence, std::int32_t token) {
     const TokenRequest& request = requests[sequence.request];
-    const std::int32_t token = sequence.sampler.next(std::span<const float>(logits, vocab));
     sequence.result.tokens.push_back(token);
     ++local.generated_tokens;
     if (request.stop_at_eos && is_eos(token)) {
@@ -203,7 +202,9 @@ std::vector<TokenResult> generate_batched(const LlamaRuntime& runtime,
                               static_cast<std::int64_t>(request.prompt.size()),
                               {},
                               false};
-      append(sequence, logits.data_ptr<float>() + static_cast<std::int64_t>(g) * vocab);
+      append(sequence,
+             sequence.sampler.next(std::span<const float>(
+                 logits.data_ptr<float>() + static_cast<std::int64_t>(g) * vocab, vocab)));
       if (sequence.finished) {
         results[group[g]] = std::move(sequence.result);
         continue;
@@ -259,9 +260,15 @@ std::vector<TokenResult> generate_batched(const LlamaRuntime& runtime,
     const at::Tensor logits =
         runtime.logits(runtime.forward(cache, tokens, 0, starts).select(1, 0)).contiguous();
     ++local.decode_steps;
+    // Rows sample in parallel (each has its own sampler), then take their tokens in order.
+    const float* logits_data = logits.data_ptr<float>();
+    std::vector<std::int32_t> next(static_cast<std::size_t>(rows));
+    parallel_chunks(rows, [&](std::int64_t r) {
+      next[r] = active[r].sampler.next(std::span<const float>(logits_data + r * vocab, vocab));
+    });
     for (std::int64_t r = 0; r < rows; ++r) {
       ++active[r].length;
-      append(active[r], logits.data_ptr<float>() + r * vocab);
+      append(active[r], next[r]);
     }
     // Finished sequences leave; the last active one moves into the freed slot.
     for (std::int64_t r = rows - 1; r >= 0; --r) {

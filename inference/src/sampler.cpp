@@ -28,7 +28,6 @@ std::int32_t Sampler::next(std::span<const float> logits) {
                      higher);
     candidates_.resize(settings_.top_k);
   }
-  if (nucleus) std::sort(candidates_.begin(), candidates_.end(), higher);
 
   float max_logit = -std::numeric_limits<float>::infinity();
   for (const auto& [logit, id] : candidates_) max_logit = std::max(max_logit, logit);
@@ -38,6 +37,16 @@ std::int32_t Sampler::next(std::span<const float> logits) {
     total += logit;
   }
   if (nucleus) {
+    // No token of weight below (1 - top_p) * total / (n - 1) can be in the nucleus: the n - 1
+    // or fewer tokens at or below it hold less than the 1 - top_p left outside it. (llama2.c's
+    // sample_topp prunes so; half that bound leaves room for rounding.) Only the rest is
+    // sorted, instead of all 32,000 or so.
+    if (candidates_.size() > 1) {
+      const double bound =
+          0.5 * (1.0 - settings_.top_p) * total / static_cast<double>(candidates_.size() - 1);
+      std::erase_if(candidates_, [&](const auto& c) { return c.first < bound; });
+    }
+    std::sort(candidates_.begin(), candidates_.end(), higher);
     double kept = 0;
     std::size_t count = 0;
     while (count < candidates_.size() && kept < settings_.top_p * total)

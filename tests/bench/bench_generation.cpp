@@ -50,13 +50,16 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Greedy decoding of `batch` requests with distinct 4-token prompts, none stopping early.
-double decode_tokens_per_second(LlamaModel& model, const Shape& s, int batch) {
+// Decoding of `batch` requests with distinct 4-token prompts, none stopping early; greedy
+// unless told otherwise.
+double decode_tokens_per_second(LlamaModel& model, const Shape& s, int batch,
+                                const SamplingSettings& sampling = {0.0, 0, 1.0, 0}) {
   std::vector<TokenRequest> requests(static_cast<std::size_t>(batch));
   for (int i = 0; i < batch; ++i) {
     requests[i].prompt = {1, 100 + i, 200 + 3 * i, 300 + 7 * i};
     requests[i].max_tokens = s.decode_tokens;
-    requests[i].sampling.temperature = 0;
+    requests[i].sampling = sampling;
+    requests[i].sampling.seed += static_cast<std::uint64_t>(i);
     requests[i].stop_at_eos = false;
   }
   GenerationOptions options;
@@ -125,6 +128,9 @@ void bench_shape(const Shape& s) {
     std::printf("batch %2d: %8.1f tokens/s   (%.2fx run.c batch 1, %.2fx qdgen batch 1)\n", batch,
                 rate, rate / baseline, rate / batch1);
   }
+  const double sampled = decode_tokens_per_second(*model, s, 32, {0.8, 0, 0.95, 7});
+  std::printf("batch 32, temperature 0.8, top-p 0.95: %8.1f tokens/s (%.2fx greedy)\n", sampled,
+              sampled / batch32);
 
   TokenRequest prefill;
   for (std::int64_t i = 0; i < s.prefill_tokens; ++i)

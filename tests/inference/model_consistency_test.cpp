@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <set>
 
 #include "qdgen/inference/model.hpp"
 #include "random_weights.hpp"
@@ -235,6 +236,41 @@ TEST(Sampling, GreedyIsDeterministicAndTopKOneIsGreedy) {
   const auto first = model->generate(std::span(&greedy, 1));
   EXPECT_EQ(model->generate(std::span(&greedy, 1))[0].tokens, first[0].tokens);
   EXPECT_EQ(model->generate(std::span(&top_one, 1))[0].tokens, first[0].tokens);
+}
+
+TEST(Sampling, NucleusSamplesOnlyFromTheSmallestSetHoldingTopP) {
+  const LlamaConfig config = testing::small_llama_config();
+  const auto model = LlamaModel::from_tensors(config, testing::random_llama_weights(config, 3));
+  const std::vector<std::int32_t> prompt = {3, 4, 5};
+  const double temperature = 4.0, top_p = 0.6;
+  const auto logits = model->forward_logits(prompt);
+  const float* last = logits.data() + 2 * config.vocab_size;
+  std::vector<std::pair<double, std::int32_t>> probabilities;
+  double total = 0;
+  const double max = *std::max_element(last, last + config.vocab_size);
+  for (std::int32_t v = 0; v < config.vocab_size; ++v) {
+    probabilities.emplace_back(std::exp((last[v] - max) / temperature), v);
+    total += probabilities.back().first;
+  }
+  std::sort(probabilities.rbegin(), probabilities.rend());
+  std::set<std::int32_t> nucleus;
+  for (double kept = 0; kept < top_p * total;) {
+    kept += probabilities[nucleus.size()].first;
+    nucleus.insert(probabilities[nucleus.size()].second);
+  }
+  ASSERT_GE(nucleus.size(), 2u);  // else the test would not test the cut
+  ASSERT_LT(nucleus.size(), 40u);
+  std::set<std::int32_t> seen;
+  for (std::uint64_t seed = 0; seed < 300; ++seed) {
+    TokenRequest request;
+    request.prompt = prompt;
+    request.max_tokens = 1;
+    request.sampling = {temperature, 0, top_p, seed};
+    const std::int32_t token = model->generate(std::span(&request, 1))[0].tokens.at(0);
+    EXPECT_TRUE(nucleus.contains(token)) << "token " << token << " outside the nucleus";
+    seen.insert(token);
+  }
+  EXPECT_GE(seen.size(), 2u);
 }
 
 TEST(Sampling, EosStopsARequestUnlessTold) {
