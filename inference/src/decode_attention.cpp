@@ -12,41 +12,44 @@
 namespace qdgen::inference {
 namespace {
 
-// scores[t] = scale * <q, keys[t]>, t < length; returns the largest.
-using ScoresKernel = float (*)(const float* q, const float* keys, std::int64_t length,
-                               std::int64_t hd, float scale, float* scores);
+// scores[t] = scale * <q, keys[:, t]>, t < length, keys transposed ([hd][stride]); returns
+// the largest.
+using ScoresKernel = float (*)(const float* q, const float* keys, std::int64_t stride,
+                               std::int64_t length, std::int64_t hd, float scale, float* scores);
 // out = sum_t weights[t] * values[t] (overwrites out).
 using MixKernel = void (*)(const float* weights, const float* values, std::int64_t length,
                            std::int64_t hd, float* out);
 
-// The sum of a register's 16 lanes, through memory: GCC 12's lane shuffles (and so
-// _mm512_reduce_add_ps) trip -Wmaybe-uninitialized in its own headers.
-__attribute__((target("avx512f"))) inline float lane_sum(__m512 v) {
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, v);
-  float quarter[4];
-  for (int j = 0; j < 4; ++j) {
-    quarter[j] = (lanes[j] + lanes[j + 4]) + (lanes[j + 8] + lanes[j + 12]);
-  }
-  return (quarter[0] + quarter[1]) + (quarter[2] + quarter[3]);
-}
-
+// Up to 128 positions at a time in 8 accumulators, one pass over the key rows.
 __attribute__((target("avx512f"))) float scores_avx512(const float* q, const float* keys,
-                                                       std::int64_t length, std::int64_t hd,
-                                                       float scale, float* scores) {
-  float max = -std::numeric_limits<float>::infinity();
-  for (std::int64_t t = 0; t < length; ++t) {
-    const float* k = keys + t * hd;
-    __m512 acc = _mm512_setzero_ps();
-    for (std::int64_t d = 0; d < hd; d += 16) {
-      const auto mask = static_cast<__mmask16>(hd - d >= 16 ? 0xFFFFu : (1u << (hd - d)) - 1u);
-      acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, q + d), _mm512_maskz_loadu_ps(mask, k + d),
-                            acc);
+                                                       std::int64_t stride, std::int64_t length,
+                                                       std::int64_t hd, float scale,
+                                                       float* scores) {
+  for (std::int64_t begin = 0; begin < length; begin += 128) {
+    const std::int64_t blocks = std::min<std::int64_t>(8, (length - begin + 15) / 16);
+    __mmask16 masks[8];
+    __m512 acc[8];
+    for (std::int64_t b = 0; b < 8; ++b) {
+      const std::int64_t left = length - begin - 16 * b;
+      masks[b] = static_cast<__mmask16>(left >= 16 ? 0xFFFFu : left > 0 ? (1u << left) - 1u : 0u);
+      acc[b] = _mm512_setzero_ps();
     }
-    scores[t] = lane_sum(acc) * scale;
-    max = std::max(max, scores[t]);
+    for (std::int64_t d = 0; d < hd; ++d) {
+      const __m512 qd = _mm512_set1_ps(q[d]);
+      const float* row = keys + d * stride + begin;
+#pragma GCC unroll 8
+      for (std::int64_t b = 0; b < 8; ++b) {
+        if (b < blocks) {
+          acc[b] = _mm512_fmadd_ps(qd, _mm512_maskz_loadu_ps(masks[b], row + 16 * b), acc[b]);
+        }
+      }
+    }
+    const __m512 scale_v = _mm512_set1_ps(scale);
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      _mm512_mask_storeu_ps(scores + begin + 16 * b, masks[b], _mm512_mul_ps(acc[b], scale_v));
+    }
   }
-  return max;
+  return *std::max_element(scores, scores + length);
 }
 
 // One pass over the values for up to 128 columns at a time (8 accumulators), so each value row
@@ -79,21 +82,14 @@ __attribute__((target("avx512f"))) void mix_avx512(const float* weights, const f
   }
 }
 
-float scores_portable(const float* q, const float* keys, std::int64_t length, std::int64_t hd,
-                      float scale, float* scores) {
-  float max = -std::numeric_limits<float>::infinity();
-  for (std::int64_t t = 0; t < length; ++t) {
-    const float* k = keys + t * hd;
-    float partial[4] = {0, 0, 0, 0};
-    std::int64_t d = 0;
-    for (; d + 4 <= hd; d += 4) {
-      for (int j = 0; j < 4; ++j) partial[j] += q[d + j] * k[d + j];
-    }
-    for (; d < hd; ++d) partial[0] += q[d] * k[d];
-    scores[t] = ((partial[0] + partial[1]) + (partial[2] + partial[3])) * scale;
-    max = std::max(max, scores[t]);
+float scores_portable(const float* q, const float* keys, std::int64_t stride, std::int64_t length,
+                      std::int64_t hd, float scale, float* scores) {
+  std::fill(scores, scores + length, 0.0f);
+  for (std::int64_t d = 0; d < hd; ++d) {
+    for (std::int64_t t = 0; t < length; ++t) scores[t] += q[d] * keys[d * stride + t];
   }
-  return max;
+  for (std::int64_t t = 0; t < length; ++t) scores[t] *= scale;
+  return *std::max_element(scores, scores + length);
 }
 
 void mix_portable(const float* weights, const float* values, std::int64_t length, std::int64_t hd,
@@ -125,7 +121,7 @@ at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& key_cache,
                             std::span<const std::int64_t> lengths, std::int64_t heads,
                             double scale) {
   const std::int64_t rows = q.size(0), kv_heads = key_cache.size(1);
-  const std::int64_t capacity = key_cache.size(2), hd = key_cache.size(3);
+  const std::int64_t capacity = value_cache.size(2), hd = value_cache.size(3);
   const std::int64_t group = heads / kv_heads;
   const at::Tensor queries = q.contiguous();
   at::Tensor out = at::empty({rows, heads * hd}, at::kFloat);
@@ -137,13 +133,14 @@ at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& key_cache,
   const auto scale_f = static_cast<float>(scale);
   parallel_chunks(rows * kv_heads, [&](std::int64_t pair) {
     const std::int64_t r = pair / kv_heads, h = pair % kv_heads, length = lengths[r];
+    // The (slot, head) block starts at the same place in both caches: capacity * hd floats each.
     const std::int64_t offset = ((first_slot + r) * kv_heads + h) * capacity * hd;
     thread_local std::vector<float> weights;
     weights.resize(static_cast<std::size_t>(length));
     for (std::int64_t g = 0; g < group; ++g) {
       const std::int64_t column = (h * group + g) * hd;
-      const float max = k.scores(q_data + r * heads * hd + column, k_data + offset, length, hd,
-                                 scale_f, weights.data());
+      const float max = k.scores(q_data + r * heads * hd + column, k_data + offset, capacity,
+                                 length, hd, scale_f, weights.data());
       double total = 0;
       for (float& w : weights) {
         w = std::exp(w - max);

@@ -77,7 +77,7 @@ KvCache LlamaRuntime::make_cache(std::int64_t slots, std::int64_t capacity) cons
   // Zeros, not empty: masked positions still enter the products (times zero weight), and
   // uninitialised memory may hold NaN, which survives multiplication by zero.
   for (std::int64_t l = 0; l < c.num_hidden_layers; ++l) {
-    cache.keys.push_back(at::zeros({slots, c.num_key_value_heads, capacity, c.head_dim}, options));
+    cache.keys.push_back(at::zeros({slots, c.num_key_value_heads, c.head_dim, capacity}, options));
     cache.values.push_back(
         at::zeros({slots, c.num_key_value_heads, capacity, c.head_dim}, options));
   }
@@ -174,18 +174,20 @@ at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::
     at::Tensor& value_cache = cache.values[l];
     if (same_start) {
       key_cache.narrow(0, first_slot, rows)
-          .narrow(2, starts[0], steps)
-          .copy_(k.permute({0, 2, 1, 3}));
+          .narrow(3, starts[0], steps)
+          .copy_(k.permute({0, 2, 3, 1}));
       value_cache.narrow(0, first_slot, rows)
           .narrow(2, starts[0], steps)
           .copy_(v.permute({0, 2, 1, 3}));
     } else if (steps == 1) {
       using at::indexing::Slice;
-      key_cache.index_put_({slot_index, Slice(), position_index}, k.select(1, 0));
+      key_cache.index_put_({slot_index, Slice(), Slice(), position_index}, k.select(1, 0));
       value_cache.index_put_({slot_index, Slice(), position_index}, v.select(1, 0));
     } else {
       for (std::int64_t r = 0; r < rows; ++r) {
-        key_cache.select(0, first_slot + r).narrow(1, starts[r], steps).copy_(k[r].transpose(0, 1));
+        key_cache.select(0, first_slot + r)
+            .narrow(2, starts[r], steps)
+            .copy_(k[r].permute({1, 2, 0}));
         value_cache.select(0, first_slot + r)
             .narrow(1, starts[r], steps)
             .copy_(v[r].transpose(0, 1));
@@ -199,15 +201,15 @@ at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::
     } else {
       // Grouped-query attention: query head h reads kv head h / group.
       const at::Tensor keys = key_cache.narrow(0, first_slot, rows)
-                                  .narrow(2, 0, end)
-                                  .reshape({rows * kv_heads, end, hd});
+                                  .narrow(3, 0, end)
+                                  .reshape({rows * kv_heads, hd, end});
       const at::Tensor values = value_cache.narrow(0, first_slot, rows)
                                     .narrow(2, 0, end)
                                     .reshape({rows * kv_heads, end, hd});
       const at::Tensor grouped_q = q.view({rows, steps, kv_heads, group, hd})
                                        .permute({0, 2, 3, 1, 4})
                                        .reshape({rows * kv_heads, group * steps, hd});
-      at::Tensor scores = at::bmm(grouped_q, keys.transpose(1, 2)).mul_(scale);
+      at::Tensor scores = at::bmm(grouped_q, keys).mul_(scale);
       if (mask.defined()) scores.view({rows, kv_heads, group, steps, end}).add_(mask);
       const at::Tensor probabilities = at::softmax(scores, -1);
       attended = at::bmm(probabilities, values)
@@ -237,8 +239,8 @@ void LlamaRuntime::copy_slot(const KvCache& source, std::int64_t from, KvCache& 
   for (std::size_t l = 0; l < source.keys.size(); ++l) {
     target.keys[l]
         .select(0, to)
-        .narrow(1, 0, length)
-        .copy_(source.keys[l].select(0, from).narrow(1, 0, length));
+        .narrow(2, 0, length)
+        .copy_(source.keys[l].select(0, from).narrow(2, 0, length));
     target.values[l]
         .select(0, to)
         .narrow(1, 0, length)
