@@ -221,11 +221,16 @@ class ChunkPool {
   void work_loop() {
     std::uint64_t seen = generation_.load(std::memory_order_acquire);
     while (true) {
-      // Decode steps call back within microseconds: spin a little before sleeping.
+      // Decode steps call back within microseconds: spin a little before sleeping, yielding
+      // now and then so that on a busy machine the spin does not take the core from the
+      // thread that will post the next task.
       const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(100);
       for (int i = 0; generation_.load(std::memory_order_acquire) == seen; ++i) {
         _mm_pause();
-        if (i % 64 == 63 && std::chrono::steady_clock::now() > until) break;
+        if (i % 64 == 63) {
+          if (std::chrono::steady_clock::now() > until) break;
+          std::this_thread::yield();
+        }
       }
       std::shared_ptr<Task> task;
       {
