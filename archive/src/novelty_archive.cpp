@@ -58,6 +58,16 @@ Eigen::VectorXd NoveltyArchive::point_of(const Candidate& candidate) const {
   return candidate.measures;
 }
 
+NoveltyArchive::Neighborhood NoveltyArchive::summarize(const std::vector<Neighbor>& nearest) const {
+  double sum = 0.0;
+  for (const Neighbor& n : nearest) sum += std::sqrt(n.squared_distance);
+  const std::int64_t slot = nearest.front().id;
+  const auto it = std::lower_bound(members_.begin(), members_.end(), slot,
+                                   [](const Elite& e, std::int64_t c) { return e.cell < c; });
+  return {sum / static_cast<double>(nearest.size()),
+          static_cast<std::size_t>(it - members_.begin())};
+}
+
 NoveltyArchive::Neighborhood NoveltyArchive::neighborhood(const Eigen::VectorXd& point) const {
   if (points_.empty()) return {std::numeric_limits<double>::infinity(), 0};
   const int dim = static_cast<int>(point.size());
@@ -73,12 +83,76 @@ NoveltyArchive::Neighborhood NoveltyArchive::neighborhood(const Eigen::VectorXd&
                       nearest.end());
     nearest.resize(k);
   }
-  double sum = 0.0;
-  for (const Neighbor& n : nearest) sum += std::sqrt(n.squared_distance);
-  const std::int64_t slot = nearest.front().id;
-  const auto it = std::lower_bound(members_.begin(), members_.end(), slot,
-                                   [](const Elite& e, std::int64_t c) { return e.cell < c; });
-  return {sum / static_cast<double>(k), static_cast<std::size_t>(it - members_.begin())};
+  return summarize(nearest);
+}
+
+// High dimensions: squared distances |q|^2 + |m|^2 - 2 q.m from one matrix product per block
+// of queries, each within a bound e of the exact value (rounding of the product, the norms and
+// the reference's own sum, all below 8 (dim + 8) u (|q|^2 + |m|^2)). The k-th smallest upper
+// bound U caps the true k-th distance, so members whose lower bound exceeds U cannot be among
+// the k nearest; the rest (usually a few more than k) get the exact distance the brute-force
+// reference computes and the same selection, hence the same answer bit for bit.
+std::vector<NoveltyArchive::Neighborhood> NoveltyArchive::neighborhoods(
+    const std::vector<Eigen::VectorXd>& queries) const {
+  std::vector<Neighborhood> out(queries.size());
+  const std::size_t n = points_.size();
+  const bool blocked = !index_ && options_.search == NeighborSearch::kAuto &&
+                       n >= kBlockedMinMembers && !queries.empty() &&
+                       queries.front().size() > kTreeMaxDim;
+  if (!blocked) {
+    for (std::size_t i = 0; i < queries.size(); ++i) out[i] = neighborhood(queries[i]);
+    return out;
+  }
+  const auto dim = static_cast<Eigen::Index>(queries.front().size());
+  const auto k = std::min<std::size_t>(static_cast<std::size_t>(options_.k), n);
+  Eigen::MatrixXd members(dim, static_cast<Eigen::Index>(n));
+  for (std::size_t m = 0; m < n; ++m) members.col(static_cast<Eigen::Index>(m)) = points_[m];
+  const Eigen::VectorXd member_norms = members.colwise().squaredNorm().transpose();
+  const bool norms_finite = member_norms.allFinite();
+  const double c = 8.0 * static_cast<double>(dim + 8) * std::numeric_limits<double>::epsilon() / 2;
+  constexpr std::size_t kBlock = 128;
+  std::vector<double> lower(n), upper(n), scratch(n);
+  std::vector<Neighbor> nearest;
+  for (std::size_t first = 0; first < queries.size(); first += kBlock) {
+    const std::size_t count = std::min(kBlock, queries.size() - first);
+    Eigen::MatrixXd block(dim, static_cast<Eigen::Index>(count));
+    for (std::size_t i = 0; i < count; ++i)
+      block.col(static_cast<Eigen::Index>(i)) = queries[first + i];
+    const Eigen::MatrixXd dots = members.transpose() * block;  // n x count, a column per query
+    for (std::size_t i = 0; i < count; ++i) {
+      const Eigen::VectorXd& query = queries[first + i];
+      const double query_norm = query.squaredNorm();
+      bool finite = norms_finite && std::isfinite(query_norm);
+      for (std::size_t m = 0; m < n && finite; ++m) {
+        const double approx =
+            query_norm + member_norms[static_cast<Eigen::Index>(m)] -
+            2.0 * dots(static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(i));
+        const double bound = c * (query_norm + member_norms[static_cast<Eigen::Index>(m)]);
+        lower[m] = approx - bound;
+        upper[m] = approx + bound;
+        finite = std::isfinite(upper[m]) && std::isfinite(lower[m]);
+      }
+      if (!finite) {  // overflow: the bound means nothing, measure exactly
+        out[first + i] = neighborhood(query);
+        continue;
+      }
+      scratch = upper;
+      std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(k - 1),
+                       scratch.end());
+      const double cap = scratch[k - 1];
+      nearest.clear();
+      for (std::size_t m = 0; m < n; ++m)
+        if (lower[m] <= cap)
+          nearest.push_back(
+              {squared_distance(points_[m].data(), query.data(), static_cast<int>(dim)),
+               members_[m].cell});
+      std::partial_sort(nearest.begin(), nearest.begin() + static_cast<std::ptrdiff_t>(k),
+                        nearest.end());
+      nearest.resize(k);
+      out[first + i] = summarize(nearest);
+    }
+  }
+  return out;
 }
 
 double NoveltyArchive::novelty(const Eigen::VectorXd& point) const {
@@ -105,10 +179,11 @@ std::vector<AddResult> NoveltyArchive::add(std::span<const Candidate> batch) {
         throw std::invalid_argument("novelty archive: embeddings of different sizes in a batch");
 
   if (index_) index_->prepare(batch.size());
+  const std::vector<Neighborhood> around_all = neighborhoods(points);
   std::vector<std::size_t> admitted;
   std::map<std::size_t, std::size_t> replacement_of_member;  // member position -> batch position
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    const Neighborhood around = neighborhood(points[i]);
+    const Neighborhood& around = around_all[i];
     const double novelty_score = around.novelty;
     AddResult& result = results[i];
     if (novelty_score > options_.threshold) {

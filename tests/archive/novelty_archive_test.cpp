@@ -177,6 +177,76 @@ TEST(NoveltyArchive, TreeSearchEqualsBruteForceWithTiesMovesAndEvictions) {
   expect_tree_equals_brute_force(options, 3, 80, 80, 0.5, 13);
 }
 
+// Embedding-space batches: Gaussian embeddings around `offset` (a large offset makes the
+// matrix-product distances lose digits to cancellation), a quarter of them copies of earlier
+// ones so that distances tie. offset < 0: 1024 plus 0..3 float steps (2^-13) in every
+// coordinate but the last, which is below 2^-10: squared distances tie often on the lattice
+// part and then differ by amounts near the matrix product's rounding (~4e-9).
+std::vector<Candidate> embedding_batch(Rng& rng, std::int64_t first_id, int size, int dim,
+                                       double offset, std::vector<Eigen::VectorXf>& seen) {
+  std::vector<Candidate> batch;
+  for (int i = 0; i < size; ++i) {
+    Candidate c = make_candidate(first_id + i, std::round(uniform01(rng) * 8.0) / 8.0, {0.0});
+    Eigen::VectorXf e(dim);
+    if (!seen.empty() && uniform01(rng) < 0.25) {
+      e = seen[static_cast<std::size_t>(uniform01(rng) * static_cast<double>(seen.size()))];
+    } else {
+      for (int d = 0; d < dim; ++d)
+        e[d] = offset < 0
+                   ? static_cast<float>(d + 1 < dim
+                                            ? 1024.0 + std::floor(uniform01(rng) * 4.0) * 0x1p-13
+                                            : uniform01(rng) * 0x1p-10)
+                   : static_cast<float>(offset + std::sqrt(-2.0 * std::log(1.0 - uniform01(rng))) *
+                                                     std::cos(6.283185307179586 * uniform01(rng)));
+      seen.push_back(e);
+    }
+    c.embedding = e;
+    batch.push_back(std::move(c));
+  }
+  return batch;
+}
+
+TEST(NoveltyArchive, BlockedSearchInEmbeddingSpaceEqualsBruteForce) {
+  for (const double offset : {0.0, 1000.0, -1.0}) {
+    for (const bool local : {false, true}) {
+      NoveltyOptions options;
+      options.k = local ? 1 : 6;
+      options.threshold = offset < 0 ? (local ? 6.5e-4 : 7.5e-4) : (local ? 4.5 : 5.5);
+      options.local_competition = local;
+      options.space = NoveltySpace::kEmbedding;
+      options.max_size = local ? 0 : 300;
+      options.search = NeighborSearch::kAuto;  // 40 dimensions: the blocked search
+      NoveltyArchive fast(1, options);
+      options.search = NeighborSearch::kBruteForce;
+      NoveltyArchive brute(1, options);
+      Rng rng(21);
+      std::vector<Eigen::VectorXf> seen;
+      std::int64_t next_id = 0;
+      std::size_t admitted = 0, replaced = 0;
+      for (int b = 0; b < 40; ++b) {
+        const int size = 1 + static_cast<int>(uniform01(rng) * 150);  // beyond one block of 128
+        const auto batch = embedding_batch(rng, next_id, size, 40, offset, seen);
+        next_id += size;
+        const auto want = brute.add(batch);
+        const auto got = fast.add(batch);
+        for (std::size_t i = 0; i < got.size(); ++i) {
+          ASSERT_EQ(got[i].status, want[i].status) << "offset " << offset << " batch " << b;
+          ASSERT_EQ(got[i].cell, want[i].cell) << "offset " << offset << " batch " << b;
+          ASSERT_EQ(std::memcmp(&got[i].value, &want[i].value, sizeof(double)), 0)
+              << "offset " << offset << " batch " << b << ": " << got[i].value << " vs "
+              << want[i].value;
+          admitted += got[i].status == AddStatus::kNew;
+          replaced += got[i].status == AddStatus::kImproveExisting;
+        }
+      }
+      EXPECT_GT(admitted, 100u) << "offset " << offset;
+      if (local) {
+        EXPECT_GT(replaced, 50u) << "offset " << offset;
+      }
+    }
+  }
+}
+
 TEST(NoveltyArchive, AutomaticSearchUsesTheTreeInLowDimensionsOnly) {
   // Observable only through speed; here: both settings give the brute-force answer for a
   // point set where every distance ties.

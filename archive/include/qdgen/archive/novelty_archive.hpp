@@ -9,8 +9,8 @@
 // Slots are numbered in admission order; with max_size the oldest slots are evicted and
 // reported by removed_candidate_ids() (for the run store's elite table).
 // Neighbours are the k smallest squared distances (ties: the older slot), found by a k-d tree
-// with a batched rebuild (KnnIndex) in low dimensions, by brute force otherwise; both give
-// the same answers bit for bit.
+// with a batched rebuild (KnnIndex) in low dimensions and by a matrix-product filter in high
+// ones; both give the brute-force answers bit for bit.
 
 #include <limits>
 #include <memory>
@@ -21,7 +21,9 @@
 namespace qdgen::archive {
 
 enum class NoveltySpace { kMeasures, kEmbedding };
-// kAuto: the tree up to kTreeMaxDim dimensions (beyond, a k-d tree prunes little).
+// kAuto: the tree up to kTreeMaxDim dimensions; beyond (where a k-d tree prunes little), a
+// blocked search that filters members by distances from one matrix product per batch and
+// measures the survivors exactly. kBruteForce: every distance measured (the reference).
 enum class NeighborSearch { kAuto, kTree, kBruteForce };
 
 struct NoveltyOptions {
@@ -35,10 +37,12 @@ struct NoveltyOptions {
 };
 
 class KnnIndex;
+struct Neighbor;
 
 class NoveltyArchive : public Archive {
  public:
   static constexpr int kTreeMaxDim = 16;
+  static constexpr std::size_t kBlockedMinMembers = 32;
   NoveltyArchive(int measure_dim, const NoveltyOptions& options);
   ~NoveltyArchive() override;
 
@@ -66,6 +70,9 @@ class NoveltyArchive : public Archive {
     std::size_t nearest;  // member position of the nearest member (when any)
   };
   Neighborhood neighborhood(const Eigen::VectorXd& point) const;
+  // neighborhood() of each point, against the archive as it stands.
+  std::vector<Neighborhood> neighborhoods(const std::vector<Eigen::VectorXd>& points) const;
+  Neighborhood summarize(const std::vector<Neighbor>& nearest) const;
   bool uses_tree(int dim) const;
   void index_point(std::int64_t slot, const Eigen::VectorXd& point);
 
