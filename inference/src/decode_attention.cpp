@@ -107,9 +107,8 @@ struct Kernels {
 
 const Kernels& kernels() {
   static const Kernels chosen = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") ? Kernels{scores_avx512, mix_avx512}
-                                             : Kernels{scores_portable, mix_portable};
+    return cpu_kernels() == CpuKernels::kAvx512 ? Kernels{scores_avx512, mix_avx512}
+                                                : Kernels{scores_portable, mix_portable};
   }();
   return chosen;
 }

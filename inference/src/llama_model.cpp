@@ -62,7 +62,9 @@ class EmbeddedLlama final : public LlamaModel {
                              : dtype == at::kBFloat16 ? "bfloat16"
                                                       : "float16";
     return std::string(cpu ? "cpu" : "cuda") + " (" + type +
-           (cpu ? ", " + std::to_string(threads_) + " threads)" : ")");
+           (cpu ? ", " + std::to_string(threads_) + " threads, " + cpu_kernels_name(cpu_kernels()) +
+                      " kernels)"
+                : ")");
   }
 
   std::vector<float> forward_logits(std::span<const std::int32_t> ids) override {

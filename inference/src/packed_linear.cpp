@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -131,26 +132,29 @@ struct Kernels {
 
 Kernels pick_kernels() {
   Kernels k;
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) {
-    k.max_rows = 8;
-    k.rows = {nullptr,        rows_avx512<1>, rows_avx512<2>, rows_avx512<3>, rows_avx512<4>,
-              rows_avx512<5>, rows_avx512<6>, rows_avx512<7>, rows_avx512<8>};
-    k.pairs = {nullptr,
-               rows_avx512_pair<1>,
-               rows_avx512_pair<2>,
-               rows_avx512_pair<3>,
-               rows_avx512_pair<4>,
-               rows_avx512_pair<5>,
-               rows_avx512_pair<6>,
-               rows_avx512_pair<7>,
-               rows_avx512_pair<8>};
-  } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    k.max_rows = 4;
-    k.rows = {nullptr, rows_avx2<1>, rows_avx2<2>, rows_avx2<3>, rows_avx2<4>};
-  } else {
-    k.max_rows = 1;
-    k.rows[1] = rows_portable;
+  switch (cpu_kernels()) {
+    case CpuKernels::kAvx512:
+      k.max_rows = 8;
+      k.rows = {nullptr,        rows_avx512<1>, rows_avx512<2>, rows_avx512<3>, rows_avx512<4>,
+                rows_avx512<5>, rows_avx512<6>, rows_avx512<7>, rows_avx512<8>};
+      k.pairs = {nullptr,
+                 rows_avx512_pair<1>,
+                 rows_avx512_pair<2>,
+                 rows_avx512_pair<3>,
+                 rows_avx512_pair<4>,
+                 rows_avx512_pair<5>,
+                 rows_avx512_pair<6>,
+                 rows_avx512_pair<7>,
+                 rows_avx512_pair<8>};
+      break;
+    case CpuKernels::kAvx2:
+      k.max_rows = 4;
+      k.rows = {nullptr, rows_avx2<1>, rows_avx2<2>, rows_avx2<3>, rows_avx2<4>};
+      break;
+    case CpuKernels::kPortable:
+      k.max_rows = 1;
+      k.rows[1] = rows_portable;
+      break;
   }
   return k;
 }
@@ -264,6 +268,38 @@ std::mutex& pool_size_mutex() {
 }
 
 }  // namespace
+
+CpuKernels cpu_kernels() {
+  static const CpuKernels chosen = [] {
+    __builtin_cpu_init();
+    CpuKernels widest = CpuKernels::kPortable;
+    if (__builtin_cpu_supports("avx512f")) {
+      widest = CpuKernels::kAvx512;
+    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+      widest = CpuKernels::kAvx2;
+    }
+    const char* asked = std::getenv("QDGEN_CPU_KERNELS");
+    if (asked == nullptr || *asked == '\0') return widest;
+    for (const CpuKernels k : {CpuKernels::kAvx512, CpuKernels::kAvx2, CpuKernels::kPortable}) {
+      if (std::strcmp(asked, cpu_kernels_name(k)) == 0) return std::max(k, widest);
+    }
+    throw std::runtime_error(std::string("QDGEN_CPU_KERNELS='") + asked +
+                             "': expected avx512, avx2 or portable");
+  }();
+  return chosen;
+}
+
+const char* cpu_kernels_name(CpuKernels kernels) {
+  switch (kernels) {
+    case CpuKernels::kAvx512:
+      return "avx512";
+    case CpuKernels::kAvx2:
+      return "avx2";
+    case CpuKernels::kPortable:
+      return "portable";
+  }
+  return "unknown";
+}
 
 void set_packed_linear_threads(int threads) {
   std::lock_guard lock(pool_size_mutex());

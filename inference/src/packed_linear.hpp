@@ -14,6 +14,14 @@
 
 namespace qdgen::inference {
 
+// The instruction set of qdgen's CPU kernels (PackedLinear, decode attention, greedy argmax):
+// the widest the CPU has, or a narrower one named by the environment variable
+// QDGEN_CPU_KERNELS (avx512, avx2 or portable), which lets tests cover every path on one
+// machine. Chosen once per process; throws on an unknown name.
+enum class CpuKernels { kAvx512, kAvx2, kPortable };
+CpuKernels cpu_kernels();
+const char* cpu_kernels_name(CpuKernels kernels);
+
 // Threads (the caller included) that PackedLinear splits a product over; process-wide.
 void set_packed_linear_threads(int threads);
 

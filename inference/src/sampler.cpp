@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 
+#include "packed_linear.hpp"
+
 namespace qdgen::inference {
 namespace {
 
@@ -30,10 +32,7 @@ __attribute__((target("avx512f"))) std::int32_t argmax_avx512(std::span<const fl
 // Greedy's argmax, lowest id among equals, as std::max_element gives it (which stays the
 // answer where a NaN hides the largest value from the vectorised pass).
 std::int32_t argmax(std::span<const float> values) {
-  static const bool wide = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
+  static const bool wide = cpu_kernels() == CpuKernels::kAvx512;
   if (wide) {
     const std::int32_t found = argmax_avx512(values);
     if (found < static_cast<std::int32_t>(values.size())) return found;

@@ -118,6 +118,56 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Llama2cParity,
                                            RawShape{48, 128, 2, 6, 6, 200, 80, false},
                                            RawShape{64, 96, 2, 8, 1, 96, 64, true}));
 
+// qdgen uses the widest CPU kernels the machine has; QDGEN_CPU_KERNELS picks a narrower set,
+// so that the AVX2 and portable paths are checked on an AVX-512 machine too. The choice is
+// made once per process: under ctest every test runs in a process of its own; run all in one
+// process, these skip once another set is in use.
+class NarrowCpuKernels : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(NarrowCpuKernels, GiveRunCsTokensAndLogitsAndBatchedEqualsAlone) {
+  ::setenv("QDGEN_CPU_KERNELS", GetParam(), 1);
+  const RawShape shape{64, 160, 3, 4, 2, 128, 96, true};
+  const auto path = write_raw_llama2c(shape, 21, std::string("kernels_") + GetParam());
+  const auto model = LlamaModel::load(path, {"cpu", 2});
+  if (model->device_name().find(std::string(GetParam()) + " kernels") == std::string::npos) {
+    std::filesystem::remove(path);
+    GTEST_SKIP() << model->device_name() << ": another kernel set is in use in this process";
+  }
+  testing::Llama2cReference reference(path);
+  const std::vector<std::int32_t> prompt = {1, 17, 5};
+  EXPECT_EQ(qdgen_greedy(*model, prompt, 60), reference.greedy(prompt, 60));
+
+  std::vector<std::int32_t> ids;
+  for (int i = 0; i < 20; ++i) ids.push_back((i * 37 + 11) % shape.vocab);
+  const auto logits = model->forward_logits(ids);
+  double worst = 0;
+  for (std::size_t pos = 0; pos < ids.size(); ++pos) {
+    const auto& expected = reference.forward(ids[pos], static_cast<std::int32_t>(pos));
+    for (std::int32_t v = 0; v < shape.vocab; ++v) {
+      worst = std::max(worst, std::abs(double(expected[v]) - logits[pos * shape.vocab + v]));
+    }
+  }
+  EXPECT_LT(worst, 1e-3);
+
+  // Five rows: blocks of rows with a tail, in both the prompt pass and decoding.
+  std::vector<TokenRequest> requests(5);
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    for (std::size_t t = 0; t < 2 + i; ++t) {
+      requests[i].prompt.push_back(static_cast<std::int32_t>((i * 13 + t * 5 + 2) % 128));
+    }
+    requests[i].max_tokens = 10;
+    requests[i].sampling.temperature = 0;
+    requests[i].stop_at_eos = false;
+  }
+  const auto batched = model->generate(requests);
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    EXPECT_EQ(batched[i].tokens, reference.greedy(requests[i].prompt, 10)) << "request " << i;
+  }
+  std::filesystem::remove(path);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sets, NarrowCpuKernels, ::testing::Values("avx2", "portable"));
+
 TEST(Llama2cTermination, GenerationStopsAtTheBosTokenLikeRunC) {
   // run.c ends a story when it samples token 1 (BOS); qdgen reads that as the eos id.
   const RawShape shape{32, 64, 1, 4, 4, 16, 64, true};
