@@ -22,7 +22,8 @@ enum class CpuKernels { kAvx512, kAvx2, kPortable };
 CpuKernels cpu_kernels();
 const char* cpu_kernels_name(CpuKernels kernels);
 
-// Threads (the caller included) that PackedLinear splits a product over; process-wide.
+// Threads (the caller included) that PackedLinear splits a product over; process-wide. Not to
+// be called while another thread runs a model (loading a model calls it).
 void set_packed_linear_threads(int threads);
 
 // Runs work(0) .. work(chunks - 1) on those threads, the caller's included; returns when all
