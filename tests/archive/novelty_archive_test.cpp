@@ -223,7 +223,7 @@ TEST(NoveltyArchive, BlockedSearchInEmbeddingSpaceEqualsBruteForce) {
       std::vector<Eigen::VectorXf> seen;
       std::int64_t next_id = 0;
       std::size_t admitted = 0, replaced = 0;
-      for (int b = 0; b < 40; ++b) {
+      for (int b = 0; b < 24; ++b) {
         const int size = 1 + static_cast<int>(uniform01(rng) * 150);  // beyond one block of 128
         const auto batch = embedding_batch(rng, next_id, size, 40, offset, seen);
         next_id += size;
