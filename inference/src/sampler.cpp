@@ -40,6 +40,51 @@ std::int32_t argmax(std::span<const float> values) {
   return static_cast<std::int32_t>(std::max_element(values.begin(), values.end()) - values.begin());
 }
 
+// out[i] = exp((in[i] - shift) * scale), for arguments <= 0 (weights relative to the largest
+// logit): 2^n * p(r) with n = round(x / ln 2), r = x - n ln 2 and Cephes's expf polynomial,
+// within a few ulp; arguments below -87 give ~1e-38 rather than 0 or a denormal.
+__attribute__((target("avx512f"))) void exp_weights_avx512(const float* in, float* out,
+                                                           std::int64_t n, float shift,
+                                                           float scale) {
+  using Lanes = float __attribute__((vector_size(64)));
+  using Ints = std::int32_t __attribute__((vector_size(64)));
+  const Lanes low = (Lanes{} + -87.0f), log2e = (Lanes{} + 1.44269504088896341f),
+              magic = (Lanes{} + 12582912.0f);
+  const Lanes ln2_high = (Lanes{} + 0.693359375f), ln2_low = (Lanes{} + -2.12194440e-4f);
+  const Lanes shift_v = (Lanes{} + shift), scale_v = (Lanes{} + scale), one = (Lanes{} + 1.0f);
+  std::int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    Lanes x;
+    std::memcpy(&x, in + i, sizeof x);
+    x = (x - shift_v) * scale_v;
+    x = x < low ? low : x;
+    const Lanes rounded = x * log2e + magic;  // round to nearest in the low mantissa bits
+    const Lanes whole = rounded - magic;
+    const Lanes r = (x - whole * ln2_high) - whole * ln2_low;
+    Lanes p = (Lanes{} + 1.9875691500e-4f);
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    const Lanes y = p * r * r + r + one;
+    Ints bits;
+    std::memcpy(&bits, &rounded, sizeof bits);
+    const Ints exponent = ((bits - 0x4B400000) + 127) << 23;  // 2^n
+    Lanes power;
+    std::memcpy(&power, &exponent, sizeof power);
+    const Lanes result = y * power;
+    std::memcpy(out + i, &result, sizeof result);
+  }
+  for (; i < n; ++i) out[i] = std::exp((in[i] - shift) * scale);
+}
+
+void exp_weights(const float* in, float* out, std::int64_t n, float shift, float scale) {
+  static const bool wide = cpu_kernels() == CpuKernels::kAvx512;
+  if (wide) return exp_weights_avx512(in, out, n, shift, scale);
+  for (std::int64_t i = 0; i < n; ++i) out[i] = std::exp((in[i] - shift) * scale);
+}
+
 }  // namespace
 
 Sampler::Sampler(const SamplingSettings& settings) : settings_(settings), random_(settings.seed) {}
@@ -47,12 +92,16 @@ Sampler::Sampler(const SamplingSettings& settings) : settings_(settings), random
 std::int32_t Sampler::next(std::span<const float> logits) {
   if (settings_.temperature <= 0) return argmax(logits);
   const auto vocab = static_cast<std::int64_t>(logits.size());
+  // Weights exp((logit - max) / T), relative to the largest logit, in one vectorised pass.
+  const float max_logit = logits[argmax(logits)];
+  weights_.resize(static_cast<std::size_t>(vocab));
+  exp_weights(logits.data(), weights_.data(), vocab, max_logit,
+              static_cast<float>(1.0 / settings_.temperature));
   candidates_.clear();
   for (std::int64_t i = 0; i < vocab; ++i) {
-    candidates_.emplace_back(static_cast<float>(logits[i] / settings_.temperature),
-                             static_cast<std::int32_t>(i));
+    candidates_.emplace_back(weights_[i], static_cast<std::int32_t>(i));
   }
-  // Highest logit first, lowest id among equals: an order that depends on nothing but the row.
+  // Heaviest first, lowest id among equals: an order that depends on nothing but the row.
   const auto higher = [](const auto& a, const auto& b) {
     return a.first > b.first || (a.first == b.first && a.second < b.second);
   };
@@ -62,14 +111,8 @@ std::int32_t Sampler::next(std::span<const float> logits) {
                      higher);
     candidates_.resize(settings_.top_k);
   }
-
-  float max_logit = -std::numeric_limits<float>::infinity();
-  for (const auto& [logit, id] : candidates_) max_logit = std::max(max_logit, logit);
   double total = 0;
-  for (auto& [logit, id] : candidates_) {
-    logit = static_cast<float>(std::exp(static_cast<double>(logit) - max_logit));
-    total += logit;
-  }
+  for (const auto& [weight, id] : candidates_) total += weight;
   if (nucleus) {
     // No token of weight below (1 - top_p) * total / (n - 1) can be in the nucleus: the n - 1
     // or fewer tokens at or below it hold less than the 1 - top_p left outside it. (llama2.c's

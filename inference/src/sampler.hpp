@@ -20,6 +20,7 @@ class Sampler {
  private:
   SamplingSettings settings_;
   std::mt19937_64 random_;
+  std::vector<float> weights_;
   std::vector<std::pair<float, std::int32_t>> candidates_;
 };
 
