@@ -7,14 +7,19 @@
 #include <vector>
 
 // OpenBLAS exports the Fortran interfaces; gfortran passes each character argument's
-// length as a trailing hidden size_t. Eigenvalues come from dsyevd, the routine NumPy's
-// eigvalsh calls. dsyevd_2stage (BLAS-3 band reduction first) was tried and measured slower
-// here in repeated same-process runs: 768 x 768 0.052 s against 0.022 s, 2,000 x 2,000 0.74 s
-// against 0.29 s, 5,000 x 5,000 5.4-6.7 s against 4.5-4.7 s (2 OpenBLAS threads).
+// length as a trailing hidden size_t. Eigenvalues come from dsyevd (the routine NumPy's
+// eigvalsh calls) below kTwoStageFrom and from dsyevd_2stage (BLAS-3 band reduction first)
+// from there on. Measured here, same matrices, same process (rbf kernel matrices):
+//   n = 768:   dsyevd 0.021 s, 2stage 0.051 s (2 threads); 0.027 / 0.043 (1 thread)
+//   n = 2,000: dsyevd 0.23-0.26 s, 2stage 0.41 s (2 threads); 0.42 / 0.45 (1 thread)
+//   n = 5,000: dsyevd 5.7-6.9 s, 2stage 4.2-6.8 s (2 threads); 11.5-12.0 / 5.9 (1 thread)
 extern "C" {
 void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
              double* work, const int* lwork, int* iwork, const int* liwork, int* info,
              std::size_t jobz_len, std::size_t uplo_len);
+void dsyevd_2stage_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda,
+                    double* w, double* work, const int* lwork, int* iwork, const int* liwork,
+                    int* info, std::size_t jobz_len, std::size_t uplo_len);
 void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha,
             const double* a, const int* lda, const double* beta, double* c, const int* ldc,
             std::size_t uplo_len, std::size_t trans_len);
@@ -40,6 +45,8 @@ void mirror_upper_to_lower(Eigen::MatrixXd& c) {
 
 // Rows of the scaled copy kept at once: about 16 MB, so each block stays in the last-level
 // cache between scaling and dsyrk instead of streaming an n x d copy through memory.
+constexpr int kTwoStageFrom = 3500;
+
 constexpr Eigen::Index kBlockElements = Eigen::Index{1} << 21;
 
 // C = Yᵀ Y (trans 'T', cols x cols) or Y Yᵀ (trans 'N', rows x rows) for Y = diag(s) X, with
@@ -99,22 +106,26 @@ Eigen::VectorXd symmetric_eigenvalues(Eigen::MatrixXd matrix) {
   if (n == 0) return eigenvalues;
   const int lda = n;
   int info = 0;
+  const auto solver = n >= kTwoStageFrom ? dsyevd_2stage_ : dsyevd_;
+  const char* const name = n >= kTwoStageFrom ? "dsyevd_2stage" : "dsyevd";
   // Workspace query first, as LAPACK recommends; eigenvalues only ('N').
   int lwork = -1, liwork = -1, iwork_size = 0;
   double work_size = 0;
-  dsyevd_("N", "L", &n, matrix.data(), &lda, eigenvalues.data(), &work_size, &lwork, &iwork_size,
-          &liwork, &info, 1, 1);
+  solver("N", "L", &n, matrix.data(), &lda, eigenvalues.data(), &work_size, &lwork, &iwork_size,
+         &liwork, &info, 1, 1);
   lwork = std::max(1, static_cast<int>(work_size));
   liwork = std::max(1, iwork_size);
   std::vector<double> work(static_cast<std::size_t>(lwork));
   std::vector<int> iwork(static_cast<std::size_t>(liwork));
-  dsyevd_("N", "L", &n, matrix.data(), &lda, eigenvalues.data(), work.data(), &lwork, iwork.data(),
-          &liwork, &info, 1, 1);
+  solver("N", "L", &n, matrix.data(), &lda, eigenvalues.data(), work.data(), &lwork, iwork.data(),
+         &liwork, &info, 1, 1);
   if (info < 0) {
-    throw std::runtime_error("dsyevd: argument " + std::to_string(-info) + " is invalid");
+    throw std::runtime_error(std::string(name) + ": argument " + std::to_string(-info) +
+                             " is invalid");
   }
   if (info > 0) {
-    throw std::runtime_error("dsyevd: the eigenvalue iteration did not converge (info " +
+    throw std::runtime_error(std::string(name) +
+                             ": the eigenvalue iteration did not converge (info " +
                              std::to_string(info) + "); is the matrix finite?");
   }
   return eigenvalues;

@@ -26,6 +26,19 @@ TEST(LinearAlgebra, LapackEigenvaluesMatchEigensSolver) {
   EXPECT_THROW(symmetric_eigenvalues(Eigen::MatrixXd::Zero(2, 3)), std::runtime_error);
 }
 
+// Large matrices take the two-stage solver: X Xᵀ of 3,500 rows in 6 dimensions has the
+// eigenvalues of the 6 x 6 XᵀX and 3,494 zeros.
+TEST(LinearAlgebra, TwoStageEigenvaluesOfALargeLowRankMatrix) {
+  const Eigen::MatrixXd x = random_rows(3500, 6, 9);
+  const Eigen::VectorXd lapack = symmetric_eigenvalues(x * x.transpose());
+  const Eigen::VectorXd small =
+      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(x.transpose() * x, Eigen::EigenvaluesOnly)
+          .eigenvalues();
+  const double scale = small.maxCoeff();
+  EXPECT_LT((lapack.tail(6) - small).cwiseAbs().maxCoeff(), 1e-10 * scale);
+  EXPECT_LT(lapack.head(3494).cwiseAbs().maxCoeff(), 1e-10 * scale);
+}
+
 TEST(LinearAlgebra, BlasGramMatricesMatchPlainProducts) {
   for (unsigned seed = 1; seed <= 3; ++seed) {
     const Eigen::MatrixXd x = random_rows(17 * seed, 5 + seed, seed);
