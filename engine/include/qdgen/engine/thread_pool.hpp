@@ -2,6 +2,7 @@
 // A fixed pool of worker threads running index-parallel loops. Each index writes its own
 // result slot, so results never depend on the number of threads.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
@@ -36,9 +37,11 @@ class ThreadPool {
   std::size_t size_ = 0;
   std::size_t next_ = 0;
   std::size_t chunk_ = 1;
-  int busy_ = 0;
-  std::uint64_t generation_ = 0;
-  bool stopping_ = false;
+  // Written under mutex_ (so condition waits never miss a change) but atomic, so the short
+  // spin before each wait can read them without the lock.
+  std::atomic<int> busy_ = 0;
+  std::atomic<std::uint64_t> generation_ = 0;
+  std::atomic<bool> stopping_ = false;
   std::exception_ptr error_;
 };
 
