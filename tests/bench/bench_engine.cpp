@@ -9,7 +9,7 @@
 // evals/s it prints evals per CPU-second of the process (all threads), which load on the
 // machine disturbs far less.
 // Usage: bench_engine [ITERATIONS [REPEATS]]   (defaults 1000 and 3; CMA-MAE runs a tenth
-// of ITERATIONS). Run from the repository root: it reads experiments/*.json.
+// of ITERATIONS). It reads the shipped experiments/*.json from the source tree.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
   bench_normals(repeats);
 
   const ExperimentConfig map_elites =
-      load_experiment_config("experiments/sphere-100d-map-elites.json");
+      load_experiment_config(QDGEN_SOURCE_DIR "/experiments/sphere-100d-map-elites.json");
   RunOverrides memory;
   memory.iterations = iterations;
   memory.in_memory = true;
@@ -148,7 +148,8 @@ int main(int argc, char** argv) {
   std::printf(
       "  reference figures (not measured here): pyribs ~600000, fast_map-elites ~2000000\n");
 
-  const ExperimentConfig cma_mae = load_experiment_config("experiments/sphere-100d-cma-mae.json");
+  const ExperimentConfig cma_mae =
+      load_experiment_config(QDGEN_SOURCE_DIR "/experiments/sphere-100d-cma-mae.json");
   RunOverrides cma;
   cma.iterations = std::max<std::int64_t>(1, iterations / 10);
   cma.in_memory = true;
