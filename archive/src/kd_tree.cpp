@@ -10,6 +10,33 @@ namespace {
 constexpr std::int64_t kLeafSize = 8;
 }
 
+MedianSplit split_widest_at_median(const std::vector<double>& coordinates, int dim,
+                                   std::vector<std::int64_t>& order, std::int64_t begin,
+                                   std::int64_t end) {
+  const auto at = [&](std::int64_t row, int d) {
+    return coordinates[static_cast<std::size_t>(row * dim + d)];
+  };
+  int split_dim = 0;
+  double widest = -1.0;
+  for (int d = 0; d < dim; ++d) {
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (std::int64_t i = begin; i < end; ++i) {
+      const double v = at(order[static_cast<std::size_t>(i)], d);
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+    if (hi - lo > widest) {
+      widest = hi - lo;
+      split_dim = d;
+    }
+  }
+  const std::int64_t middle = begin + (end - begin) / 2;
+  std::nth_element(
+      order.begin() + begin, order.begin() + middle, order.begin() + end,
+      [&](std::int64_t a, std::int64_t b) { return at(a, split_dim) < at(b, split_dim); });
+  return {split_dim, at(order[static_cast<std::size_t>(middle)], split_dim), middle};
+}
+
 KdTree::KdTree(const Eigen::MatrixXd& points) : dim_(static_cast<int>(points.cols())) {
   const std::int64_t n = points.rows();
   coordinates_.resize(static_cast<std::size_t>(n * dim_));
@@ -37,27 +64,8 @@ std::int32_t KdTree::build(std::int64_t begin, std::int64_t end) {
   nodes_.push_back({begin, end, -1, -1, 0, 0.0});
   if (end - begin <= kLeafSize) return id;
   // Split the widest dimension at its median.
-  int split_dim = 0;
-  double widest = -1.0;
-  for (int d = 0; d < dim_; ++d) {
-    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-    for (std::int64_t i = begin; i < end; ++i) {
-      const double v = coordinates_[static_cast<std::size_t>(order_[i] * dim_ + d)];
-      lo = std::min(lo, v);
-      hi = std::max(hi, v);
-    }
-    if (hi - lo > widest) {
-      widest = hi - lo;
-      split_dim = d;
-    }
-  }
-  const std::int64_t middle = begin + (end - begin) / 2;
-  auto coordinate = [&](std::int64_t index) {
-    return coordinates_[static_cast<std::size_t>(index * dim_ + split_dim)];
-  };
-  std::nth_element(order_.begin() + begin, order_.begin() + middle, order_.begin() + end,
-                   [&](std::int64_t a, std::int64_t b) { return coordinate(a) < coordinate(b); });
-  const double split_value = coordinate(order_[static_cast<std::size_t>(middle)]);
+  const auto [split_dim, split_value, middle] =
+      split_widest_at_median(coordinates_, dim_, order_, begin, end);
   const std::int32_t left = build(begin, middle);
   const std::int32_t right = build(middle, end);
   Node& node = nodes_[static_cast<std::size_t>(id)];

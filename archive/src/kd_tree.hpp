@@ -8,6 +8,18 @@
 
 namespace qdgen::archive {
 
+// One k-d tree node's split, shared by KdTree and KnnIndex: the widest coordinate of the rows
+// order[begin, end) of `coordinates` (row-major, `dim` per row), cut at its median. order is
+// partitioned around `middle` (std::nth_element), rows before it lie at or below `value`.
+struct MedianSplit {
+  int dim;
+  double value;
+  std::int64_t middle;
+};
+MedianSplit split_widest_at_median(const std::vector<double>& coordinates, int dim,
+                                   std::vector<std::int64_t>& order, std::int64_t begin,
+                                   std::int64_t end);
+
 class KdTree {
  public:
   explicit KdTree(const Eigen::MatrixXd& points);  // one point per row

@@ -5,6 +5,8 @@
 #include <limits>
 #include <numeric>
 
+#include "kd_tree.hpp"
+
 namespace qdgen::archive {
 
 namespace {
@@ -137,28 +139,8 @@ std::int32_t KnnIndex::build(std::int64_t begin, std::int64_t end) {
   const auto id = static_cast<std::int32_t>(nodes_.size());
   nodes_.push_back({begin, end, -1, -1, 0, 0.0});
   if (end - begin <= kLeafSize) return id;
-  int split_dim = 0;
-  double widest = -1.0;
-  for (int d = 0; d < dim_; ++d) {
-    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-    for (std::int64_t i = begin; i < end; ++i) {
-      const double v = tree_coordinates_[static_cast<std::size_t>(
-          order_[static_cast<std::size_t>(i)] * dim_ + d)];
-      lo = std::min(lo, v);
-      hi = std::max(hi, v);
-    }
-    if (hi - lo > widest) {
-      widest = hi - lo;
-      split_dim = d;
-    }
-  }
-  const std::int64_t middle = begin + (end - begin) / 2;
-  auto coordinate = [&](std::int64_t row) {
-    return tree_coordinates_[static_cast<std::size_t>(row * dim_ + split_dim)];
-  };
-  std::nth_element(order_.begin() + begin, order_.begin() + middle, order_.begin() + end,
-                   [&](std::int64_t a, std::int64_t b) { return coordinate(a) < coordinate(b); });
-  const double split_value = coordinate(order_[static_cast<std::size_t>(middle)]);
+  const auto [split_dim, split_value, middle] =
+      split_widest_at_median(tree_coordinates_, dim_, order_, begin, end);
   const std::int32_t left = build(begin, middle);
   const std::int32_t right = build(middle, end);
   Node& node = nodes_[static_cast<std::size_t>(id)];
