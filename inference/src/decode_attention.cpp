@@ -20,59 +20,30 @@ using ScoresKernel = float (*)(const float* q, const float* keys, std::int64_t s
 using MixKernel = void (*)(const float* weights, const float* values, std::int64_t length,
                            std::int64_t hd, float* out);
 
-// Up to 128 positions at a time in 8 accumulators, one pass over the key rows.
-__attribute__((target("avx512f"))) float scores_avx512(const float* q, const float* keys,
-                                                       std::int64_t stride, std::int64_t length,
-                                                       std::int64_t hd, float scale,
-                                                       float* scores) {
-  for (std::int64_t begin = 0; begin < length; begin += 128) {
-    const std::int64_t blocks = std::min<std::int64_t>(8, (length - begin + 15) / 16);
+// out[j] = sum over r of coefficients[r] * matrix[r * stride + j], for j < columns: up to 128
+// columns at a time in 8 accumulators, so each matrix row is read once. Scores are this over
+// the transposed key rows (r = head dimension, j = position); the mix is it over the value
+// rows (r = position, j = head dimension).
+__attribute__((target("avx512f"))) void weighted_rows_avx512(const float* coefficients,
+                                                             std::int64_t rows, const float* matrix,
+                                                             std::int64_t stride,
+                                                             std::int64_t columns, float* out) {
+  for (std::int64_t begin = 0; begin < columns; begin += 128) {
+    const std::int64_t blocks = std::min<std::int64_t>(8, (columns - begin + 15) / 16);
     __mmask16 masks[8];
     __m512 acc[8];
     for (std::int64_t b = 0; b < 8; ++b) {
-      const std::int64_t left = length - begin - 16 * b;
+      const std::int64_t left = columns - begin - 16 * b;
       masks[b] = static_cast<__mmask16>(left >= 16 ? 0xFFFFu : left > 0 ? (1u << left) - 1u : 0u);
       acc[b] = _mm512_setzero_ps();
     }
-    for (std::int64_t d = 0; d < hd; ++d) {
-      const __m512 qd = _mm512_set1_ps(q[d]);
-      const float* row = keys + d * stride + begin;
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const __m512 c = _mm512_set1_ps(coefficients[r]);
+      const float* row = matrix + r * stride + begin;
 #pragma GCC unroll 8
       for (std::int64_t b = 0; b < 8; ++b) {
         if (b < blocks) {
-          acc[b] = _mm512_fmadd_ps(qd, _mm512_maskz_loadu_ps(masks[b], row + 16 * b), acc[b]);
-        }
-      }
-    }
-    const __m512 scale_v = _mm512_set1_ps(scale);
-    for (std::int64_t b = 0; b < blocks; ++b) {
-      _mm512_mask_storeu_ps(scores + begin + 16 * b, masks[b], _mm512_mul_ps(acc[b], scale_v));
-    }
-  }
-  return *std::max_element(scores, scores + length);
-}
-
-// One pass over the values for up to 128 columns at a time (8 accumulators), so each value row
-// is read once.
-__attribute__((target("avx512f"))) void mix_avx512(const float* weights, const float* values,
-                                                   std::int64_t length, std::int64_t hd,
-                                                   float* out) {
-  for (std::int64_t begin = 0; begin < hd; begin += 128) {
-    const std::int64_t blocks = std::min<std::int64_t>(8, (hd - begin + 15) / 16);
-    __mmask16 masks[8];
-    __m512 acc[8];
-    for (std::int64_t b = 0; b < 8; ++b) {
-      const std::int64_t left = hd - begin - 16 * b;
-      masks[b] = static_cast<__mmask16>(left >= 16 ? 0xFFFFu : left > 0 ? (1u << left) - 1u : 0u);
-      acc[b] = _mm512_setzero_ps();
-    }
-    for (std::int64_t t = 0; t < length; ++t) {
-      const __m512 w = _mm512_set1_ps(weights[t]);
-      const float* row = values + t * hd + begin;
-#pragma GCC unroll 8
-      for (std::int64_t b = 0; b < 8; ++b) {
-        if (b < blocks) {
-          acc[b] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(masks[b], row + 16 * b), acc[b]);
+          acc[b] = _mm512_fmadd_ps(c, _mm512_maskz_loadu_ps(masks[b], row + 16 * b), acc[b]);
         }
       }
     }
@@ -80,6 +51,18 @@ __attribute__((target("avx512f"))) void mix_avx512(const float* weights, const f
       _mm512_mask_storeu_ps(out + begin + 16 * b, masks[b], acc[b]);
     }
   }
+}
+
+float scores_avx512(const float* q, const float* keys, std::int64_t stride, std::int64_t length,
+                    std::int64_t hd, float scale, float* scores) {
+  weighted_rows_avx512(q, hd, keys, stride, length, scores);
+  for (std::int64_t t = 0; t < length; ++t) scores[t] *= scale;
+  return *std::max_element(scores, scores + length);
+}
+
+void mix_avx512(const float* weights, const float* values, std::int64_t length, std::int64_t hd,
+                float* out) {
+  weighted_rows_avx512(weights, length, values, hd, hd, out);
 }
 
 float scores_portable(const float* q, const float* keys, std::int64_t stride, std::int64_t length,
