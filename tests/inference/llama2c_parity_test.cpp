@@ -94,6 +94,21 @@ TEST_P(Llama2cParity, GreedyTokensEqualRunC) {
   }
 }
 
+// Largest |run.c logit - qdgen logit| over every position of ids and every vocabulary entry;
+// `logits` is qdgen's forward_logits(ids), position-major.
+template <class Logits>
+double worst_logit_gap(testing::Llama2cReference& reference, const std::vector<std::int32_t>& ids,
+                       const Logits& logits, std::int32_t vocab) {
+  double worst = 0;
+  for (std::size_t pos = 0; pos < ids.size(); ++pos) {
+    const auto& expected = reference.forward(ids[pos], static_cast<std::int32_t>(pos));
+    for (std::int32_t v = 0; v < vocab; ++v) {
+      worst = std::max(worst, std::abs(double(expected[v]) - logits[pos * vocab + v]));
+    }
+  }
+  return worst;
+}
+
 TEST_P(Llama2cParity, LogitsEqualRunCAtEveryPosition) {
   const RawShape shape = GetParam();
   const auto path = write_raw_llama2c(shape, 9, "logits_" + std::to_string(shape.vocab));
@@ -103,14 +118,7 @@ TEST_P(Llama2cParity, LogitsEqualRunCAtEveryPosition) {
   std::mt19937_64 random(4);
   for (int i = 0; i < 40; ++i) ids.push_back(static_cast<std::int32_t>(random() % shape.vocab));
   const auto logits = model->forward_logits(ids);
-  double worst = 0;
-  for (std::size_t pos = 0; pos < ids.size(); ++pos) {
-    const auto& expected = reference.forward(ids[pos], static_cast<std::int32_t>(pos));
-    for (std::int32_t v = 0; v < shape.vocab; ++v) {
-      worst = std::max(worst, std::abs(double(expected[v]) - logits[pos * shape.vocab + v]));
-    }
-  }
-  EXPECT_LT(worst, 1e-3);
+  EXPECT_LT(worst_logit_gap(reference, ids, logits, shape.vocab), 1e-3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, Llama2cParity,
@@ -140,14 +148,7 @@ TEST_P(NarrowCpuKernels, GiveRunCsTokensAndLogitsAndBatchedEqualsAlone) {
   std::vector<std::int32_t> ids;
   for (int i = 0; i < 20; ++i) ids.push_back((i * 37 + 11) % shape.vocab);
   const auto logits = model->forward_logits(ids);
-  double worst = 0;
-  for (std::size_t pos = 0; pos < ids.size(); ++pos) {
-    const auto& expected = reference.forward(ids[pos], static_cast<std::int32_t>(pos));
-    for (std::int32_t v = 0; v < shape.vocab; ++v) {
-      worst = std::max(worst, std::abs(double(expected[v]) - logits[pos * shape.vocab + v]));
-    }
-  }
-  EXPECT_LT(worst, 1e-3);
+  EXPECT_LT(worst_logit_gap(reference, ids, logits, shape.vocab), 1e-3);
 
   // Five rows: blocks of rows with a tail, in both the prompt pass and decoding.
   std::vector<TokenRequest> requests(5);
