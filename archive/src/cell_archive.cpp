@@ -106,8 +106,12 @@ std::vector<AddResult> CellArchive::add(std::span<const Candidate> batch) {
           ratio * contest.threshold_before +
           (contest.objective_sum / static_cast<double>(contest.count)) * (1.0 - ratio);
     }
-    if (!elites_[slot].has_value()) new_cells.push_back(contest.cell);
-    elites_[slot] = Elite{contest.cell, batch[contest.best]};
+    if (elites_[slot].has_value()) {
+      elites_[slot]->candidate = batch[contest.best];  // copies into the old elite's buffers
+    } else {
+      new_cells.push_back(contest.cell);
+      elites_[slot] = Elite{contest.cell, batch[contest.best]};
+    }
   }
   // contests are in ascending cell order, so new_cells is sorted already.
   const auto middle = static_cast<std::ptrdiff_t>(occupied_.size());

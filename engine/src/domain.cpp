@@ -11,7 +11,12 @@ void Domain::evaluate_batch(std::span<archive::Candidate> batch, ThreadPool& poo
     archive::Candidate& candidate = batch[i];
     Evaluation evaluation = evaluate(candidate.solution);
     candidate.objective = evaluation.objective;
-    candidate.measures = std::move(evaluation.measures);
+    // Copied into the buffer the scheduler lent the candidate when the sizes match, so
+    // the evaluation's own vector is freed by the thread that made it.
+    if (candidate.measures.size() == evaluation.measures.size())
+      candidate.measures = evaluation.measures;
+    else
+      candidate.measures = std::move(evaluation.measures);
     candidate.embedding = std::move(evaluation.embedding);
     if (evaluation.metadata.is_object())
       for (auto& [key, value] : evaluation.metadata.items()) candidate.metadata[key] = value;

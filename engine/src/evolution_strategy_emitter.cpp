@@ -72,7 +72,7 @@ class EvolutionStrategyEmitter : public Emitter {
     NoiseRng noise(seed_);
     const Eigen::MatrixXd& samples = cma_->ask(noise, bounds_);
     for (std::size_t i = 0; i < batch.size(); ++i)
-      batch[i].solution = Eigen::VectorXd(samples.col(static_cast<Eigen::Index>(i)));
+      solution_buffer(batch[i], samples.rows()) = samples.col(static_cast<Eigen::Index>(i));
   }
 
   void tell(std::span<const archive::Candidate> evaluated,

@@ -40,12 +40,11 @@ class GaussianEmitter : public Emitter {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       prefetch(*parent_solutions_[i]);
       NoiseRng noise(seeds_[i]);
-      Eigen::VectorXd x(x0_.size());
+      Eigen::VectorXd& x = solution_buffer(batch[i], x0_.size());
       fill_standard_normal(noise, std::span<double>(x.data(), x.size()));
       x = *parent_solutions_[i] + options_.sigma * x;
       clip_to_bounds(x, bounds_);
-      batch[i].solution = std::move(x);
-      if (parent_ids_[i] >= 0) batch[i].parents = {parent_ids_[i]};
+      if (parent_ids_[i] >= 0) batch[i].parents.assign(1, parent_ids_[i]);
     }
   }
 
@@ -96,14 +95,13 @@ class IsoLineEmitter : public Emitter {
       prefetch(*a);
       if (b != nullptr) prefetch(*b);
       NoiseRng noise(seeds_[i]);
-      Eigen::VectorXd x(x0_.size());
+      Eigen::VectorXd& x = solution_buffer(batch[i], x0_.size());
       fill_standard_normal(noise, std::span<double>(x.data(), x.size()));
       if (b == nullptr)
         x = *a + options_.iso_sigma * x;
       else
         x = *a + options_.iso_sigma * x + options_.line_sigma * standard_normal(noise) * (*b - *a);
       clip_to_bounds(x, bounds_);
-      batch[i].solution = std::move(x);
     }
   }
 

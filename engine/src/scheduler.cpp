@@ -87,6 +87,7 @@ archive::IterationRecord Scheduler::step() {
     }
     begin_of[k + 1] = record.candidates.size();
   }
+  lend_spare_buffers(record.candidates);
   // Each emitter finishes its own slice; they touch disjoint candidates and state.
   pool_.parallel_for(selected.size(), [&](std::size_t k) {
     const std::span<archive::Candidate> slice(record.candidates.data() + begin_of[k],
@@ -147,8 +148,25 @@ archive::IterationRecord Scheduler::step() {
 }
 
 void Scheduler::dispose(archive::IterationRecord&& record) {
-  std::vector<archive::Candidate> candidates = std::move(record.candidates);
-  pool_.parallel_for(candidates.size(), [&](std::size_t i) { candidates[i] = {}; });
+  spare_ = std::move(record.candidates);
+}
+
+void Scheduler::lend_spare_buffers(std::span<archive::Candidate> candidates) {
+  const std::size_t n = std::min(candidates.size(), spare_.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    archive::Candidate& fresh = candidates[i];
+    archive::Candidate& used = spare_[i];
+    auto* fresh_vector = std::get_if<Eigen::VectorXd>(&fresh.solution);
+    if (fresh_vector != nullptr && fresh_vector->size() == 0 &&
+        std::holds_alternative<Eigen::VectorXd>(used.solution))
+      fresh_vector->swap(std::get<Eigen::VectorXd>(used.solution));
+    if (fresh.measures.size() == 0) fresh.measures.swap(used.measures);
+    if (fresh.parents.capacity() == 0) {
+      used.parents.clear();
+      fresh.parents.swap(used.parents);
+    }
+  }
+  spare_.clear();
 }
 
 nlohmann::json Scheduler::engine_state() const {

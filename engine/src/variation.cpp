@@ -25,6 +25,13 @@ Eigen::VectorXd initial_solution(const Eigen::VectorXd& x0, const Domain& domain
   return x0;
 }
 
+Eigen::VectorXd& solution_buffer(archive::Candidate& candidate, Eigen::Index dim) {
+  auto* x = std::get_if<Eigen::VectorXd>(&candidate.solution);
+  if (x == nullptr) x = &candidate.solution.emplace<Eigen::VectorXd>();
+  x->resize(dim);
+  return *x;
+}
+
 void clip_to_bounds(Eigen::VectorXd& x, const std::optional<SolutionBounds>& bounds) {
   if (bounds) x = x.cwiseMax(bounds->lower).cwiseMin(bounds->upper);
 }

@@ -12,6 +12,9 @@ const Eigen::VectorXd& numeric_solution(const archive::Candidate& candidate,
 // x0 of the options, or zeros of the domain's dimension when none was given.
 Eigen::VectorXd initial_solution(const Eigen::VectorXd& x0, const Domain& domain,
                                  const std::string& emitter);
+// The candidate's numeric solution, resized to dim, for an emitter to write in place: the
+// scheduler lends each new candidate the vector of a disposed one, so no allocation.
+Eigen::VectorXd& solution_buffer(archive::Candidate& candidate, Eigen::Index dim);
 void clip_to_bounds(Eigen::VectorXd& x, const std::optional<SolutionBounds>& bounds);
 // Starts fetching a parent's coefficients: parents are random elites, mostly out of
 // cache, and their fetch can overlap the noise draws.

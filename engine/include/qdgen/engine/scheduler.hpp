@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "qdgen/archive/archive.hpp"
@@ -30,8 +31,10 @@ class Scheduler {
 
   // Runs the next iteration and returns everything the store commits for it.
   archive::IterationRecord step();
-  // Frees a record once it is committed, spread over the pool: a 540-candidate batch is
-  // thousands of blocks, a serial cost between iterations otherwise.
+  // Takes a record back once it is committed: its candidates' buffers (solution vector,
+  // measures, parents) are lent to the next step's candidates, so that a numeric run does
+  // not allocate and free thousands of blocks per iteration (freeing them across threads
+  // cost more than the evaluation of sphere-100D).
   void dispose(archive::IterationRecord&& record);
   // Whether step() fills the record's rng_state and engine_state (default on). A run
   // without a store turns it off: CMA-ES state of 100-D emitters is megabytes per iteration.
@@ -54,11 +57,15 @@ class Scheduler {
 
  private:
   nlohmann::json engine_state() const;
+  // Moves the spare candidates' buffers into the fresh ones that have none of their own;
+  // emitters and domains overwrite them in place (sizes match in a numeric run).
+  void lend_spare_buffers(std::span<archive::Candidate> candidates);
 
   std::unique_ptr<Domain> domain_;
   std::unique_ptr<archive::Archive> archive_;
   std::unique_ptr<archive::Archive> result_archive_;
   std::vector<std::unique_ptr<Emitter>> emitters_;
+  std::vector<archive::Candidate> spare_;  // the last disposed candidates, for their buffers
   std::unique_ptr<EmitterSelector> selector_;
   Rng rng_;
   ThreadPool pool_;
