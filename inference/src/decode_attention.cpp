@@ -24,31 +24,72 @@ using MixKernel = void (*)(const float* weights, const float* values, std::int64
 // columns at a time in 8 accumulators, so each matrix row is read once. Scores are this over
 // the transposed key rows (r = head dimension, j = position); the mix is it over the value
 // rows (r = position, j = head dimension).
+constexpr std::int64_t kPrefetchRows = 6;
+
+// One pass over `rows` rows for kBlocks blocks of 16 columns starting at `begin`; the
+// accumulators are a fixed-size array so they live in registers (with a run-time block count,
+// GCC kept them on the stack and every multiply-add waited on a store).
+template <int kBlocks>
+__attribute__((target("avx512f"))) inline void weighted_rows_blocks(
+    const float* coefficients, std::int64_t rows, const float* matrix, std::int64_t stride,
+    std::int64_t begin, __mmask16 last_mask, float* out) {
+  __m512 acc[kBlocks];
+  for (int b = 0; b < kBlocks; ++b) acc[b] = _mm512_setzero_ps();
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const __m512 c = _mm512_set1_ps(coefficients[r]);
+    const float* row = matrix + r * stride + begin;
+    // The transposed keys are many short strided runs, which the hardware prefetcher does
+    // not follow, and the cache of 32 rows is far larger than L2: fetch ahead by hand.
+    if (r + kPrefetchRows < rows) {
+      const char* ahead = reinterpret_cast<const char*>(row + kPrefetchRows * stride);
+      for (int b = 0; b < kBlocks; ++b) _mm_prefetch(ahead + 64 * b, _MM_HINT_T0);
+    }
+    for (int b = 0; b + 1 < kBlocks; ++b)
+      acc[b] = _mm512_fmadd_ps(c, _mm512_loadu_ps(row + 16 * b), acc[b]);
+    acc[kBlocks - 1] = _mm512_fmadd_ps(
+        c, _mm512_maskz_loadu_ps(last_mask, row + 16 * (kBlocks - 1)), acc[kBlocks - 1]);
+  }
+  for (int b = 0; b + 1 < kBlocks; ++b) _mm512_storeu_ps(out + begin + 16 * b, acc[b]);
+  _mm512_mask_storeu_ps(out + begin + 16 * (kBlocks - 1), last_mask, acc[kBlocks - 1]);
+}
+
+// out[j] = sum over r of coefficients[r] * matrix[r * stride + j], for j < columns: up to 128
+// columns at a time in 8 accumulators, so each matrix row is read once. Scores are this over
+// the transposed key rows (r = head dimension, j = position); the mix is it over the value
+// rows (r = position, j = head dimension).
 __attribute__((target("avx512f"))) void weighted_rows_avx512(const float* coefficients,
                                                              std::int64_t rows, const float* matrix,
                                                              std::int64_t stride,
                                                              std::int64_t columns, float* out) {
   for (std::int64_t begin = 0; begin < columns; begin += 128) {
-    const std::int64_t blocks = std::min<std::int64_t>(8, (columns - begin + 15) / 16);
-    __mmask16 masks[8];
-    __m512 acc[8];
-    for (std::int64_t b = 0; b < 8; ++b) {
-      const std::int64_t left = columns - begin - 16 * b;
-      masks[b] = static_cast<__mmask16>(left >= 16 ? 0xFFFFu : left > 0 ? (1u << left) - 1u : 0u);
-      acc[b] = _mm512_setzero_ps();
-    }
-    for (std::int64_t r = 0; r < rows; ++r) {
-      const __m512 c = _mm512_set1_ps(coefficients[r]);
-      const float* row = matrix + r * stride + begin;
-#pragma GCC unroll 8
-      for (std::int64_t b = 0; b < 8; ++b) {
-        if (b < blocks) {
-          acc[b] = _mm512_fmadd_ps(c, _mm512_maskz_loadu_ps(masks[b], row + 16 * b), acc[b]);
-        }
-      }
-    }
-    for (std::int64_t b = 0; b < blocks; ++b) {
-      _mm512_mask_storeu_ps(out + begin + 16 * b, masks[b], acc[b]);
+    const std::int64_t left = std::min<std::int64_t>(128, columns - begin);
+    const int blocks = static_cast<int>((left + 15) / 16);
+    const std::int64_t tail = left - 16 * (blocks - 1);
+    const auto mask = static_cast<__mmask16>(tail >= 16 ? 0xFFFFu : (1u << tail) - 1u);
+    switch (blocks) {
+      case 1:
+        weighted_rows_blocks<1>(coefficients, rows, matrix, stride, begin, mask, out);
+        break;
+      case 2:
+        weighted_rows_blocks<2>(coefficients, rows, matrix, stride, begin, mask, out);
+        break;
+      case 3:
+        weighted_rows_blocks<3>(coefficients, rows, matrix, stride, begin, mask, out);
+        break;
+      case 4:
+        weighted_rows_blocks<4>(coefficients, rows, matrix, stride, begin, mask, out);
+        break;
+      case 5:
+        weighted_rows_blocks<5>(coefficients, rows, matrix, stride, begin, mask, out);
+        break;
+      case 6:
+        weighted_rows_blocks<6>(coefficients, rows, matrix, stride, begin, mask, out);
+        break;
+      case 7:
+        weighted_rows_blocks<7>(coefficients, rows, matrix, stride, begin, mask, out);
+        break;
+      default:
+        weighted_rows_blocks<8>(coefficients, rows, matrix, stride, begin, mask, out);
     }
   }
 }
@@ -113,24 +154,48 @@ at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& key_cache,
   float* out_data = out.data_ptr<float>();
   const Kernels& k = kernels();
   const auto scale_f = static_cast<float>(scale);
-  parallel_chunks(rows * kv_heads, [&](std::int64_t pair) {
-    const std::int64_t r = pair / kv_heads, h = pair % kv_heads, length = lengths[r];
-    // The (slot, head) block starts at the same place in both caches: capacity * hd floats each.
+  // A 32-row cache is far larger than the caches, and each (slot, head) block is a few short
+  // runs that the hardware prefetcher does not learn in time: a chunk's heads run in sequence,
+  // each fetching the next one's keys and values into L2 while it computes. Large batches
+  // take a row per chunk; small ones a head per chunk, so that every thread has work.
+  auto fetch = [&](std::int64_t r, std::int64_t h) {
     const std::int64_t offset = ((first_slot + r) * kv_heads + h) * capacity * hd;
+    const std::int64_t length = lengths[r];
+    const char* keys = reinterpret_cast<const char*>(k_data + offset);
+    const char* values = reinterpret_cast<const char*>(v_data + offset);
+    const std::int64_t key_bytes = length * static_cast<std::int64_t>(sizeof(float));
+    for (std::int64_t d = 0; d < hd; ++d)
+      for (std::int64_t b = 0; b < key_bytes; b += 64)
+        _mm_prefetch(keys + d * capacity * sizeof(float) + b, _MM_HINT_T1);
+    for (std::int64_t b = 0; b < key_bytes * hd; b += 64) _mm_prefetch(values + b, _MM_HINT_T1);
+  };
+  const std::int64_t heads_per_chunk = rows >= 8 ? kv_heads : 1;
+  const std::int64_t chunks_per_row = kv_heads / heads_per_chunk;
+  parallel_chunks(rows * chunks_per_row, [&](std::int64_t chunk) {
+    const std::int64_t r = chunk / chunks_per_row;
+    const std::int64_t first_head = chunk % chunks_per_row * heads_per_chunk;
+    const std::int64_t end_head = first_head + heads_per_chunk;
+    const std::int64_t length = lengths[r];
     thread_local std::vector<float> weights;
     weights.resize(static_cast<std::size_t>(length));
-    for (std::int64_t g = 0; g < group; ++g) {
-      const std::int64_t column = (h * group + g) * hd;
-      const float max = k.scores(q_data + r * heads * hd + column, k_data + offset, capacity,
-                                 length, hd, scale_f, weights.data());
-      double total = 0;
-      for (float& w : weights) {
-        w = std::exp(w - max);
-        total += w;
+    fetch(r, first_head);
+    for (std::int64_t h = first_head; h < end_head; ++h) {
+      if (h + 1 < end_head) fetch(r, h + 1);
+      // The (slot, head) block starts at the same place in both caches: capacity * hd floats.
+      const std::int64_t offset = ((first_slot + r) * kv_heads + h) * capacity * hd;
+      for (std::int64_t g = 0; g < group; ++g) {
+        const std::int64_t column = (h * group + g) * hd;
+        const float max = k.scores(q_data + r * heads * hd + column, k_data + offset, capacity,
+                                   length, hd, scale_f, weights.data());
+        double total = 0;
+        for (float& w : weights) {
+          w = std::exp(w - max);
+          total += w;
+        }
+        const auto inverse = static_cast<float>(1.0 / total);
+        for (float& w : weights) w *= inverse;
+        k.mix(weights.data(), v_data + offset, length, hd, out_data + r * heads * hd + column);
       }
-      const auto inverse = static_cast<float>(1.0 / total);
-      for (float& w : weights) w *= inverse;
-      k.mix(weights.data(), v_data + offset, length, hd, out_data + r * heads * hd + column);
     }
   });
   return out;

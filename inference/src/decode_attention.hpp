@@ -2,8 +2,10 @@
 // Attention of one new token per row over its slot's cached keys and values, on the CPU in
 // fp32: the decode step's attention without ATen's batched products, which ran one small
 // OpenBLAS call per (row, head) on one thread (13 % of a batch-32 decode of the 15M shape)
-// and read the whole cache from memory on that thread alone. (row, kv head) pairs are split
-// over the PackedLinear threads; each pair's result depends on nothing else in the batch.
+// and read the whole cache from memory on that thread alone. Rows (or, in small batches,
+// (row, kv head) pairs) are split over the PackedLinear threads; each result depends on
+// nothing else in the batch. A 32-row cache does not fit the caches, so the step is bound by
+// memory bandwidth: it prefetches each next head's keys and values while computing one.
 
 #include <cstdint>
 #include <span>

@@ -5,6 +5,7 @@
 #include <numbers>
 #include <stdexcept>
 
+#include "cpu_memory.hpp"
 #include "decode_attention.hpp"
 
 namespace qdgen::inference {
@@ -76,10 +77,13 @@ KvCache LlamaRuntime::make_cache(std::int64_t slots, std::int64_t capacity) cons
   const auto options = at::TensorOptions().device(device()).dtype(dtype());
   // Zeros, not empty: masked positions still enter the products (times zero weight), and
   // uninitialised memory may hold NaN, which survives multiplication by zero.
+  const bool cpu_fp32 = device().is_cpu() && dtype() == at::kFloat;
+  auto zeros = [&](at::IntArrayRef sizes) {
+    return cpu_fp32 ? zeros_on_huge_pages(sizes) : at::zeros(sizes, options);
+  };
   for (std::int64_t l = 0; l < c.num_hidden_layers; ++l) {
-    cache.keys.push_back(at::zeros({slots, c.num_key_value_heads, c.head_dim, capacity}, options));
-    cache.values.push_back(
-        at::zeros({slots, c.num_key_value_heads, capacity, c.head_dim}, options));
+    cache.keys.push_back(zeros({slots, c.num_key_value_heads, c.head_dim, capacity}));
+    cache.values.push_back(zeros({slots, c.num_key_value_heads, capacity, c.head_dim}));
   }
   return cache;
 }
