@@ -6,6 +6,7 @@
 // Usage: bench_generation [15m|110m|all] [BATCH [THREADS]]   (default: all; with BATCH, only
 // that batch size's decoding, three times, on THREADS threads (2): a short run to profile)
 
+#include <ATen/ATen.h>
 #include <omp.h>
 
 #include <chrono>
@@ -15,7 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "decode_attention.hpp"
 #include "llama2c_reference.hpp"
+#include "packed_linear.hpp"
 #include "qdgen/inference/model.hpp"
 #include "random_llama.hpp"
 
@@ -79,6 +82,55 @@ double process_cpu_seconds() {
   timespec t{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
   return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+// Bytes per second that `threads` threads read from a 256 MiB buffer (far past the caches):
+// the ceiling of any step that streams the KV cache.
+double memory_read_bandwidth(int threads) {
+  set_packed_linear_threads(threads);
+  const std::int64_t words = std::int64_t{32} << 20, chunks = 64;
+  std::vector<std::uint64_t> buffer(static_cast<std::size_t>(words), 1);
+  std::vector<std::uint64_t> sums(chunks);
+  double best = 1e9;
+  for (int repeat = 0; repeat < 5; ++repeat) {
+    const auto start = Clock::now();
+    parallel_chunks(chunks, [&](std::int64_t c) {
+      std::uint64_t sum = 0;
+      const std::uint64_t* begin = buffer.data() + c * (words / chunks);
+      for (std::int64_t i = 0; i < words / chunks; ++i) sum ^= begin[i];
+      sums[static_cast<std::size_t>(c)] = sum;
+    });
+    best = std::min(best, seconds_since(start));
+  }
+  return static_cast<double>(words) * 8.0 / best;
+}
+
+// decode_attention alone, as in a batch-32 decode step at the benchmark's mean context: all
+// layers, random caches. Prints seconds per step and the KV bytes read per second against
+// the memory read bandwidth measured here, which bounds it (32 rows of cache do not fit).
+void bench_decode_attention(const Shape& s, int threads) {
+  const std::int64_t rows = 32, hd = s.dim / s.heads, length = 4 + s.decode_tokens / 2;
+  const double bandwidth = memory_read_bandwidth(threads);
+  std::vector<at::Tensor> keys, values;
+  for (std::int64_t l = 0; l < s.layers; ++l) {
+    keys.push_back(at::randn({rows, s.heads, hd, s.seq_len}));
+    values.push_back(at::randn({rows, s.heads, s.seq_len, hd}));
+  }
+  const at::Tensor q = at::randn({rows, s.dim});
+  const std::vector<std::int64_t> lengths(rows, length);
+  double best = 1e9;
+  for (int repeat = 0; repeat < 5; ++repeat) {
+    const auto start = Clock::now();
+    for (int step = 0; step < 20; ++step)
+      for (std::int64_t l = 0; l < s.layers; ++l)
+        decode_attention(q, keys[l], values[l], 0, lengths, s.heads, 0.125);
+    best = std::min(best, seconds_since(start) / 20);
+  }
+  const double bytes = 2.0 * static_cast<double>(rows * s.layers * s.dim * length) * 4;
+  std::printf(
+      "decode attention alone, batch 32, context %ld, %d thread(s): %.2f ms per step, KV read at "
+      "%.1f GB/s = %.2fx the memory read bandwidth measured here (%.1f GB/s)\n",
+      length, threads, best * 1e3, bytes / best / 1e9, bytes / best / bandwidth, bandwidth / 1e9);
 }
 
 // Tokens per wall second and per CPU second of the process: on a shared machine the second
@@ -180,6 +232,8 @@ void bench_shape(const Shape& s) {
   }
 
   model.reset();
+  bench_decode_attention(s, 2);
+  bench_decode_attention(s, 1);
   auto single = LlamaModel::from_tensors(config, tensors, {"cpu", 1});
   decode_tokens_per_second(*single, s, 1);
   const double one_thread_1 = decode_tokens_per_second(*single, s, 1);
