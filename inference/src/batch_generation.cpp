@@ -5,6 +5,7 @@
 #include <deque>
 #include <stdexcept>
 
+#include "packed_linear.hpp"
 #include "prefix_cache.hpp"
 #include "prefix_sharing.hpp"
 #include "sampler.hpp"
@@ -320,10 +321,13 @@ std::vector<double> score_continuations(const LlamaRuntime& runtime,
   const at::Tensor prompt_hidden = runtime.forward(prefix, token_row(prompt.subspan(hit.length)), 0,
                                                    std::vector<std::int64_t>{hit.length});
   kept.insert(prompt, prefix, 0);
-  const at::Tensor first =
-      at::log_softmax(runtime.logits(prompt_hidden[0][p - hit.length - 1]), -1).contiguous();
+  const at::Tensor first = runtime.logits(prompt_hidden[0][p - hit.length - 1]).contiguous();
+  const std::span<const float> first_row(first.data_ptr<float>(),
+                                         static_cast<std::size_t>(config.vocab_size));
+  const double first_normalizer = log_normalizer(first_row);
   for (std::size_t i = 0; i < continuations.size(); ++i) {
-    scores[i] = first.data_ptr<float>()[continuations[i][0]];
+    scores[i] = static_cast<double>(first_row[static_cast<std::size_t>(continuations[i][0])]) -
+                first_normalizer;
   }
   // Every continuation token but the last is fed, all rows starting right after the prompt;
   // shorter rows are padded at their end, where causality keeps the padding unseen.
@@ -343,13 +347,33 @@ std::vector<double> score_continuations(const LlamaRuntime& runtime,
       runtime.copy_slot(prefix, 0, cache, r, p);
       std::copy(c.begin(), c.end() - 1, tokens.data_ptr<std::int64_t>() + r * fed);
     }
-    const at::Tensor hidden = runtime.forward(cache, tokens, 0, std::vector<std::int64_t>(rows, p));
-    const at::Tensor log_probabilities = at::log_softmax(runtime.logits(hidden), -1).contiguous();
-    const float* data = log_probabilities.data_ptr<float>();
+    const at::Tensor hidden = runtime.forward(cache, tokens, 0, std::vector<std::int64_t>(rows, p))
+                                  .reshape({rows * fed, config.hidden_size});
+    // Fed position j of row r predicts token j + 1 of its continuation. Logits go through in
+    // blocks of rows that stay in cache, and each row needs only its normaliser and one logit:
+    // no [rows * fed, vocab] log-softmax tensor (57 MB for 64 x 7 rows of a 32k vocabulary,
+    // fresh pages on every call).
+    std::vector<double> predicted(static_cast<std::size_t>(rows * fed), 0.0);
+    constexpr std::int64_t kLogitRows = 64;
+    for (std::int64_t first_row_index = 0; first_row_index < rows * fed;
+         first_row_index += kLogitRows) {
+      const std::int64_t n = std::min(kLogitRows, rows * fed - first_row_index);
+      const at::Tensor logits = runtime.logits(hidden.narrow(0, first_row_index, n)).contiguous();
+      const float* data = logits.data_ptr<float>();
+      parallel_chunks(n, [&](std::int64_t i) {
+        const std::int64_t row = first_row_index + i, r = row / fed, j = row % fed;
+        const auto& c = continuations[begin + static_cast<std::size_t>(r)];
+        if (j + 1 >= static_cast<std::int64_t>(c.size())) return;  // padding
+        const std::span<const float> values(data + i * vocab, static_cast<std::size_t>(vocab));
+        predicted[static_cast<std::size_t>(row)] =
+            static_cast<double>(values[static_cast<std::size_t>(c[j + 1])]) -
+            log_normalizer(values);
+      });
+    }
     for (std::int64_t r = 0; r < rows; ++r) {
       const auto& c = continuations[begin + r];
       for (std::size_t t = 1; t < c.size(); ++t) {
-        scores[begin + r] += data[(r * fed + static_cast<std::int64_t>(t) - 1) * vocab + c[t]];
+        scores[begin + r] += predicted[static_cast<std::size_t>(r * fed) + t - 1];
       }
     }
   }

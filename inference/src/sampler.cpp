@@ -87,6 +87,17 @@ void exp_weights(const float* in, float* out, std::int64_t n, float shift, float
 
 }  // namespace
 
+double log_normalizer(std::span<const float> logits) {
+  const float max_logit = logits[argmax(logits)];
+  thread_local std::vector<float> weights;
+  weights.resize(logits.size());
+  exp_weights(logits.data(), weights.data(), static_cast<std::int64_t>(logits.size()), max_logit,
+              1.0f);
+  double total = 0.0;
+  for (const float w : weights) total += w;
+  return static_cast<double>(max_logit) + std::log(total);
+}
+
 Sampler::Sampler(const SamplingSettings& settings) : settings_(settings), random_(settings.seed) {}
 
 std::int32_t Sampler::next(std::span<const float> logits) {

@@ -12,6 +12,10 @@
 
 namespace qdgen::inference {
 
+// log(sum_i exp(logits[i])), the normaliser of a log-softmax, computed with the largest logit
+// shifted out and the exponentials vectorised; summed in double.
+double log_normalizer(std::span<const float> logits);
+
 class Sampler {
  public:
   explicit Sampler(const SamplingSettings& settings);
