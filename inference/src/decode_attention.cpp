@@ -146,7 +146,8 @@ at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& key_cache,
   const std::int64_t rows = q.size(0), kv_heads = key_cache.size(1);
   const std::int64_t capacity = value_cache.size(2), hd = value_cache.size(3);
   const std::int64_t group = heads / kv_heads;
-  const at::Tensor queries = q.contiguous();
+  const at::Tensor queries = q.stride(1) == 1 ? q : q.contiguous();
+  const std::int64_t q_stride = queries.stride(0);
   at::Tensor out = at::empty({rows, heads * hd}, at::kFloat);
   const float* q_data = queries.data_ptr<float>();
   const float* k_data = key_cache.data_ptr<float>();
@@ -185,7 +186,7 @@ at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& key_cache,
       const std::int64_t offset = ((first_slot + r) * kv_heads + h) * capacity * hd;
       for (std::int64_t g = 0; g < group; ++g) {
         const std::int64_t column = (h * group + g) * hd;
-        const float max = k.scores(q_data + r * heads * hd + column, k_data + offset, capacity,
+        const float max = k.scores(q_data + r * q_stride + column, k_data + offset, capacity,
                                    length, hd, scale_f, weights.data());
         double total = 0;
         for (float& w : weights) {

@@ -12,9 +12,9 @@
 
 namespace qdgen::inference {
 
-// q: [rows, heads * hd] contiguous; key_cache: [slots, kv_heads, hd, capacity] and
-// value_cache: [slots, kv_heads, capacity, hd], contiguous; row r attends to positions
-// [0, lengths[r]) of slot first_slot + r. Returns [rows, heads * hd].
+// q: [rows, heads * hd] with unit column stride (any row stride); key_cache: [slots, kv_heads, hd,
+// capacity] and value_cache: [slots, kv_heads, capacity, hd], contiguous; row r attends to
+// positions [0, lengths[r]) of slot first_slot + r. Returns [rows, heads * hd].
 at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& key_cache,
                             const at::Tensor& value_cache, std::int64_t first_slot,
                             std::span<const std::int64_t> lengths, std::int64_t heads,

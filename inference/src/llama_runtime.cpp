@@ -6,7 +6,6 @@
 #include <stdexcept>
 
 #include "cpu_memory.hpp"
-#include "decode_attention.hpp"
 
 namespace qdgen::inference {
 namespace {
@@ -129,6 +128,9 @@ at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::
   if (end > cache.capacity || end > c.max_position_embeddings) {
     throw std::logic_error("LlamaRuntime::forward: positions beyond the cache or the context");
   }
+  if (steps == 1 && device().is_cpu() && dtype() == at::kFloat) {
+    return forward_decode_cpu(cache, tokens, first_slot, starts);
+  }
   const bool same_start =
       std::all_of(starts.begin(), starts.end(), [&](std::int64_t s) { return s == starts[0]; });
 
@@ -140,14 +142,9 @@ at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::
   const at::Tensor cos = cos_.index_select(0, positions).view({rows, steps, 1, half});
   const at::Tensor sin = sin_.index_select(0, positions).view({rows, steps, 1, half});
 
-  // One new token per row on the CPU in fp32: attention by decode_attention, no mask needed.
-  const bool cpu_decode = steps == 1 && device().is_cpu() && dtype() == at::kFloat;
-  std::vector<std::int64_t> lengths(starts.begin(), starts.end());
-  for (std::int64_t& length : lengths) ++length;
-
   // Additive causal mask [rows, 1, 1, T, end]; not needed when every row sees all of `end`.
   at::Tensor mask;
-  if (!(steps == 1 && same_start) && !cpu_decode) {
+  if (!(steps == 1 && same_start)) {
     const at::Tensor keys = at::arange(end, positions.options()).view({1, 1, end});
     mask = at::zeros({rows, steps, end}, at::TensorOptions().device(device()).dtype(dtype()))
                .masked_fill_(keys > positions.view({rows, steps, 1}),
@@ -198,29 +195,22 @@ at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::
       }
     }
 
-    at::Tensor attended;
-    if (cpu_decode) {
-      attended = decode_attention(q.reshape({rows, heads * hd}), key_cache, value_cache, first_slot,
-                                  lengths, heads, scale);
-    } else {
-      // Grouped-query attention: query head h reads kv head h / group.
-      const at::Tensor keys = key_cache.narrow(0, first_slot, rows)
-                                  .narrow(3, 0, end)
-                                  .reshape({rows * kv_heads, hd, end});
-      const at::Tensor values = value_cache.narrow(0, first_slot, rows)
-                                    .narrow(2, 0, end)
-                                    .reshape({rows * kv_heads, end, hd});
-      const at::Tensor grouped_q = q.view({rows, steps, kv_heads, group, hd})
-                                       .permute({0, 2, 3, 1, 4})
-                                       .reshape({rows * kv_heads, group * steps, hd});
-      at::Tensor scores = at::bmm(grouped_q, keys).mul_(scale);
-      if (mask.defined()) scores.view({rows, kv_heads, group, steps, end}).add_(mask);
-      const at::Tensor probabilities = at::softmax(scores, -1);
-      attended = at::bmm(probabilities, values)
-                     .view({rows, kv_heads, group, steps, hd})
-                     .permute({0, 3, 1, 2, 4})
-                     .reshape({n, heads * hd});
-    }
+    // Grouped-query attention: query head h reads kv head h / group.
+    const at::Tensor keys =
+        key_cache.narrow(0, first_slot, rows).narrow(3, 0, end).reshape({rows * kv_heads, hd, end});
+    const at::Tensor values = value_cache.narrow(0, first_slot, rows)
+                                  .narrow(2, 0, end)
+                                  .reshape({rows * kv_heads, end, hd});
+    const at::Tensor grouped_q = q.view({rows, steps, kv_heads, group, hd})
+                                     .permute({0, 2, 3, 1, 4})
+                                     .reshape({rows * kv_heads, group * steps, hd});
+    at::Tensor scores = at::bmm(grouped_q, keys).mul_(scale);
+    if (mask.defined()) scores.view({rows, kv_heads, group, steps, end}).add_(mask);
+    const at::Tensor probabilities = at::softmax(scores, -1);
+    const at::Tensor attended = at::bmm(probabilities, values)
+                                    .view({rows, kv_heads, group, steps, hd})
+                                    .permute({0, 3, 1, 2, 4})
+                                    .reshape({n, heads * hd});
     x.add_(p.output(attended));
 
     const at::Tensor gate_up = p.gate_up(rms_norm(x, w.mlp_norm));

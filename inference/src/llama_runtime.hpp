@@ -55,6 +55,11 @@ class LlamaRuntime {
                  std::int64_t length) const;
 
  private:
+  // forward() of one new token per row on the CPU in fp32 (every decode step): the same
+  // arithmetic on plain loops over the rows, without ATen's per-op overhead, which was a
+  // quarter of a batch-1 step of the 15M shape (llama_decode_cpu.cpp).
+  at::Tensor forward_decode_cpu(KvCache& cache, const at::Tensor& tokens, std::int64_t first_slot,
+                                std::span<const std::int64_t> starts) const;
   at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight) const;
   at::Tensor rotate(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const;
 

@@ -79,13 +79,13 @@ __attribute__((target("avx512f"))) void exp_weights_avx512(const float* in, floa
   for (; i < n; ++i) out[i] = std::exp((in[i] - shift) * scale);
 }
 
+}  // namespace
+
 void exp_weights(const float* in, float* out, std::int64_t n, float shift, float scale) {
   static const bool wide = cpu_kernels() == CpuKernels::kAvx512;
   if (wide) return exp_weights_avx512(in, out, n, shift, scale);
   for (std::int64_t i = 0; i < n; ++i) out[i] = std::exp((in[i] - shift) * scale);
 }
-
-}  // namespace
 
 double log_normalizer(std::span<const float> logits) {
   const float max_logit = logits[argmax(logits)];

@@ -12,6 +12,10 @@
 
 namespace qdgen::inference {
 
+// out[i] = exp((in[i] - shift) * scale) for arguments <= 0, vectorised where the CPU allows
+// (within a few ulp; arguments below -87 give ~1e-38 rather than 0).
+void exp_weights(const float* in, float* out, std::int64_t n, float shift, float scale);
+
 // log(sum_i exp(logits[i])), the normaliser of a log-softmax, computed with the largest logit
 // shifted out and the exponentials vectorised; summed in double.
 double log_normalizer(std::span<const float> logits);

@@ -1,0 +1,145 @@
+// One decode step (one new token per row) on the CPU in fp32. The projections and attention
+// are qdgen's own kernels either way; what this replaces is the thirty-odd ATen calls per
+// layer around them (RMS norms, rotary embedding, KV writes, SiLU gate, residual adds), each
+// costing microseconds of dispatch on tensors of a few thousand floats.
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <vector>
+
+#include "decode_attention.hpp"
+#include "llama_runtime.hpp"
+#include "packed_linear.hpp"
+#include "sampler.hpp"
+
+namespace qdgen::inference {
+namespace {
+
+// Runs body(r) for every row: spread over the PackedLinear threads when the batch is large
+// enough to pay for waking them, in the caller's thread otherwise.
+void for_rows(std::int64_t rows, const std::function<void(std::int64_t)>& body) {
+  if (rows >= 8) {
+    parallel_chunks(rows, body);
+  } else {
+    for (std::int64_t r = 0; r < rows; ++r) body(r);
+  }
+}
+
+// out = in * rsqrt(mean(in^2) + eps) * weight over one row of `dim` floats.
+void rms_norm_row(const float* in, std::int64_t dim, const float* weight, float eps, float* out) {
+  float sum = 0.0f;
+  for (std::int64_t i = 0; i < dim; ++i) sum += in[i] * in[i];
+  const float scale = 1.0f / std::sqrt(sum / static_cast<float>(dim) + eps);
+  for (std::int64_t i = 0; i < dim; ++i) out[i] = in[i] * scale * weight[i];
+}
+
+// Rotary embedding on halves (rotate_half) of one head vector, in place.
+void rotate_head(float* v, const float* cos, const float* sin, std::int64_t half) {
+  for (std::int64_t i = 0; i < half; ++i) {
+    const float first = v[i], second = v[i + half];
+    v[i] = first * cos[i] - second * sin[i];
+    v[i + half] = second * cos[i] + first * sin[i];
+  }
+}
+
+// out[i] = silu(gate[i]) * up[i] over one row, with silu(g) = g / (1 + exp(-g)) computed from
+// e = exp(-|g|) (vectorised, never overflows): g / (1 + e) for g >= 0, g e / (1 + e) below.
+void silu_gate_row(const float* gate, const float* up, std::int64_t f, float* out) {
+  thread_local std::vector<float> negative_magnitude, e;
+  negative_magnitude.resize(static_cast<std::size_t>(f));
+  e.resize(static_cast<std::size_t>(f));
+  for (std::int64_t i = 0; i < f; ++i) negative_magnitude[i] = -std::fabs(gate[i]);
+  exp_weights(negative_magnitude.data(), e.data(), f, 0.0f, 1.0f);
+  for (std::int64_t i = 0; i < f; ++i) {
+    const float g = gate[i];
+    const float silu = g >= 0.0f ? g / (1.0f + e[i]) : g * e[i] / (1.0f + e[i]);
+    out[i] = silu * up[i];
+  }
+}
+
+}  // namespace
+
+at::Tensor LlamaRuntime::forward_decode_cpu(KvCache& cache, const at::Tensor& tokens,
+                                            std::int64_t first_slot,
+                                            std::span<const std::int64_t> starts) const {
+  const LlamaConfig& c = config();
+  const std::int64_t rows = tokens.size(0), dim = c.hidden_size, f = c.intermediate_size;
+  const std::int64_t heads = c.num_attention_heads, kv_heads = c.num_key_value_heads;
+  const std::int64_t hd = c.head_dim, half = hd / 2, capacity = cache.capacity;
+  const std::int64_t qkv_width = (heads + 2 * kv_heads) * hd;
+  const auto eps = static_cast<float>(c.rms_norm_eps);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+
+  std::vector<std::int64_t> lengths(starts.begin(), starts.end());
+  for (std::int64_t& length : lengths) ++length;
+  at::Tensor x = weights_.embedding.index_select(0, tokens.reshape({rows})).contiguous();
+  at::Tensor normed = at::empty({rows, dim}, at::kFloat);
+  at::Tensor activation = at::empty({rows, f}, at::kFloat);
+  float* x_data = x.data_ptr<float>();
+  float* normed_data = normed.data_ptr<float>();
+  const float* cos_data = cos_.data_ptr<float>();
+  const float* sin_data = sin_.data_ptr<float>();
+
+  for (std::int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    const LlamaLayerWeights& w = weights_.layers[l];
+    const LayerProjections& p = layers_[l];
+    const float* attention_norm = w.attention_norm.data_ptr<float>();
+    for_rows(rows, [&](std::int64_t r) {
+      rms_norm_row(x_data + r * dim, dim, attention_norm, eps, normed_data + r * dim);
+    });
+    at::Tensor qkv = p.qkv(normed);
+    float* qkv_data = qkv.data_ptr<float>();
+    float* key_cache = cache.keys[l].data_ptr<float>();
+    float* value_cache = cache.values[l].data_ptr<float>();
+    for_rows(rows, [&](std::int64_t r) {
+      const std::int64_t position = starts[r], slot = first_slot + r;
+      const float* cos = cos_data + position * half;
+      const float* sin = sin_data + position * half;
+      float* q = qkv_data + r * qkv_width;
+      for (std::int64_t h = 0; h < heads; ++h) rotate_head(q + h * hd, cos, sin, half);
+      float* k = q + heads * hd;
+      const float* v = k + kv_heads * hd;
+      for (std::int64_t h = 0; h < kv_heads; ++h) {
+        rotate_head(k + h * hd, cos, sin, half);
+        // Keys transposed ([hd][capacity]), values as rows ([capacity][hd]).
+        float* key_block = key_cache + (slot * kv_heads + h) * hd * capacity;
+        for (std::int64_t d = 0; d < hd; ++d) key_block[d * capacity + position] = k[h * hd + d];
+        std::memcpy(value_cache + ((slot * kv_heads + h) * capacity + position) * hd, v + h * hd,
+                    static_cast<std::size_t>(hd) * sizeof(float));
+      }
+    });
+    const at::Tensor attended =
+        decode_attention(qkv.narrow(1, 0, heads * hd), cache.keys[l], cache.values[l], first_slot,
+                         lengths, heads, scale);
+    const at::Tensor projected = p.output(attended);
+    const float* projected_data = projected.data_ptr<float>();
+    const float* mlp_norm = w.mlp_norm.data_ptr<float>();
+    for_rows(rows, [&](std::int64_t r) {
+      float* row = x_data + r * dim;
+      for (std::int64_t i = 0; i < dim; ++i) row[i] += projected_data[r * dim + i];
+      rms_norm_row(row, dim, mlp_norm, eps, normed_data + r * dim);
+    });
+    const at::Tensor gate_up = p.gate_up(normed);
+    const float* gate_up_data = gate_up.data_ptr<float>();
+    float* activation_data = activation.data_ptr<float>();
+    for_rows(rows, [&](std::int64_t r) {
+      const float* gate = gate_up_data + r * 2 * f;
+      silu_gate_row(gate, gate + f, f, activation_data + r * f);
+    });
+    const at::Tensor down = p.down(activation);
+    const float* down_data = down.data_ptr<float>();
+    for_rows(rows, [&](std::int64_t r) {
+      for (std::int64_t i = 0; i < dim; ++i) x_data[r * dim + i] += down_data[r * dim + i];
+    });
+  }
+  at::Tensor out = at::empty({rows, dim}, at::kFloat);
+  float* out_data = out.data_ptr<float>();
+  const float* final_norm = weights_.final_norm.data_ptr<float>();
+  for_rows(rows, [&](std::int64_t r) {
+    rms_norm_row(x_data + r * dim, dim, final_norm, eps, out_data + r * dim);
+  });
+  return out.view({rows, 1, dim});
+}
+
+}  // namespace qdgen::inference
