@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "packed_linear.hpp"
+#include "sampler.hpp"
 
 namespace qdgen::inference {
 namespace {
@@ -188,11 +189,10 @@ at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& key_cache,
         const std::int64_t column = (h * group + g) * hd;
         const float max = k.scores(q_data + r * q_stride + column, k_data + offset, capacity,
                                    length, hd, scale_f, weights.data());
+        // Vectorised exp: with std::exp the softmax cost more than both products.
+        exp_weights(weights.data(), weights.data(), length, max, 1.0f);
         double total = 0;
-        for (float& w : weights) {
-          w = std::exp(w - max);
-          total += w;
-        }
+        for (const float w : weights) total += w;
         const auto inverse = static_cast<float>(1.0 / total);
         for (float& w : weights) w *= inverse;
         k.mix(weights.data(), v_data + offset, length, hd, out_data + r * heads * hd + column);
