@@ -3,8 +3,9 @@
 // tokens/s, score() throughput, and 1 vs 2 threads. Baseline, measured in this process on the
 // same weights: the run.c-equivalent fp32 reference (tests/common/llama2c_reference.hpp)
 // compiled with -O3 -fopenmp, at batch 1.
-// Usage: bench_generation [15m|110m|all] [BATCH [THREADS]]   (default: all; with BATCH, only
-// that batch size's decoding, three times, on THREADS threads (2): a short run to profile)
+// Usage: bench_generation [15m|110m|all] [BATCH|attention [THREADS]]   (default: all; with
+// BATCH, only that batch size's decoding, three times, on THREADS threads (2): a short run to
+// profile; with "attention", only decode attention against the memory bandwidth)
 
 #include <ATen/ATen.h>
 #include <omp.h>
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu_memory.hpp"
 #include "decode_attention.hpp"
 #include "llama2c_reference.hpp"
 #include "packed_linear.hpp"
@@ -106,15 +108,17 @@ double memory_read_bandwidth(int threads) {
 }
 
 // decode_attention alone, as in a batch-32 decode step at the benchmark's mean context: all
-// layers, random caches. Prints seconds per step and the KV bytes read per second against
+// layers, random caches laid out as generate() allocates them (capacity = prompt + new
+// tokens, huge pages). Prints seconds per step and the KV bytes read per second against
 // the memory read bandwidth measured here, which bounds it (32 rows of cache do not fit).
 void bench_decode_attention(const Shape& s, int threads) {
   const std::int64_t rows = 32, hd = s.dim / s.heads, length = 4 + s.decode_tokens / 2;
+  const std::int64_t capacity = 4 + s.decode_tokens;
   const double bandwidth = memory_read_bandwidth(threads);
   std::vector<at::Tensor> keys, values;
   for (std::int64_t l = 0; l < s.layers; ++l) {
-    keys.push_back(at::randn({rows, s.heads, hd, s.seq_len}));
-    values.push_back(at::randn({rows, s.heads, s.seq_len, hd}));
+    keys.push_back(zeros_on_huge_pages({rows, s.heads, hd, capacity}).normal_());
+    values.push_back(zeros_on_huge_pages({rows, s.heads, capacity, hd}).normal_());
   }
   const at::Tensor q = at::randn({rows, s.dim});
   const std::vector<std::int64_t> lengths(rows, length);
@@ -254,11 +258,14 @@ int main(int argc, char** argv) {
   const Shape large{"TinyStories-110M", 768, 2048, 12, 12, 32000, 1024, 32, 512};
   std::printf(
       "bench_generation: random weights, fp32, greedy; tokens/s = generated tokens / wall time\n");
-  const int batch = argc > 2 ? std::stoi(argv[2]) : 0;
+  const bool attention_only = argc > 2 && std::string(argv[2]) == "attention";
+  const int batch = argc > 2 && !attention_only ? std::stoi(argv[2]) : 0;
   const int threads = argc > 3 ? std::stoi(argv[3]) : 2;
   for (const auto& [key, shape] : {std::pair{"15m", small}, std::pair{"110m", large}}) {
     if (which != "all" && which != key) continue;
-    if (batch > 0) {
+    if (attention_only) {
+      bench_decode_attention(shape, threads);
+    } else if (batch > 0) {
       profile_batch(shape, batch, threads);
     } else {
       bench_shape(shape);
