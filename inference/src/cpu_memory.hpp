@@ -8,8 +8,9 @@
 
 namespace qdgen::inference {
 
-// A zero-filled float32 CPU tensor of the given sizes, 2 MiB-aligned and advised onto huge
-// pages when it is at least that large (plain at::zeros otherwise).
+// A zero-filled float32 CPU tensor of the given sizes: from 2 MiB on, its own 2 MiB-aligned
+// anonymous mapping advised onto huge pages (zero pages from the kernel, no memset; unmapped
+// when the tensor is freed); plain at::zeros below that.
 at::Tensor zeros_on_huge_pages(at::IntArrayRef sizes);
 
 }  // namespace qdgen::inference

@@ -141,7 +141,7 @@ const Kernels& kernels() {
 }  // namespace
 
 at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& key_cache,
-                            const at::Tensor& value_cache, std::int64_t first_slot,
+                            const at::Tensor& value_cache, std::span<const std::int64_t> slots,
                             std::span<const std::int64_t> lengths, std::int64_t heads,
                             double scale) {
   const std::int64_t rows = q.size(0), kv_heads = key_cache.size(1);
@@ -161,7 +161,7 @@ at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& key_cache,
   // each fetching the next one's keys and values into L2 while it computes. Large batches
   // take a row per chunk; small ones a head per chunk, so that every thread has work.
   auto fetch = [&](std::int64_t r, std::int64_t h) {
-    const std::int64_t offset = ((first_slot + r) * kv_heads + h) * capacity * hd;
+    const std::int64_t offset = (slots[r] * kv_heads + h) * capacity * hd;
     const std::int64_t length = lengths[r];
     const char* keys = reinterpret_cast<const char*>(k_data + offset);
     const char* values = reinterpret_cast<const char*>(v_data + offset);
@@ -184,7 +184,7 @@ at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& key_cache,
     for (std::int64_t h = first_head; h < end_head; ++h) {
       if (h + 1 < end_head) fetch(r, h + 1);
       // The (slot, head) block starts at the same place in both caches: capacity * hd floats.
-      const std::int64_t offset = ((first_slot + r) * kv_heads + h) * capacity * hd;
+      const std::int64_t offset = (slots[r] * kv_heads + h) * capacity * hd;
       for (std::int64_t g = 0; g < group; ++g) {
         const std::int64_t column = (h * group + g) * hd;
         const float max = k.scores(q_data + r * q_stride + column, k_data + offset, capacity,

@@ -12,11 +12,14 @@
 
 namespace qdgen::inference {
 
-// q: [rows, heads * hd] with unit column stride (any row stride); key_cache: [slots, kv_heads, hd,
-// capacity] and value_cache: [slots, kv_heads, capacity, hd], contiguous; row r attends to
-// positions [0, lengths[r]) of slot first_slot + r. Returns [rows, heads * hd].
+// Attention of query rows over cached positions. q: [rows, heads * hd] with unit column stride
+// (any row stride); key_cache: [slots, kv_heads, hd, capacity] and value_cache: [slots,
+// kv_heads, capacity, hd], contiguous; query row r attends to positions [0, lengths[r]) of
+// slot slots[r], which must all have been written. A decode step has one row per slot; a
+// prefill or a scored continuation has one row per (slot, position), its causal length each.
+// Returns [rows, heads * hd].
 at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& key_cache,
-                            const at::Tensor& value_cache, std::int64_t first_slot,
+                            const at::Tensor& value_cache, std::span<const std::int64_t> slots,
                             std::span<const std::int64_t> lengths, std::int64_t heads,
                             double scale);
 

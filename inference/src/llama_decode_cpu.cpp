@@ -93,8 +93,9 @@ at::Tensor LlamaRuntime::forward_decode_cpu(KvCache& cache, const at::Tensor& to
   const auto eps = static_cast<float>(c.rms_norm_eps);
   const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
 
-  std::vector<std::int64_t> lengths(starts.begin(), starts.end());
+  std::vector<std::int64_t> lengths(starts.begin(), starts.end()), slots(rows);
   for (std::int64_t& length : lengths) ++length;
+  for (std::int64_t r = 0; r < rows; ++r) slots[r] = first_slot + r;
   at::Tensor x = weights_.embedding.index_select(0, tokens.reshape({rows})).contiguous();
   at::Tensor normed = at::empty({rows, dim}, at::kFloat);
   at::Tensor activation = at::empty({rows, f}, at::kFloat);
@@ -131,9 +132,8 @@ at::Tensor LlamaRuntime::forward_decode_cpu(KvCache& cache, const at::Tensor& to
                     static_cast<std::size_t>(hd) * sizeof(float));
       }
     });
-    const at::Tensor attended =
-        decode_attention(qkv.narrow(1, 0, heads * hd), cache.keys[l], cache.values[l], first_slot,
-                         lengths, heads, scale);
+    const at::Tensor attended = decode_attention(qkv.narrow(1, 0, heads * hd), cache.keys[l],
+                                                 cache.values[l], slots, lengths, heads, scale);
     const at::Tensor projected = p.output(attended);
     const float* projected_data = projected.data_ptr<float>();
     const float* mlp_norm = w.mlp_norm.data_ptr<float>();

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "cpu_memory.hpp"
+#include "decode_attention.hpp"
 
 namespace qdgen::inference {
 namespace {
@@ -142,9 +143,22 @@ at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::
   const at::Tensor cos = cos_.index_select(0, positions).view({rows, steps, 1, half});
   const at::Tensor sin = sin_.index_select(0, positions).view({rows, steps, 1, half});
 
-  // Additive causal mask [rows, 1, 1, T, end]; not needed when every row sees all of `end`.
+  // On the CPU in fp32, attention is decode_attention with one query row per (row, step),
+  // each over its own causal length: parallel, and no mask. Elsewhere ATen's batched products
+  // with an additive causal mask [rows, 1, 1, T, end], not needed when every row sees all of
+  // `end`.
+  const bool cpu_fp32 = device().is_cpu() && dtype() == at::kFloat;
+  std::vector<std::int64_t> query_slots, query_lengths;
+  if (cpu_fp32) {
+    for (std::int64_t r = 0; r < rows; ++r) {
+      for (std::int64_t t = 0; t < steps; ++t) {
+        query_slots.push_back(first_slot + r);
+        query_lengths.push_back(starts[r] + t + 1);
+      }
+    }
+  }
   at::Tensor mask;
-  if (!(steps == 1 && same_start)) {
+  if (!(steps == 1 && same_start) && !cpu_fp32) {
     const at::Tensor keys = at::arange(end, positions.options()).view({1, 1, end});
     mask = at::zeros({rows, steps, end}, at::TensorOptions().device(device()).dtype(dtype()))
                .masked_fill_(keys > positions.view({rows, steps, 1}),
@@ -195,24 +209,29 @@ at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::
       }
     }
 
-    // Grouped-query attention: query head h reads kv head h / group.
-    const at::Tensor keys =
-        key_cache.narrow(0, first_slot, rows).narrow(3, 0, end).reshape({rows * kv_heads, hd, end});
-    const at::Tensor values = value_cache.narrow(0, first_slot, rows)
-                                  .narrow(2, 0, end)
-                                  .reshape({rows * kv_heads, end, hd});
-    const at::Tensor grouped_q = q.view({rows, steps, kv_heads, group, hd})
-                                     .permute({0, 2, 3, 1, 4})
-                                     .reshape({rows * kv_heads, group * steps, hd});
-    at::Tensor scores = at::bmm(grouped_q, keys).mul_(scale);
-    if (mask.defined()) scores.view({rows, kv_heads, group, steps, end}).add_(mask);
-    const at::Tensor probabilities = at::softmax(scores, -1);
-    const at::Tensor attended = at::bmm(probabilities, values)
-                                    .view({rows, kv_heads, group, steps, hd})
-                                    .permute({0, 3, 1, 2, 4})
-                                    .reshape({n, heads * hd});
-    x.add_(p.output(attended));
-
+    if (cpu_fp32) {
+      x.add_(p.output(decode_attention(q.reshape({n, heads * hd}), key_cache, value_cache,
+                                       query_slots, query_lengths, heads, scale)));
+    } else {
+      // Grouped-query attention: query head h reads kv head h / group.
+      const at::Tensor keys = key_cache.narrow(0, first_slot, rows)
+                                  .narrow(3, 0, end)
+                                  .reshape({rows * kv_heads, hd, end});
+      const at::Tensor values = value_cache.narrow(0, first_slot, rows)
+                                    .narrow(2, 0, end)
+                                    .reshape({rows * kv_heads, end, hd});
+      const at::Tensor grouped_q = q.view({rows, steps, kv_heads, group, hd})
+                                       .permute({0, 2, 3, 1, 4})
+                                       .reshape({rows * kv_heads, group * steps, hd});
+      at::Tensor scores = at::bmm(grouped_q, keys).mul_(scale);
+      if (mask.defined()) scores.view({rows, kv_heads, group, steps, end}).add_(mask);
+      const at::Tensor probabilities = at::softmax(scores, -1);
+      const at::Tensor attended = at::bmm(probabilities, values)
+                                      .view({rows, kv_heads, group, steps, hd})
+                                      .permute({0, 3, 1, 2, 4})
+                                      .reshape({n, heads * hd});
+      x.add_(p.output(attended));
+    }
     const at::Tensor gate_up = p.gate_up(rms_norm(x, w.mlp_norm));
     const std::int64_t f = c.intermediate_size;
     const at::Tensor activation = at::silu(gate_up.narrow(1, 0, f)).mul_(gate_up.narrow(1, f, f));
