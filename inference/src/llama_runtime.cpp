@@ -1,6 +1,7 @@
 #include "llama_runtime.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numbers>
 #include <stdexcept>
@@ -75,15 +76,26 @@ KvCache LlamaRuntime::make_cache(std::int64_t slots, std::int64_t capacity) cons
   cache.slots = slots;
   cache.capacity = capacity;
   const auto options = at::TensorOptions().device(device()).dtype(dtype());
-  // Zeros, not empty: masked positions still enter the products (times zero weight), and
+  const std::array<std::int64_t, 4> key_shape{slots, c.num_key_value_heads, c.head_dim, capacity};
+  const std::array<std::int64_t, 4> value_shape{slots, c.num_key_value_heads, capacity, c.head_dim};
+  if (device().is_cpu() && dtype() == at::kFloat) {
+    // On the CPU in fp32 attention reads only positions already written (decode_attention),
+    // so the cache need not be cleared: one reused flat buffer holds every layer's keys and
+    // values.
+    const std::int64_t per_tensor = slots * c.num_key_value_heads * c.head_dim * capacity;
+    const at::Tensor flat = kv_buffers_.take(2 * c.num_hidden_layers * per_tensor);
+    for (std::int64_t l = 0; l < c.num_hidden_layers; ++l) {
+      cache.keys.push_back(flat.narrow(0, 2 * l * per_tensor, per_tensor).view(key_shape));
+      cache.values.push_back(
+          flat.narrow(0, (2 * l + 1) * per_tensor, per_tensor).view(value_shape));
+    }
+    return cache;
+  }
+  // Zeros, not empty: masked positions still enter ATen's products (times zero weight), and
   // uninitialised memory may hold NaN, which survives multiplication by zero.
-  const bool cpu_fp32 = device().is_cpu() && dtype() == at::kFloat;
-  auto zeros = [&](at::IntArrayRef sizes) {
-    return cpu_fp32 ? zeros_on_huge_pages(sizes) : at::zeros(sizes, options);
-  };
   for (std::int64_t l = 0; l < c.num_hidden_layers; ++l) {
-    cache.keys.push_back(zeros({slots, c.num_key_value_heads, c.head_dim, capacity}));
-    cache.values.push_back(zeros({slots, c.num_key_value_heads, capacity, c.head_dim}));
+    cache.keys.push_back(at::zeros(key_shape, options));
+    cache.values.push_back(at::zeros(value_shape, options));
   }
   return cache;
 }

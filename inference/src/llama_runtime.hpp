@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "cpu_memory.hpp"
 #include "llama_weights.hpp"
 #include "packed_linear.hpp"
 
@@ -71,6 +72,8 @@ class LlamaRuntime {
   std::vector<LayerProjections> layers_;
   Projection lm_head_;
   at::Tensor cos_, sin_;  // [max_positions, head_dim / 2]
+  // CPU fp32 KV caches, kept across calls: up to 1 GiB of idle buffers.
+  mutable ReusableBuffers kv_buffers_{std::size_t{1} << 30};
 };
 
 }  // namespace qdgen::inference

@@ -200,6 +200,33 @@ TEST_P(ModelConsistency, SeededSamplingIsTheSameAloneAndInAnyBatch) {
   EXPECT_TRUE(some_seed_differs);
 }
 
+// The CPU KV cache is reused across calls without clearing (only written positions are ever
+// read): a call after others that left their keys and values behind must give what the same
+// call gives on a fresh model.
+TEST_P(ModelConsistency, ReusedKvBuffersGiveWhatFreshOnesGive) {
+  std::vector<TokenRequest> long_requests;
+  for (int i = 0; i < 4; ++i) long_requests.push_back(greedy_request(random_ids(20, 70 + i), 12));
+  model_->generate(long_requests, batch_of(4));
+  model_->score(random_ids(30, 80), std::vector<std::vector<std::int32_t>>{random_ids(9, 81)});
+
+  std::vector<TokenRequest> requests;
+  for (int i = 0; i < 3; ++i) requests.push_back(greedy_request(random_ids(3 + i, 90 + i), 6));
+  const std::vector<std::vector<std::int32_t>> continuations = {random_ids(4, 95),
+                                                                random_ids(2, 96)};
+  const auto prompt = random_ids(5, 97);
+  const auto after_others = model_->generate(requests, batch_of(3));
+  const auto scores_after_others = model_->score(prompt, continuations);
+
+  const auto fresh = LlamaModel::from_tensors(
+      GetParam().config, testing::random_llama_weights(GetParam().config, 7), {"cpu", 1});
+  const auto on_fresh = fresh->generate(requests, batch_of(3));
+  const auto scores_on_fresh = fresh->score(prompt, continuations);
+  for (std::size_t i = 0; i < requests.size(); ++i)
+    EXPECT_EQ(after_others[i].tokens, on_fresh[i].tokens) << "request " << i;
+  for (std::size_t i = 0; i < continuations.size(); ++i)
+    EXPECT_EQ(scores_after_others[i], scores_on_fresh[i]) << "continuation " << i;
+}
+
 TEST_P(ModelConsistency, EmbeddingsAreUnitVectorsIndependentOfTheirBatch) {
   const std::vector<std::vector<std::int32_t>> texts = {random_ids(4, 50), random_ids(9, 51),
                                                         random_ids(1, 52), random_ids(6, 53)};
