@@ -124,7 +124,13 @@ class SqliteRunStore final : public RunStore {
                           " is not after the last committed iteration " + std::to_string(*last));
     const bool keep_all = keep_ == KeepCandidates::kAll;
 
-    db_.exec("BEGIN IMMEDIATE");
+    const bool began = !in_transaction_;
+    if (began) {
+      db_.exec("BEGIN IMMEDIATE");
+      in_transaction_ = true;
+      transaction_began_ = std::chrono::steady_clock::now();
+    }
+    db_.exec("SAVEPOINT iteration");
     try {
       std::int64_t added = 0, fresh = 0;
       for (std::size_t i = 0; i < n; ++i) {
@@ -177,7 +183,7 @@ class SqliteRunStore final : public RunStore {
         delete_elite_->reset();
       }
       touch_run();
-      db_.exec("COMMIT");
+      db_.exec("RELEASE iteration");
     } catch (...) {
       insert_iteration_->reset();
       insert_candidate_->reset();
@@ -185,13 +191,44 @@ class SqliteRunStore final : public RunStore {
       delete_elite_->reset();
       clear_engine_state_->reset();
       touch_run_->reset();
-      db_.exec("ROLLBACK");
+      // Undo this iteration only; the ones before it in the group stay and are committed.
+      try {
+        db_.exec("ROLLBACK TO iteration");
+        db_.exec("RELEASE iteration");
+        flush();
+      } catch (...) {
+        if (in_transaction_) {
+          in_transaction_ = false;
+          try {
+            db_.exec("ROLLBACK");
+          } catch (...) {
+            // Nothing more to undo here: the file holds the last committed iteration.
+          }
+        }
+      }
       throw;
+    }
+    const std::chrono::duration<double> age = std::chrono::steady_clock::now() - transaction_began_;
+    if (age.count() >= commit_interval_seconds_) flush();
+  }
+
+  void flush() override {
+    if (in_transaction_) end_transaction();
+  }
+
+  void set_commit_interval(double seconds) override { commit_interval_seconds_ = seconds; }
+
+  ~SqliteRunStore() override {
+    try {
+      flush();
+    } catch (...) {
+      // A destructor must not throw; the uncommitted iterations are lost, as in a crash.
     }
   }
 
   void set_status(RunStatus status) override {
     require_writable();
+    flush();
     SqliteStatement update = db_.prepare("UPDATE run SET status = ?, updated = ?");
     update.bind(1, to_string(status)).bind(2, utc_now());
     update.step();
@@ -330,6 +367,22 @@ class SqliteRunStore final : public RunStore {
     return last;
   }
 
+  // Commits the open transaction. It counts as ended even when COMMIT fails: what SQLite did
+  // not roll back itself is rolled back here, and the file keeps the last committed state.
+  void end_transaction() {
+    in_transaction_ = false;
+    try {
+      db_.exec("COMMIT");
+    } catch (...) {
+      try {
+        db_.exec("ROLLBACK");
+      } catch (...) {
+        // SQLite had already rolled the transaction back.
+      }
+      throw;
+    }
+  }
+
   void require_writable() const {
     if (read_only_) throw RunStoreError(db_.file() + ": opened read-only");
   }
@@ -337,6 +390,9 @@ class SqliteRunStore final : public RunStore {
   mutable SqliteDb db_;
   bool read_only_;
   KeepCandidates keep_ = KeepCandidates::kAll;
+  bool in_transaction_ = false;  // iterations written but not yet committed
+  std::chrono::steady_clock::time_point transaction_began_;
+  double commit_interval_seconds_ = 0.0;
   std::unique_ptr<SqliteStatement> insert_iteration_, insert_candidate_, upsert_elite_,
       delete_elite_, clear_engine_state_, touch_run_, select_last_;
 };
@@ -403,6 +459,7 @@ std::unique_ptr<RunStore> RunStore::create(const std::filesystem::path& path,
     throw RunStoreError(path.string() + ": cannot create (" + std::strerror(link_errno) + ")");
   auto store = std::make_unique<SqliteRunStore>(path, false);
   store->prepare_writes();
+  store->set_commit_interval(options.commit_interval_seconds);
   return store;
 }
 

@@ -185,6 +185,7 @@ ExperimentConfig parse_experiment_config(const nlohmann::json& json, const std::
       if (s.has("path")) c.store.path = s.string("path");
       c.store.keep = s.choice("keep", {"all", "added"}, "all") == "all" ? KeepCandidates::kAll
                                                                         : KeepCandidates::kAdded;
+      c.store.commit_seconds = s.number_in("commit_seconds", 0.0, 3600.0, 1.0);
       s.finish();
     }
     if (r.has("metrics")) {

@@ -49,7 +49,10 @@ RunSummary drive(Scheduler& scheduler, archive::RunStore* store, std::int64_t to
   }
   fill(summary.progress);
   summary.finished = scheduler.next_iteration() >= total;
-  if (store != nullptr && summary.finished) store->set_status(archive::RunStatus::kFinished);
+  if (store != nullptr) {
+    store->flush();  // a stopped run leaves every iteration it made committed
+    if (summary.finished) store->set_status(archive::RunStatus::kFinished);
+  }
   return summary;
 }
 
@@ -74,6 +77,7 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOverrides& ov
   if (effective.store.path) {
     archive::RunStoreOptions options;
     options.keep_candidates = effective.store.keep;
+    options.commit_interval_seconds = effective.store.commit_seconds;
     store =
         archive::RunStore::create(*effective.store.path, effective.json, effective.seed, options);
   }
@@ -94,6 +98,7 @@ RunSummary resume_experiment(const std::filesystem::path& path,
     throw std::runtime_error(path.string() +
                              ": the given config differs from the run's own config; resume "
                              "without a config, or pass the one the run started with");
+  store->set_commit_interval(own.store.commit_seconds);
   auto scheduler = make_scheduler(own, threads.value_or(own.threads));
   if (info.last_iteration)
     scheduler->restore(store->added_candidates_by_iteration(), store->last_rng_state(),

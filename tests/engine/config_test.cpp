@@ -103,6 +103,10 @@ TEST(ExperimentConfig, OutOfRangeValuesAreRejected) {
   EXPECT_EQ(error_of(c),
             "cfg.json: emitters[2].rank_one: expected one of \"hansen\", \"pyribs\", got \"c1\"");
   c = small_config();
+  c["store"] = {{"commit_seconds", -0.5}};
+  EXPECT_EQ(error_of(c),
+            "cfg.json: store.commit_seconds: expected a number in [0.0, 3600.0], got -0.5");
+  c = small_config();
   c["emitters"][0]["x0"] = json::array({1, 2});
   EXPECT_NE(error_of(c).find("emitters[0].x0: expected a number or an array of 4 numbers"),
             std::string::npos);

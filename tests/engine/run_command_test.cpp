@@ -74,9 +74,11 @@ TEST(RunCommand, SameSeedGivesIdenticalStoresWithOneAndTwoThreads) {
   fs::remove_all(dir);
 }
 
-TEST(RunCommand, ResumeAfterSigkillEndsWithTheUninterruptedArchive) {
-  const fs::path dir = fresh_dir("sigkill");
-  const fs::path config = write_config(dir, 200);
+// Killed once a few iterations are committed: the resumed run ends with the archive and
+// candidates of an uninterrupted one. store_extra sets how iterations are grouped into commits.
+void expect_resume_after_sigkill(const std::string& name, const std::string& store_extra) {
+  const fs::path dir = fresh_dir(name);
+  const fs::path config = write_config(dir, 200, store_extra);
   const fs::path reference = dir / "reference.sqlite";
   ASSERT_EQ(qdgen("run " + config.string() + " --out " + reference.string()).status, 0);
 
@@ -107,6 +109,15 @@ TEST(RunCommand, ResumeAfterSigkillEndsWithTheUninterruptedArchive) {
   EXPECT_EQ(rows(killed, kCandidates), rows(reference, kCandidates));
   EXPECT_EQ(rows(killed, "SELECT status FROM run"), std::vector<std::string>{"finished|"});
   fs::remove_all(dir);
+}
+
+TEST(RunCommand, ResumeAfterSigkillEndsWithTheUninterruptedArchive) {
+  expect_resume_after_sigkill("sigkill", R"(, "store": {"commit_seconds": 0})");
+}
+
+// Iterations committed in groups (a crash loses the open group): the same guarantee.
+TEST(RunCommand, ResumeAfterSigkillWithGroupedCommitsEndsWithTheUninterruptedArchive) {
+  expect_resume_after_sigkill("sigkill_grouped", R"(, "store": {"commit_seconds": 0.02})");
 }
 
 TEST(RunCommand, SigtermStopsAfterTheIterationAndTheRunResumes) {

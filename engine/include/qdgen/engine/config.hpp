@@ -37,6 +37,7 @@ using archive::KeepCandidates;
 struct StoreConfig {
   std::optional<std::filesystem::path> path;  // none: the run stays in memory
   KeepCandidates keep = KeepCandidates::kAll;
+  double commit_seconds = 1.0;  // group commits: see RunStore::set_commit_interval
 };
 
 struct ExperimentConfig {
