@@ -1,9 +1,11 @@
 #include "qdgen/engine/run.hpp"
 
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 
 #include "qdgen/archive/run_store.hpp"
+#include "qdgen/engine/background_commit.hpp"
 #include "qdgen/engine/scheduler.hpp"
 
 namespace qdgen::engine {
@@ -37,10 +39,17 @@ RunSummary drive(Scheduler& scheduler, archive::RunStore* store, std::int64_t to
         p.seconds > 0 ? double(p.evaluations - start_evaluations) / p.seconds : 0.0;
     p.stats = scheduler.stats();
   };
+  // Iteration i is written while i + 1 is computed; its buffers go back to the scheduler
+  // once it is committed.
+  std::optional<BackgroundCommit> writer;
+  if (store != nullptr)
+    writer.emplace(*store, [&](archive::IterationRecord&& r) { scheduler.dispose(std::move(r)); });
   while (scheduler.next_iteration() < total && !stop.load()) {
     archive::IterationRecord record = scheduler.step();
-    if (store != nullptr) store->commit(record);
-    scheduler.dispose(std::move(record));
+    if (writer)
+      writer->submit(std::move(record));
+    else
+      scheduler.dispose(std::move(record));
     if (progress) {
       RunProgress p;
       fill(p);
@@ -49,7 +58,9 @@ RunSummary drive(Scheduler& scheduler, archive::RunStore* store, std::int64_t to
   }
   fill(summary.progress);
   summary.finished = scheduler.next_iteration() >= total;
-  if (store != nullptr) {
+  if (writer) {
+    writer->finish();
+    writer.reset();
     store->flush();  // a stopped run leaves every iteration it made committed
     if (summary.finished) store->set_status(archive::RunStatus::kFinished);
   }
