@@ -1,11 +1,12 @@
 // The run's store writer: records are committed in submission order on its own thread and
 // handed back once committed; a failed commit surfaces on the caller's next call.
+#include "qdgen/engine/background_commit.hpp"
+
 #include <gtest/gtest.h>
 
 #include <vector>
 
 #include "../archive/synthetic_run.hpp"
-#include "qdgen/engine/background_commit.hpp"
 
 namespace qdgen::engine {
 namespace {
