@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <numbers>
 #include <stdexcept>
+#include <string>
 
 #include "cpu_memory.hpp"
-#include "decode_attention.hpp"
 
 namespace qdgen::inference {
 namespace {
@@ -42,6 +43,8 @@ std::vector<double> rope_inverse_frequencies(const LlamaConfig& config) {
 }  // namespace
 
 LlamaRuntime::LlamaRuntime(LlamaWeights weights) : weights_(std::move(weights)) {
+  const char* aten_forward = std::getenv("QDGEN_ATEN_FORWARD");
+  aten_forward_ = aten_forward != nullptr && std::string(aten_forward) == "1";
   const LlamaConfig& c = config();
   const auto inverse = rope_inverse_frequencies(c);
   const std::int64_t half = c.head_dim / 2, positions = c.max_position_embeddings;
@@ -78,7 +81,7 @@ KvCache LlamaRuntime::make_cache(std::int64_t slots, std::int64_t capacity) cons
   const auto options = at::TensorOptions().device(device()).dtype(dtype());
   const std::array<std::int64_t, 4> key_shape{slots, c.num_key_value_heads, c.head_dim, capacity};
   const std::array<std::int64_t, 4> value_shape{slots, c.num_key_value_heads, capacity, c.head_dim};
-  if (device().is_cpu() && dtype() == at::kFloat) {
+  if (device().is_cpu() && dtype() == at::kFloat && !aten_forward_) {
     // On the CPU in fp32 attention reads only positions already written (decode_attention),
     // so the cache need not be cleared: one reused flat buffer holds every layer's keys and
     // values.
@@ -141,8 +144,8 @@ at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::
   if (end > cache.capacity || end > c.max_position_embeddings) {
     throw std::logic_error("LlamaRuntime::forward: positions beyond the cache or the context");
   }
-  if (steps == 1 && device().is_cpu() && dtype() == at::kFloat) {
-    return forward_decode_cpu(cache, tokens, first_slot, starts);
+  if (device().is_cpu() && dtype() == at::kFloat && !aten_forward_) {
+    return forward_cpu(cache, tokens, first_slot, starts);
   }
   const bool same_start =
       std::all_of(starts.begin(), starts.end(), [&](std::int64_t s) { return s == starts[0]; });
@@ -155,22 +158,10 @@ at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::
   const at::Tensor cos = cos_.index_select(0, positions).view({rows, steps, 1, half});
   const at::Tensor sin = sin_.index_select(0, positions).view({rows, steps, 1, half});
 
-  // On the CPU in fp32, attention is decode_attention with one query row per (row, step),
-  // each over its own causal length: parallel, and no mask. Elsewhere ATen's batched products
-  // with an additive causal mask [rows, 1, 1, T, end], not needed when every row sees all of
-  // `end`.
-  const bool cpu_fp32 = device().is_cpu() && dtype() == at::kFloat;
-  std::vector<std::int64_t> query_slots, query_lengths;
-  if (cpu_fp32) {
-    for (std::int64_t r = 0; r < rows; ++r) {
-      for (std::int64_t t = 0; t < steps; ++t) {
-        query_slots.push_back(first_slot + r);
-        query_lengths.push_back(starts[r] + t + 1);
-      }
-    }
-  }
+  // ATen's batched products need an additive causal mask [rows, 1, 1, T, end], except when
+  // every row sees all of `end`.
   at::Tensor mask;
-  if (!(steps == 1 && same_start) && !cpu_fp32) {
+  if (!(steps == 1 && same_start)) {
     const at::Tensor keys = at::arange(end, positions.options()).view({1, 1, end});
     mask = at::zeros({rows, steps, end}, at::TensorOptions().device(device()).dtype(dtype()))
                .masked_fill_(keys > positions.view({rows, steps, 1}),
@@ -221,29 +212,23 @@ at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::
       }
     }
 
-    if (cpu_fp32) {
-      x.add_(p.output(decode_attention(q.reshape({n, heads * hd}), key_cache, value_cache,
-                                       query_slots, query_lengths, heads, scale)));
-    } else {
-      // Grouped-query attention: query head h reads kv head h / group.
-      const at::Tensor keys = key_cache.narrow(0, first_slot, rows)
-                                  .narrow(3, 0, end)
-                                  .reshape({rows * kv_heads, hd, end});
-      const at::Tensor values = value_cache.narrow(0, first_slot, rows)
-                                    .narrow(2, 0, end)
-                                    .reshape({rows * kv_heads, end, hd});
-      const at::Tensor grouped_q = q.view({rows, steps, kv_heads, group, hd})
-                                       .permute({0, 2, 3, 1, 4})
-                                       .reshape({rows * kv_heads, group * steps, hd});
-      at::Tensor scores = at::bmm(grouped_q, keys).mul_(scale);
-      if (mask.defined()) scores.view({rows, kv_heads, group, steps, end}).add_(mask);
-      const at::Tensor probabilities = at::softmax(scores, -1);
-      const at::Tensor attended = at::bmm(probabilities, values)
-                                      .view({rows, kv_heads, group, steps, hd})
-                                      .permute({0, 3, 1, 2, 4})
-                                      .reshape({n, heads * hd});
-      x.add_(p.output(attended));
-    }
+    // Grouped-query attention: query head h reads kv head h / group.
+    const at::Tensor keys =
+        key_cache.narrow(0, first_slot, rows).narrow(3, 0, end).reshape({rows * kv_heads, hd, end});
+    const at::Tensor values = value_cache.narrow(0, first_slot, rows)
+                                  .narrow(2, 0, end)
+                                  .reshape({rows * kv_heads, end, hd});
+    const at::Tensor grouped_q = q.view({rows, steps, kv_heads, group, hd})
+                                     .permute({0, 2, 3, 1, 4})
+                                     .reshape({rows * kv_heads, group * steps, hd});
+    at::Tensor scores = at::bmm(grouped_q, keys).mul_(scale);
+    if (mask.defined()) scores.view({rows, kv_heads, group, steps, end}).add_(mask);
+    const at::Tensor probabilities = at::softmax(scores, -1);
+    const at::Tensor attended = at::bmm(probabilities, values)
+                                    .view({rows, kv_heads, group, steps, hd})
+                                    .permute({0, 3, 1, 2, 4})
+                                    .reshape({n, heads * hd});
+    x.add_(p.output(attended));
     const at::Tensor gate_up = p.gate_up(rms_norm(x, w.mlp_norm));
     const std::int64_t f = c.intermediate_size;
     const at::Tensor activation = at::silu(gate_up.narrow(1, 0, f)).mul_(gate_up.narrow(1, f, f));

@@ -56,11 +56,10 @@ class LlamaRuntime {
                  std::int64_t length) const;
 
  private:
-  // forward() of one new token per row on the CPU in fp32 (every decode step): the same
-  // arithmetic on plain loops over the rows, without ATen's per-op overhead, which was a
-  // quarter of a batch-1 step of the 15M shape (llama_decode_cpu.cpp).
-  at::Tensor forward_decode_cpu(KvCache& cache, const at::Tensor& tokens, std::int64_t first_slot,
-                                std::span<const std::int64_t> starts) const;
+  // forward() on the CPU in fp32: qdgen's kernels and plain loops over token rows, without
+  // ATen's per-op overhead (llama_forward_cpu.cpp). The ATen ops below serve other devices.
+  at::Tensor forward_cpu(KvCache& cache, const at::Tensor& tokens, std::int64_t first_slot,
+                         std::span<const std::int64_t> starts) const;
   at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight) const;
   at::Tensor rotate(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const;
 
@@ -74,6 +73,9 @@ class LlamaRuntime {
   at::Tensor cos_, sin_;  // [max_positions, head_dim / 2]
   // CPU fp32 KV caches, kept across calls: up to 1 GiB of idle buffers.
   mutable ReusableBuffers kv_buffers_{std::size_t{1} << 30};
+  // QDGEN_ATEN_FORWARD=1 when the runtime is made: the CPU runs the ATen ops that CUDA runs,
+  // so that tests can check that path against qdgen's kernels on a machine without a GPU.
+  bool aten_forward_ = false;
 };
 
 }  // namespace qdgen::inference

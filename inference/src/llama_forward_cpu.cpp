@@ -1,7 +1,8 @@
-// One decode step (one new token per row) on the CPU in fp32. The projections and attention
-// are qdgen's own kernels either way; what this replaces is the thirty-odd ATen calls per
-// layer around them (RMS norms, rotary embedding, KV writes, SiLU gate, residual adds), each
-// costing microseconds of dispatch on tensors of a few thousand floats.
+// The forward pass on the CPU in fp32 (decode steps, prefills, scored continuations): qdgen's
+// own kernels for the projections and attention, and plain loops over token rows for the rest
+// (RMS norms, rotary embedding, KV writes, SiLU gate, residual adds), which took thirty-odd
+// ATen calls per layer, each microseconds of dispatch on a few thousand floats, and ran on one
+// thread.
 
 #include <immintrin.h>
 
@@ -82,23 +83,29 @@ void silu_gate_row(const float* gate, const float* up, std::int64_t f, float* ou
 
 }  // namespace
 
-at::Tensor LlamaRuntime::forward_decode_cpu(KvCache& cache, const at::Tensor& tokens,
-                                            std::int64_t first_slot,
-                                            std::span<const std::int64_t> starts) const {
+at::Tensor LlamaRuntime::forward_cpu(KvCache& cache, const at::Tensor& tokens,
+                                     std::int64_t first_slot,
+                                     std::span<const std::int64_t> starts) const {
   const LlamaConfig& c = config();
-  const std::int64_t rows = tokens.size(0), dim = c.hidden_size, f = c.intermediate_size;
+  const std::int64_t rows = tokens.size(0), steps = tokens.size(1), n = rows * steps;
+  const std::int64_t dim = c.hidden_size, f = c.intermediate_size;
   const std::int64_t heads = c.num_attention_heads, kv_heads = c.num_key_value_heads;
   const std::int64_t hd = c.head_dim, half = hd / 2, capacity = cache.capacity;
   const std::int64_t qkv_width = (heads + 2 * kv_heads) * hd;
   const auto eps = static_cast<float>(c.rms_norm_eps);
   const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
 
-  std::vector<std::int64_t> lengths(starts.begin(), starts.end()), slots(rows);
-  for (std::int64_t& length : lengths) ++length;
-  for (std::int64_t r = 0; r < rows; ++r) slots[r] = first_slot + r;
-  at::Tensor x = weights_.embedding.index_select(0, tokens.reshape({rows})).contiguous();
-  at::Tensor normed = at::empty({rows, dim}, at::kFloat);
-  at::Tensor activation = at::empty({rows, f}, at::kFloat);
+  // Token row i is step i % steps of row i / steps: its cache slot, position, and the causal
+  // length it attends over.
+  std::vector<std::int64_t> slots(n), positions(n), lengths(n);
+  for (std::int64_t i = 0; i < n; ++i) {
+    slots[i] = first_slot + i / steps;
+    positions[i] = starts[i / steps] + i % steps;
+    lengths[i] = positions[i] + 1;
+  }
+  at::Tensor x = weights_.embedding.index_select(0, tokens.reshape({n})).contiguous();
+  at::Tensor normed = at::empty({n, dim}, at::kFloat);
+  at::Tensor activation = at::empty({n, f}, at::kFloat);
   float* x_data = x.data_ptr<float>();
   float* normed_data = normed.data_ptr<float>();
   const float* cos_data = cos_.data_ptr<float>();
@@ -108,18 +115,18 @@ at::Tensor LlamaRuntime::forward_decode_cpu(KvCache& cache, const at::Tensor& to
     const LlamaLayerWeights& w = weights_.layers[l];
     const LayerProjections& p = layers_[l];
     const float* attention_norm = w.attention_norm.data_ptr<float>();
-    for_rows(rows, [&](std::int64_t r) {
-      rms_norm_row(x_data + r * dim, dim, attention_norm, eps, normed_data + r * dim);
+    for_rows(n, [&](std::int64_t i) {
+      rms_norm_row(x_data + i * dim, dim, attention_norm, eps, normed_data + i * dim);
     });
     at::Tensor qkv = p.qkv(normed);
     float* qkv_data = qkv.data_ptr<float>();
     float* key_cache = cache.keys[l].data_ptr<float>();
     float* value_cache = cache.values[l].data_ptr<float>();
-    for_rows(rows, [&](std::int64_t r) {
-      const std::int64_t position = starts[r], slot = first_slot + r;
+    for_rows(n, [&](std::int64_t i) {
+      const std::int64_t position = positions[i], slot = slots[i];
       const float* cos = cos_data + position * half;
       const float* sin = sin_data + position * half;
-      float* q = qkv_data + r * qkv_width;
+      float* q = qkv_data + i * qkv_width;
       for (std::int64_t h = 0; h < heads; ++h) rotate_head(q + h * hd, cos, sin, half);
       float* k = q + heads * hd;
       const float* v = k + kv_heads * hd;
@@ -132,36 +139,37 @@ at::Tensor LlamaRuntime::forward_decode_cpu(KvCache& cache, const at::Tensor& to
                     static_cast<std::size_t>(hd) * sizeof(float));
       }
     });
+    // Every token row's keys and values are in the cache now, so each attends causally.
     const at::Tensor attended = decode_attention(qkv.narrow(1, 0, heads * hd), cache.keys[l],
                                                  cache.values[l], slots, lengths, heads, scale);
     const at::Tensor projected = p.output(attended);
     const float* projected_data = projected.data_ptr<float>();
     const float* mlp_norm = w.mlp_norm.data_ptr<float>();
-    for_rows(rows, [&](std::int64_t r) {
-      float* row = x_data + r * dim;
-      for (std::int64_t i = 0; i < dim; ++i) row[i] += projected_data[r * dim + i];
-      rms_norm_row(row, dim, mlp_norm, eps, normed_data + r * dim);
+    for_rows(n, [&](std::int64_t i) {
+      float* row = x_data + i * dim;
+      for (std::int64_t j = 0; j < dim; ++j) row[j] += projected_data[i * dim + j];
+      rms_norm_row(row, dim, mlp_norm, eps, normed_data + i * dim);
     });
     const at::Tensor gate_up = p.gate_up(normed);
     const float* gate_up_data = gate_up.data_ptr<float>();
     float* activation_data = activation.data_ptr<float>();
-    for_rows(rows, [&](std::int64_t r) {
-      const float* gate = gate_up_data + r * 2 * f;
-      silu_gate_row(gate, gate + f, f, activation_data + r * f);
+    for_rows(n, [&](std::int64_t i) {
+      const float* gate = gate_up_data + i * 2 * f;
+      silu_gate_row(gate, gate + f, f, activation_data + i * f);
     });
     const at::Tensor down = p.down(activation);
     const float* down_data = down.data_ptr<float>();
-    for_rows(rows, [&](std::int64_t r) {
-      for (std::int64_t i = 0; i < dim; ++i) x_data[r * dim + i] += down_data[r * dim + i];
+    for_rows(n, [&](std::int64_t i) {
+      for (std::int64_t j = 0; j < dim; ++j) x_data[i * dim + j] += down_data[i * dim + j];
     });
   }
-  at::Tensor out = at::empty({rows, dim}, at::kFloat);
+  at::Tensor out = at::empty({n, dim}, at::kFloat);
   float* out_data = out.data_ptr<float>();
   const float* final_norm = weights_.final_norm.data_ptr<float>();
-  for_rows(rows, [&](std::int64_t r) {
-    rms_norm_row(x_data + r * dim, dim, final_norm, eps, out_data + r * dim);
+  for_rows(n, [&](std::int64_t i) {
+    rms_norm_row(x_data + i * dim, dim, final_norm, eps, out_data + i * dim);
   });
-  return out.view({rows, 1, dim});
+  return out.view({rows, steps, dim});
 }
 
 }  // namespace qdgen::inference
