@@ -17,7 +17,6 @@
 #include <string>
 #include <vector>
 
-#include "cpu_memory.hpp"
 #include "decode_attention.hpp"
 #include "llama2c_reference.hpp"
 #include "packed_linear.hpp"
@@ -109,7 +108,7 @@ double memory_read_bandwidth(int threads) {
 
 // decode_attention alone, as in a batch-32 decode step at the benchmark's mean context: all
 // layers, random caches laid out as generate() allocates them (capacity = prompt + new
-// tokens, huge pages). Prints seconds per step and the KV bytes read per second against
+// tokens). Prints seconds per step and the KV bytes read per second against
 // the memory read bandwidth measured here, which bounds it (32 rows of cache do not fit).
 void bench_decode_attention(const Shape& s, int threads) {
   const std::int64_t rows = 32, hd = s.dim / s.heads, length = 4 + s.decode_tokens / 2;
@@ -117,8 +116,8 @@ void bench_decode_attention(const Shape& s, int threads) {
   const double bandwidth = memory_read_bandwidth(threads);
   std::vector<at::Tensor> keys, values;
   for (std::int64_t l = 0; l < s.layers; ++l) {
-    keys.push_back(zeros_on_huge_pages({rows, s.heads, hd, capacity}).normal_());
-    values.push_back(zeros_on_huge_pages({rows, s.heads, capacity, hd}).normal_());
+    keys.push_back(at::randn({rows, s.heads, hd, capacity}));
+    values.push_back(at::randn({rows, s.heads, capacity, hd}));
   }
   const at::Tensor q = at::randn({rows, s.dim});
   const std::vector<std::int64_t> lengths(rows, length);
