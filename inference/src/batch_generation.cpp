@@ -334,7 +334,7 @@ std::vector<double> score_continuations(const LlamaRuntime& runtime,
   const std::int64_t fed = longest - 1;
   if (fed == 0) return scores;
   const std::int64_t vocab = config.vocab_size;
-  const std::int64_t chunk = std::clamp<std::int64_t>(1024 / fed, 1, 64);
+  const std::int64_t chunk = std::clamp<std::int64_t>(256 / fed, 1, 64);
   KvCache cache = runtime.make_cache(
       std::min<std::int64_t>(chunk, static_cast<std::int64_t>(continuations.size())), p + fed);
   for (std::size_t begin = 0; begin < continuations.size();

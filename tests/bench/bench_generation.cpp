@@ -207,14 +207,19 @@ void bench_shape(const Shape& s) {
     for (int i = 0; i < 64; ++i) {
       for (int t = 0; t < length; ++t) continuations[i].push_back(5 + (i * 13 + t * 7) % 1000);
     }
-    model->clear_prefix_cache();
-    const auto start = Clock::now();
-    model->score(prompt, continuations);
-    const double elapsed = seconds_since(start);
+    // Twice, the prompt's KV dropped before each: the first call also allocates the cache
+    // (page faults), later ones reuse its buffers.
+    double elapsed[2];
+    for (double& seconds : elapsed) {
+      model->clear_prefix_cache();
+      const auto start = Clock::now();
+      model->score(prompt, continuations);
+      seconds = seconds_since(start);
+    }
     std::printf(
         "score: 64-token prompt, 64 continuations of %d token(s): %7.1f ms, %8.1f continuation "
-        "tokens/s\n",
-        length, elapsed * 1e3, 64.0 * length / elapsed);
+        "tokens/s (first call %.1f ms)\n",
+        length, elapsed[1] * 1e3, 64.0 * length / elapsed[1], elapsed[0] * 1e3);
   }
 
   // The judge across calls: one long prompt, 64 one-token continuations, called twice; the
