@@ -21,10 +21,6 @@ using ScoresKernel = float (*)(const float* q, const float* keys, std::int64_t s
 using MixKernel = void (*)(const float* weights, const float* values, std::int64_t length,
                            std::int64_t hd, float* out);
 
-// out[j] = sum over r of coefficients[r] * matrix[r * stride + j], for j < columns: up to 128
-// columns at a time in 8 accumulators, so each matrix row is read once. Scores are this over
-// the transposed key rows (r = head dimension, j = position); the mix is it over the value
-// rows (r = position, j = head dimension).
 constexpr std::int64_t kPrefetchRows = 6;
 
 // One pass over `rows` rows for kBlocks blocks of 16 columns starting at `begin`; the
@@ -54,6 +50,14 @@ __attribute__((target("avx512f"))) inline void weighted_rows_blocks(
   _mm512_mask_storeu_ps(out + begin + 16 * (kBlocks - 1), last_mask, acc[kBlocks - 1]);
 }
 
+using BlockKernel = void (*)(const float*, std::int64_t, const float*, std::int64_t, std::int64_t,
+                             __mmask16, float*);
+// weighted_rows_blocks<k> at index k - 1: the block count is known only at run time.
+constexpr BlockKernel kBlockKernels[8] = {weighted_rows_blocks<1>, weighted_rows_blocks<2>,
+                                          weighted_rows_blocks<3>, weighted_rows_blocks<4>,
+                                          weighted_rows_blocks<5>, weighted_rows_blocks<6>,
+                                          weighted_rows_blocks<7>, weighted_rows_blocks<8>};
+
 // out[j] = sum over r of coefficients[r] * matrix[r * stride + j], for j < columns: up to 128
 // columns at a time in 8 accumulators, so each matrix row is read once. Scores are this over
 // the transposed key rows (r = head dimension, j = position); the mix is it over the value
@@ -67,31 +71,7 @@ __attribute__((target("avx512f"))) void weighted_rows_avx512(const float* coeffi
     const int blocks = static_cast<int>((left + 15) / 16);
     const std::int64_t tail = left - 16 * (blocks - 1);
     const auto mask = static_cast<__mmask16>(tail >= 16 ? 0xFFFFu : (1u << tail) - 1u);
-    switch (blocks) {
-      case 1:
-        weighted_rows_blocks<1>(coefficients, rows, matrix, stride, begin, mask, out);
-        break;
-      case 2:
-        weighted_rows_blocks<2>(coefficients, rows, matrix, stride, begin, mask, out);
-        break;
-      case 3:
-        weighted_rows_blocks<3>(coefficients, rows, matrix, stride, begin, mask, out);
-        break;
-      case 4:
-        weighted_rows_blocks<4>(coefficients, rows, matrix, stride, begin, mask, out);
-        break;
-      case 5:
-        weighted_rows_blocks<5>(coefficients, rows, matrix, stride, begin, mask, out);
-        break;
-      case 6:
-        weighted_rows_blocks<6>(coefficients, rows, matrix, stride, begin, mask, out);
-        break;
-      case 7:
-        weighted_rows_blocks<7>(coefficients, rows, matrix, stride, begin, mask, out);
-        break;
-      default:
-        weighted_rows_blocks<8>(coefficients, rows, matrix, stride, begin, mask, out);
-    }
+    kBlockKernels[blocks - 1](coefficients, rows, matrix, stride, begin, mask, out);
   }
 }
 
