@@ -199,7 +199,7 @@ std::vector<TokenResult> generate_batched(const LlamaRuntime& runtime,
         kept.insert(request.prompt, cache, first_slot + static_cast<std::int64_t>(g));
       }
       ActiveSequence sequence{group[g],
-                              Sampler(request.sampling),
+                              Sampler(request.sampling, runtime.cpu_kernels()),
                               static_cast<std::int64_t>(request.prompt.size()),
                               {},
                               false};
@@ -324,7 +324,7 @@ std::vector<double> score_continuations(const LlamaRuntime& runtime,
   const at::Tensor first = runtime.logits(prompt_hidden[0][p - hit.length - 1]).contiguous();
   const std::span<const float> first_row(first.data_ptr<float>(),
                                          static_cast<std::size_t>(config.vocab_size));
-  const double first_normalizer = log_normalizer(first_row);
+  const double first_normalizer = log_normalizer(first_row, runtime.cpu_kernels());
   for (std::size_t i = 0; i < continuations.size(); ++i) {
     scores[i] = static_cast<double>(first_row[static_cast<std::size_t>(continuations[i][0])]) -
                 first_normalizer;
@@ -367,7 +367,7 @@ std::vector<double> score_continuations(const LlamaRuntime& runtime,
         const std::span<const float> values(data + i * vocab, static_cast<std::size_t>(vocab));
         predicted[static_cast<std::size_t>(row)] =
             static_cast<double>(values[static_cast<std::size_t>(c[j + 1])]) -
-            log_normalizer(values);
+            log_normalizer(values, runtime.cpu_kernels());
       });
     }
     for (std::int64_t r = 0; r < rows; ++r) {

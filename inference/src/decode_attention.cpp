@@ -110,20 +110,17 @@ struct Kernels {
   MixKernel mix;
 };
 
-const Kernels& kernels() {
-  static const Kernels chosen = [] {
-    return cpu_kernels() == CpuKernels::kAvx512 ? Kernels{scores_avx512, mix_avx512}
-                                                : Kernels{scores_portable, mix_portable};
-  }();
-  return chosen;
+Kernels kernels(CpuKernels set) {
+  return set == CpuKernels::kAvx512 ? Kernels{scores_avx512, mix_avx512}
+                                    : Kernels{scores_portable, mix_portable};
 }
 
 }  // namespace
 
 at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& key_cache,
                             const at::Tensor& value_cache, std::span<const std::int64_t> slots,
-                            std::span<const std::int64_t> lengths, std::int64_t heads,
-                            double scale) {
+                            std::span<const std::int64_t> lengths, std::int64_t heads, double scale,
+                            CpuKernels set) {
   const std::int64_t rows = q.size(0), kv_heads = key_cache.size(1);
   const std::int64_t capacity = value_cache.size(2), hd = value_cache.size(3);
   const std::int64_t group = heads / kv_heads;
@@ -134,7 +131,7 @@ at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& key_cache,
   const float* k_data = key_cache.data_ptr<float>();
   const float* v_data = value_cache.data_ptr<float>();
   float* out_data = out.data_ptr<float>();
-  const Kernels& k = kernels();
+  const Kernels k = kernels(set);
   const auto scale_f = static_cast<float>(scale);
   // A 32-row cache is far larger than the caches, and each (slot, head) block is a few short
   // runs that the hardware prefetcher does not learn in time: a chunk's heads run in sequence,
@@ -170,7 +167,7 @@ at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& key_cache,
         const float max = k.scores(q_data + r * q_stride + column, k_data + offset, capacity,
                                    length, hd, scale_f, weights.data());
         // Vectorised exp: with std::exp the softmax cost more than both products.
-        exp_weights(weights.data(), weights.data(), length, max, 1.0f);
+        exp_weights(weights.data(), weights.data(), length, max, 1.0f, set);
         double total = 0;
         for (const float w : weights) total += w;
         const auto inverse = static_cast<float>(1.0 / total);

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <span>
 
+#include "packed_linear.hpp"
+
 namespace qdgen::inference {
 
 // Attention of query rows over cached positions. q: [rows, heads * hd] with unit column stride
@@ -20,7 +22,7 @@ namespace qdgen::inference {
 // Returns [rows, heads * hd].
 at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& key_cache,
                             const at::Tensor& value_cache, std::span<const std::int64_t> slots,
-                            std::span<const std::int64_t> lengths, std::int64_t heads,
-                            double scale);
+                            std::span<const std::int64_t> lengths, std::int64_t heads, double scale,
+                            CpuKernels kernels);
 
 }  // namespace qdgen::inference

@@ -67,14 +67,14 @@ __attribute__((target("avx512f"))) void gated_silu_avx512(const float* gate, con
 
 // out[i] = silu(gate[i]) * up[i] over one row, with silu(g) = g / (1 + exp(-g)) computed from
 // e = exp(-|g|) (vectorised, never overflows): g / (1 + e) for g >= 0, g e / (1 + e) below.
-void silu_gate_row(const float* gate, const float* up, std::int64_t f, float* out) {
-  static const bool wide = cpu_kernels() == CpuKernels::kAvx512;
+void silu_gate_row(const float* gate, const float* up, std::int64_t f, float* out,
+                   CpuKernels kernels) {
   thread_local std::vector<float> negative_magnitude, e;
   negative_magnitude.resize(static_cast<std::size_t>(f));
   e.resize(static_cast<std::size_t>(f));
   for (std::int64_t i = 0; i < f; ++i) negative_magnitude[i] = -std::fabs(gate[i]);
-  exp_weights(negative_magnitude.data(), e.data(), f, 0.0f, 1.0f);
-  if (wide) return gated_silu_avx512(gate, e.data(), up, f, out);
+  exp_weights(negative_magnitude.data(), e.data(), f, 0.0f, 1.0f, kernels);
+  if (kernels == CpuKernels::kAvx512) return gated_silu_avx512(gate, e.data(), up, f, out);
   for (std::int64_t i = 0; i < f; ++i) {
     const float numerator = gate[i] >= 0.0f ? gate[i] : gate[i] * e[i];
     out[i] = numerator / (1.0f + e[i]) * up[i];
@@ -140,8 +140,9 @@ at::Tensor LlamaRuntime::forward_cpu(KvCache& cache, const at::Tensor& tokens,
       }
     });
     // Every token row's keys and values are in the cache now, so each attends causally.
-    const at::Tensor attended = decode_attention(qkv.narrow(1, 0, heads * hd), cache.keys[l],
-                                                 cache.values[l], slots, lengths, heads, scale);
+    const at::Tensor attended =
+        decode_attention(qkv.narrow(1, 0, heads * hd), cache.keys[l], cache.values[l], slots,
+                         lengths, heads, scale, kernels_);
     const at::Tensor projected = p.output(attended);
     const float* projected_data = projected.data_ptr<float>();
     const float* mlp_norm = w.mlp_norm.data_ptr<float>();
@@ -155,7 +156,7 @@ at::Tensor LlamaRuntime::forward_cpu(KvCache& cache, const at::Tensor& tokens,
     float* activation_data = activation.data_ptr<float>();
     for_rows(n, [&](std::int64_t i) {
       const float* gate = gate_up_data + i * 2 * f;
-      silu_gate_row(gate, gate + f, f, activation_data + i * f);
+      silu_gate_row(gate, gate + f, f, activation_data + i * f, kernels_);
     });
     const at::Tensor down = p.down(activation);
     const float* down_data = down.data_ptr<float>();

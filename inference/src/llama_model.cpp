@@ -62,8 +62,8 @@ class EmbeddedLlama final : public LlamaModel {
                              : dtype == at::kBFloat16 ? "bfloat16"
                                                       : "float16";
     return std::string(cpu ? "cpu" : "cuda") + " (" + type +
-           (cpu ? ", " + std::to_string(threads_) + " threads, " + cpu_kernels_name(cpu_kernels()) +
-                      " kernels)"
+           (cpu ? ", " + std::to_string(threads_) + " threads, " +
+                      cpu_kernels_name(runtime_.cpu_kernels()) + " kernels)"
                 : ")");
   }
 

@@ -64,12 +64,14 @@ LlamaRuntime::LlamaRuntime(LlamaWeights weights) : weights_(std::move(weights)) 
   // The plain matrices are dropped once packed; a tied lm_head keeps the embedding, which
   // the token lookup still needs.
   for (LlamaLayerWeights& w : weights_.layers) {
-    layers_.push_back({Projection(w.qkv, w.qkv_bias), Projection(w.output, w.output_bias),
-                       Projection(w.gate_up, w.gate_up_bias), Projection(w.down, w.down_bias)});
+    layers_.push_back({Projection(w.qkv, w.qkv_bias, kernels_),
+                       Projection(w.output, w.output_bias, kernels_),
+                       Projection(w.gate_up, w.gate_up_bias, kernels_),
+                       Projection(w.down, w.down_bias, kernels_)});
     w.qkv = w.qkv_bias = w.output = w.output_bias = at::Tensor();
     w.gate_up = w.gate_up_bias = w.down = w.down_bias = at::Tensor();
   }
-  lm_head_ = Projection(weights_.lm_head, {});
+  lm_head_ = Projection(weights_.lm_head, {}, kernels_);
   weights_.lm_head = at::Tensor();
 }
 
@@ -117,9 +119,9 @@ at::Tensor LlamaRuntime::rotate(const at::Tensor& x, const at::Tensor& cos,
   return at::cat({first * cos - second * sin, second * cos + first * sin}, -1);
 }
 
-Projection::Projection(const at::Tensor& weight, const at::Tensor& bias) {
+Projection::Projection(const at::Tensor& weight, const at::Tensor& bias, CpuKernels kernels) {
   if (weight.device().is_cpu() && weight.scalar_type() == at::kFloat) {
-    packed_ = PackedLinear(weight, bias);
+    packed_ = PackedLinear(weight, bias, kernels);
   } else {
     weight_ = weight;
     bias_ = bias;

@@ -26,7 +26,7 @@ struct KvCache {
 class Projection {
  public:
   Projection() = default;
-  Projection(const at::Tensor& weight, const at::Tensor& bias);
+  Projection(const at::Tensor& weight, const at::Tensor& bias, CpuKernels kernels);
   at::Tensor operator()(const at::Tensor& x) const;  // x: [rows, K]
 
  private:
@@ -41,6 +41,7 @@ class LlamaRuntime {
   const LlamaConfig& config() const { return weights_.config; }
   at::Device device() const { return weights_.embedding.device(); }
   at::ScalarType dtype() const { return weights_.embedding.scalar_type(); }
+  CpuKernels cpu_kernels() const { return kernels_; }  // the set its CPU kernels use
 
   KvCache make_cache(std::int64_t slots, std::int64_t capacity) const;
 
@@ -76,6 +77,7 @@ class LlamaRuntime {
   // QDGEN_ATEN_FORWARD=1 when the runtime is made: the CPU runs the ATen ops that CUDA runs,
   // so that tests can check that path against qdgen's kernels on a machine without a GPU.
   bool aten_forward_ = false;
+  CpuKernels kernels_ = cpu_kernels_from_environment();  // QDGEN_CPU_KERNELS when it is made
 };
 
 }  // namespace qdgen::inference

@@ -130,9 +130,9 @@ struct Kernels {
   std::array<PairKernel, 9> pairs{};  // the same for two panels, where there is such a kernel
 };
 
-Kernels pick_kernels() {
+Kernels pick_kernels(CpuKernels set) {
   Kernels k;
-  switch (cpu_kernels()) {
+  switch (set) {
     case CpuKernels::kAvx512:
       k.max_rows = 8;
       k.rows = {nullptr,        rows_avx512<1>, rows_avx512<2>, rows_avx512<3>, rows_avx512<4>,
@@ -159,9 +159,11 @@ Kernels pick_kernels() {
   return k;
 }
 
-const Kernels& kernels() {
-  static const Kernels chosen = pick_kernels();
-  return chosen;
+const Kernels& kernels(CpuKernels set) {
+  static const std::array<Kernels, 3> all = {pick_kernels(CpuKernels::kAvx512),
+                                             pick_kernels(CpuKernels::kAvx2),
+                                             pick_kernels(CpuKernels::kPortable)};
+  return all[static_cast<std::size_t>(set)];
 }
 
 // Splits work into chunks that threads claim from a counter; the caller works too and returns
@@ -269,24 +271,20 @@ std::mutex& pool_size_mutex() {
 
 }  // namespace
 
-CpuKernels cpu_kernels() {
-  static const CpuKernels chosen = [] {
+CpuKernels cpu_kernels_from_environment() {
+  static const CpuKernels widest = [] {
     __builtin_cpu_init();
-    CpuKernels widest = CpuKernels::kPortable;
-    if (__builtin_cpu_supports("avx512f")) {
-      widest = CpuKernels::kAvx512;
-    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-      widest = CpuKernels::kAvx2;
-    }
-    const char* asked = std::getenv("QDGEN_CPU_KERNELS");
-    if (asked == nullptr || *asked == '\0') return widest;
-    for (const CpuKernels k : {CpuKernels::kAvx512, CpuKernels::kAvx2, CpuKernels::kPortable}) {
-      if (std::strcmp(asked, cpu_kernels_name(k)) == 0) return std::max(k, widest);
-    }
-    throw std::runtime_error(std::string("QDGEN_CPU_KERNELS='") + asked +
-                             "': expected avx512, avx2 or portable");
+    if (__builtin_cpu_supports("avx512f")) return CpuKernels::kAvx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return CpuKernels::kAvx2;
+    return CpuKernels::kPortable;
   }();
-  return chosen;
+  const char* asked = std::getenv("QDGEN_CPU_KERNELS");
+  if (asked == nullptr || *asked == '\0') return widest;
+  for (const CpuKernels k : {CpuKernels::kAvx512, CpuKernels::kAvx2, CpuKernels::kPortable}) {
+    if (std::strcmp(asked, cpu_kernels_name(k)) == 0) return std::max(k, widest);
+  }
+  throw std::runtime_error(std::string("QDGEN_CPU_KERNELS='") + asked +
+                           "': expected avx512, avx2 or portable");
 }
 
 const char* cpu_kernels_name(CpuKernels kernels) {
@@ -310,7 +308,8 @@ void parallel_chunks(std::int64_t chunks, const std::function<void(std::int64_t)
   pool().run(chunks, work);
 }
 
-PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias) {
+PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias, CpuKernels kernels)
+    : kernels_(kernels) {
   if (weight.dim() != 2 || weight.scalar_type() != at::kFloat || !weight.device().is_cpu()) {
     throw std::logic_error("PackedLinear: the weight must be a 2-D float32 CPU tensor");
   }
@@ -342,7 +341,7 @@ at::Tensor PackedLinear::operator()(const at::Tensor& input) const {
   const std::int64_t panels = packed_.size(0);
   at::Tensor y = at::empty({rows, n}, at::kFloat);
   if (rows == 0) return y;
-  const Kernels& k = kernels();
+  const Kernels& k = kernels(kernels_);
   const float* x_data = x.data_ptr<float>();
   const std::int64_t ldx = x.stride(0);
   const float* packed = packed_.data_ptr<float>();

@@ -14,12 +14,13 @@
 
 namespace qdgen::inference {
 
-// The instruction set of qdgen's CPU kernels (PackedLinear, decode attention, greedy argmax):
-// the widest the CPU has, or a narrower one named by the environment variable
-// QDGEN_CPU_KERNELS (avx512, avx2 or portable), which lets tests cover every path on one
-// machine. Chosen once per process; throws on an unknown name.
+// The instruction set of qdgen's CPU kernels (PackedLinear, attention, SiLU, exp, argmax): the
+// widest the CPU has, or a narrower one named by the environment variable QDGEN_CPU_KERNELS
+// (avx512, avx2 or portable), which lets tests cover every path on one machine. A model reads
+// it once, when it is made, and passes its choice to every kernel, so models of one process may
+// use different sets. Throws on an unknown name.
 enum class CpuKernels { kAvx512, kAvx2, kPortable };
-CpuKernels cpu_kernels();
+CpuKernels cpu_kernels_from_environment();
 const char* cpu_kernels_name(CpuKernels kernels);
 
 // Threads (the caller included) that PackedLinear splits a product over; process-wide. Not to
@@ -36,7 +37,7 @@ class PackedLinear {
 
   PackedLinear() = default;
   // weight: [N, K] float32 on the CPU; bias: [N] or undefined.
-  PackedLinear(const at::Tensor& weight, const at::Tensor& bias);
+  PackedLinear(const at::Tensor& weight, const at::Tensor& bias, CpuKernels kernels);
 
   bool defined() const { return packed_.defined(); }
   std::int64_t out_features() const { return out_features_; }
@@ -50,6 +51,7 @@ class PackedLinear {
 
  private:
   std::int64_t out_features_ = 0, in_features_ = 0;
+  CpuKernels kernels_ = CpuKernels::kPortable;
   at::Tensor packed_;  // [panels, K, 16], zero-padded past N
   at::Tensor bias_;    // [panels * 16], zero-padded, or undefined
 };

@@ -31,9 +31,8 @@ __attribute__((target("avx512f"))) std::int32_t argmax_avx512(std::span<const fl
 
 // Greedy's argmax, lowest id among equals, as std::max_element gives it (which stays the
 // answer where a NaN hides the largest value from the vectorised pass).
-std::int32_t argmax(std::span<const float> values) {
-  static const bool wide = cpu_kernels() == CpuKernels::kAvx512;
-  if (wide) {
+std::int32_t argmax(std::span<const float> values, CpuKernels set) {
+  if (set == CpuKernels::kAvx512) {
     const std::int32_t found = argmax_avx512(values);
     if (found < static_cast<std::int32_t>(values.size())) return found;
   }
@@ -81,33 +80,34 @@ __attribute__((target("avx512f"))) void exp_weights_avx512(const float* in, floa
 
 }  // namespace
 
-void exp_weights(const float* in, float* out, std::int64_t n, float shift, float scale) {
-  static const bool wide = cpu_kernels() == CpuKernels::kAvx512;
-  if (wide) return exp_weights_avx512(in, out, n, shift, scale);
+void exp_weights(const float* in, float* out, std::int64_t n, float shift, float scale,
+                 CpuKernels set) {
+  if (set == CpuKernels::kAvx512) return exp_weights_avx512(in, out, n, shift, scale);
   for (std::int64_t i = 0; i < n; ++i) out[i] = std::exp((in[i] - shift) * scale);
 }
 
-double log_normalizer(std::span<const float> logits) {
-  const float max_logit = logits[argmax(logits)];
+double log_normalizer(std::span<const float> logits, CpuKernels set) {
+  const float max_logit = logits[argmax(logits, set)];
   thread_local std::vector<float> weights;
   weights.resize(logits.size());
   exp_weights(logits.data(), weights.data(), static_cast<std::int64_t>(logits.size()), max_logit,
-              1.0f);
+              1.0f, set);
   double total = 0.0;
   for (const float w : weights) total += w;
   return static_cast<double>(max_logit) + std::log(total);
 }
 
-Sampler::Sampler(const SamplingSettings& settings) : settings_(settings), random_(settings.seed) {}
+Sampler::Sampler(const SamplingSettings& settings, CpuKernels kernels)
+    : settings_(settings), kernels_(kernels), random_(settings.seed) {}
 
 std::int32_t Sampler::next(std::span<const float> logits) {
-  if (settings_.temperature <= 0) return argmax(logits);
+  if (settings_.temperature <= 0) return argmax(logits, kernels_);
   const auto vocab = static_cast<std::int64_t>(logits.size());
   // Weights exp((logit - max) / T), relative to the largest logit, in one vectorised pass.
-  const float max_logit = logits[argmax(logits)];
+  const float max_logit = logits[argmax(logits, kernels_)];
   weights_.resize(static_cast<std::size_t>(vocab));
   exp_weights(logits.data(), weights_.data(), vocab, max_logit,
-              static_cast<float>(1.0 / settings_.temperature));
+              static_cast<float>(1.0 / settings_.temperature), kernels_);
   candidates_.clear();
   for (std::int64_t i = 0; i < vocab; ++i) {
     candidates_.emplace_back(weights_[i], static_cast<std::int32_t>(i));

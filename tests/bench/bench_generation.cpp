@@ -128,7 +128,8 @@ void bench_decode_attention(const Shape& s, int threads) {
     const auto start = Clock::now();
     for (int step = 0; step < 20; ++step)
       for (std::int64_t l = 0; l < s.layers; ++l)
-        decode_attention(q, keys[l], values[l], slots, lengths, s.heads, 0.125);
+        decode_attention(q, keys[l], values[l], slots, lengths, s.heads, 0.125,
+                         cpu_kernels_from_environment());
     best = std::min(best, seconds_since(start) / 20);
   }
   const double bytes = 2.0 * static_cast<double>(rows * s.layers * s.dim * length) * 4;

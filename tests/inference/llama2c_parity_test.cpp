@@ -127,20 +127,18 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Llama2cParity,
                                            RawShape{64, 96, 2, 8, 1, 96, 64, true}));
 
 // qdgen uses the widest CPU kernels the machine has; QDGEN_CPU_KERNELS picks a narrower set,
-// so that the AVX2 and portable paths are checked on an AVX-512 machine too. The choice is
-// made once per process: under ctest every test runs in a process of its own; run all in one
-// process, these skip once another set is in use.
+// so that the AVX2 and portable paths are checked on an AVX-512 machine too. A model reads it
+// when it is made, so these run in any process, beside models on other sets.
 class NarrowCpuKernels : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(NarrowCpuKernels, GiveRunCsTokensAndLogitsAndBatchedEqualsAlone) {
-  ::setenv("QDGEN_CPU_KERNELS", GetParam(), 1);
   const RawShape shape{64, 160, 3, 4, 2, 128, 96, true};
   const auto path = write_raw_llama2c(shape, 21, std::string("kernels_") + GetParam());
+  ::setenv("QDGEN_CPU_KERNELS", GetParam(), 1);
   const auto model = LlamaModel::load(path, {"cpu", 2});
-  if (model->device_name().find(std::string(GetParam()) + " kernels") == std::string::npos) {
-    std::filesystem::remove(path);
-    GTEST_SKIP() << model->device_name() << ": another kernel set is in use in this process";
-  }
+  ::unsetenv("QDGEN_CPU_KERNELS");
+  ASSERT_NE(model->device_name().find(std::string(GetParam()) + " kernels"), std::string::npos)
+      << model->device_name();
   testing::Llama2cReference reference(path);
   const std::vector<std::int32_t> prompt = {1, 17, 5};
   EXPECT_EQ(qdgen_greedy(*model, prompt, 60), reference.greedy(prompt, 60));
@@ -168,6 +166,21 @@ TEST_P(NarrowCpuKernels, GiveRunCsTokensAndLogitsAndBatchedEqualsAlone) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sets, NarrowCpuKernels, ::testing::Values("avx2", "portable"));
+
+TEST(CpuKernelChoice, AnUnknownSetIsRefusedByName) {
+  const RawShape shape{32, 64, 1, 4, 4, 16, 64, true};
+  const auto path = write_raw_llama2c(shape, 6, "kernels_unknown");
+  ::setenv("QDGEN_CPU_KERNELS", "sse2", 1);
+  std::string message;
+  try {
+    LlamaModel::load(path, {"cpu", 1});
+  } catch (const std::exception& e) {
+    message = e.what();
+  }
+  ::unsetenv("QDGEN_CPU_KERNELS");
+  std::filesystem::remove(path);
+  EXPECT_EQ(message, "QDGEN_CPU_KERNELS='sse2': expected avx512, avx2 or portable");
+}
 
 TEST(Llama2cTermination, GenerationStopsAtTheBosTokenLikeRunC) {
   // run.c ends a story when it samples token 1 (BOS); qdgen reads that as the eos id.
