@@ -6,10 +6,6 @@
 
 namespace qdgen::archive {
 
-namespace {
-constexpr std::int64_t kLeafSize = 8;
-}
-
 MedianSplit split_widest_at_median(const std::vector<double>& coordinates, int dim,
                                    std::vector<std::int64_t>& order, std::int64_t begin,
                                    std::int64_t end) {
@@ -37,6 +33,24 @@ MedianSplit split_widest_at_median(const std::vector<double>& coordinates, int d
   return {split_dim, at(order[static_cast<std::size_t>(middle)], split_dim), middle};
 }
 
+std::int32_t build_kd_nodes(std::vector<KdNode>& nodes, const std::vector<double>& coordinates,
+                            int dim, std::vector<std::int64_t>& order, std::int64_t begin,
+                            std::int64_t end) {
+  const auto id = static_cast<std::int32_t>(nodes.size());
+  nodes.push_back({begin, end, -1, -1, 0, 0.0});
+  if (end - begin <= kKdLeafSize) return id;
+  const auto [split_dim, split_value, middle] =
+      split_widest_at_median(coordinates, dim, order, begin, end);
+  const std::int32_t left = build_kd_nodes(nodes, coordinates, dim, order, begin, middle);
+  const std::int32_t right = build_kd_nodes(nodes, coordinates, dim, order, middle, end);
+  KdNode& node = nodes[static_cast<std::size_t>(id)];
+  node.left = left;
+  node.right = right;
+  node.split_dim = split_dim;
+  node.split_value = split_value;
+  return id;
+}
+
 KdTree::KdTree(const Eigen::MatrixXd& points) : dim_(static_cast<int>(points.cols())) {
   const std::int64_t n = points.rows();
   coordinates_.resize(static_cast<std::size_t>(n * dim_));
@@ -45,7 +59,7 @@ KdTree::KdTree(const Eigen::MatrixXd& points) : dim_(static_cast<int>(points.col
       coordinates_[static_cast<std::size_t>(i * dim_ + d)] = points(i, d);
   order_.resize(static_cast<std::size_t>(n));
   std::iota(order_.begin(), order_.end(), 0);
-  if (n > 0) build(0, n);
+  if (n > 0) build_kd_nodes(nodes_, coordinates_, dim_, order_, 0, n);
 }
 
 double KdTree::squared_distance(const double* query, std::int64_t index) const {
@@ -59,26 +73,9 @@ double KdTree::squared_distance(const double* query, std::int64_t index) const {
   return sum;
 }
 
-std::int32_t KdTree::build(std::int64_t begin, std::int64_t end) {
-  const auto id = static_cast<std::int32_t>(nodes_.size());
-  nodes_.push_back({begin, end, -1, -1, 0, 0.0});
-  if (end - begin <= kLeafSize) return id;
-  // Split the widest dimension at its median.
-  const auto [split_dim, split_value, middle] =
-      split_widest_at_median(coordinates_, dim_, order_, begin, end);
-  const std::int32_t left = build(begin, middle);
-  const std::int32_t right = build(middle, end);
-  Node& node = nodes_[static_cast<std::size_t>(id)];
-  node.left = left;
-  node.right = right;
-  node.split_dim = split_dim;
-  node.split_value = split_value;
-  return id;
-}
-
 void KdTree::search(std::int32_t id, const double* query, std::int64_t exclude,
                     double& best_distance, std::int64_t& best_index) const {
-  const Node& node = nodes_[static_cast<std::size_t>(id)];
+  const KdNode& node = nodes_[static_cast<std::size_t>(id)];
   if (node.left < 0) {
     for (std::int64_t i = node.begin; i < node.end; ++i) {
       const std::int64_t index = order_[static_cast<std::size_t>(i)];

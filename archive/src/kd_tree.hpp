@@ -20,6 +20,20 @@ MedianSplit split_widest_at_median(const std::vector<double>& coordinates, int d
                                    std::vector<std::int64_t>& order, std::int64_t begin,
                                    std::int64_t end);
 
+// A node of those trees: leaves hold at most kKdLeafSize rows.
+struct KdNode {
+  std::int64_t begin, end;   // range in the tree's order
+  std::int32_t left, right;  // child nodes, -1 for a leaf
+  int split_dim;
+  double split_value;
+};
+inline constexpr std::int64_t kKdLeafSize = 8;
+// Appends the subtree over order[begin, end) to `nodes`, splitting recursively with
+// split_widest_at_median; returns its root's index.
+std::int32_t build_kd_nodes(std::vector<KdNode>& nodes, const std::vector<double>& coordinates,
+                            int dim, std::vector<std::int64_t>& order, std::int64_t begin,
+                            std::int64_t end);
+
 class KdTree {
  public:
   explicit KdTree(const Eigen::MatrixXd& points);  // one point per row
@@ -27,13 +41,6 @@ class KdTree {
   std::int64_t nearest(const double* query, std::int64_t exclude = -1) const;
 
  private:
-  struct Node {
-    std::int64_t begin, end;   // range in order_
-    std::int32_t left, right;  // child nodes, -1 for a leaf
-    int split_dim;
-    double split_value;
-  };
-  std::int32_t build(std::int64_t begin, std::int64_t end);
   void search(std::int32_t node, const double* query, std::int64_t exclude, double& best_distance,
               std::int64_t& best_index) const;
   double squared_distance(const double* query, std::int64_t index) const;
@@ -41,7 +48,7 @@ class KdTree {
   int dim_;
   std::vector<double> coordinates_;  // row-major copy, one row per point
   std::vector<std::int64_t> order_;  // point indices arranged by the tree
-  std::vector<Node> nodes_;
+  std::vector<KdNode> nodes_;
 };
 
 }  // namespace qdgen::archive

@@ -5,13 +5,7 @@
 #include <limits>
 #include <numeric>
 
-#include "kd_tree.hpp"
-
 namespace qdgen::archive {
-
-namespace {
-constexpr std::int64_t kLeafSize = 8;
-}
 
 void KnnIndex::clear() {
   min_live_id_ = 0;
@@ -108,7 +102,7 @@ void KnnIndex::rebuild() {
   nodes_.clear();
   order_.resize(static_cast<std::size_t>(n));
   std::iota(order_.begin(), order_.end(), 0);
-  if (n > 0) build(0, n);
+  if (n > 0) build_kd_nodes(nodes_, tree_coordinates_, dim_, order_, 0, n);
   std::vector<double> sorted_coordinates(tree_coordinates_.size());
   std::vector<std::int64_t> sorted_ids(tree_ids_.size());
   for (std::int64_t row = 0; row < n; ++row) {
@@ -134,23 +128,6 @@ void KnnIndex::rebuild() {
   live_ = tree_ids_.size();
 }
 
-// Splits the widest dimension at its median; order_ holds rows of tree_coordinates_.
-std::int32_t KnnIndex::build(std::int64_t begin, std::int64_t end) {
-  const auto id = static_cast<std::int32_t>(nodes_.size());
-  nodes_.push_back({begin, end, -1, -1, 0, 0.0});
-  if (end - begin <= kLeafSize) return id;
-  const auto [split_dim, split_value, middle] =
-      split_widest_at_median(tree_coordinates_, dim_, order_, begin, end);
-  const std::int32_t left = build(begin, middle);
-  const std::int32_t right = build(middle, end);
-  Node& node = nodes_[static_cast<std::size_t>(id)];
-  node.left = left;
-  node.right = right;
-  node.split_dim = split_dim;
-  node.split_value = split_value;
-  return id;
-}
-
 void KnnIndex::offer(std::vector<Neighbor>& heap, std::size_t k, const Neighbor& n) {
   if (heap.size() < k) {
     heap.push_back(n);
@@ -164,7 +141,7 @@ void KnnIndex::offer(std::vector<Neighbor>& heap, std::size_t k, const Neighbor&
 
 void KnnIndex::search(std::int32_t id, const double* query, std::size_t k,
                       std::vector<Neighbor>& heap) const {
-  const Node& node = nodes_[static_cast<std::size_t>(id)];
+  const KdNode& node = nodes_[static_cast<std::size_t>(id)];
   if (node.left < 0) {
     const auto d = static_cast<std::size_t>(dim_);
     for (std::int64_t row = node.begin; row < node.end; ++row) {

@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "kd_tree.hpp"
+
 namespace qdgen::archive {
 
 // Sum over d of (a[d] - b[d])^2, in ascending d.
@@ -53,14 +55,7 @@ class KnnIndex {
   std::size_t live_size() const { return live_; }
 
  private:
-  struct Node {
-    std::int64_t begin, end;   // rows of the tree arrays
-    std::int32_t left, right;  // -1 for a leaf
-    int split_dim;
-    double split_value;
-  };
   void rebuild();
-  std::int32_t build(std::int64_t begin, std::int64_t end);
   void search(std::int32_t node, const double* query, std::size_t k,
               std::vector<Neighbor>& heap) const;
   static void offer(std::vector<Neighbor>& heap, std::size_t k, const Neighbor& n);
@@ -72,7 +67,7 @@ class KnnIndex {
   std::vector<double> tree_coordinates_;
   std::vector<std::int64_t> tree_ids_;
   std::vector<char> tree_dead_;  // moved since the rebuild (evicted ones: id < min_live_id_)
-  std::vector<Node> nodes_;
+  std::vector<KdNode> nodes_;
   std::size_t tree_dead_count_ = 0;
   std::int64_t tree_base_id_ = 0;  // row_of_id_[id - tree_base_id_]: tree row or -1
   std::vector<std::int64_t> row_of_id_;
