@@ -124,6 +124,25 @@ std::pair<double, double> run_novelty(NoveltyArchive& archive,
   return {seconds_since(start), cpu_seconds() - cpu};
 }
 
+// Adds the batches to an archive with `options` (a fast neighbour search) and to one searching
+// by brute force; prints both rates, their ratio and whether the results agree bit for bit.
+void compare_with_brute_force(const char* label, const char* search, NoveltyOptions options,
+                              const std::vector<std::vector<Candidate>>& batches) {
+  NoveltyArchive fast(2, options);
+  options.search = NeighborSearch::kBruteForce;
+  NoveltyArchive brute(2, options);
+  std::uint64_t fast_sum = 0, brute_sum = 0;
+  const auto [fast_wall, fast_cpu] = run_novelty(fast, batches, fast_sum);
+  const auto [brute_wall, brute_cpu] = run_novelty(brute, batches, brute_sum);
+  const double n = static_cast<double>(batches.size() * batches.front().size());
+  std::printf(
+      "%s, %zu x %zu candidates, final size %lld: %s %.0f /s (cpu %.2f s), brute force %.0f /s "
+      "(cpu %.2f s): %.1fx wall, %.1fx cpu, results %s\n",
+      label, batches.size(), batches.front().size(), static_cast<long long>(fast.size()), search,
+      n / fast_wall, fast_cpu, n / brute_wall, brute_cpu, brute_wall / fast_wall,
+      brute_cpu / fast_cpu, fast_sum == brute_sum ? "identical" : "DIFFER");
+}
+
 void report_novelty() {
   // Measures as sphere-100D's half sums spread over the run: a Gaussian cloud that widens.
   constexpr int kNoveltyBatch = 540;
@@ -151,19 +170,7 @@ void report_novelty() {
   options.threshold = 3.7;
   options.local_competition = true;
   options.search = NeighborSearch::kTree;
-  NoveltyArchive tree(2, options);
-  options.search = NeighborSearch::kBruteForce;
-  NoveltyArchive brute(2, options);
-  std::uint64_t tree_sum = 0, brute_sum = 0;
-  const auto [tree_wall, tree_cpu] = run_novelty(tree, batches, tree_sum);
-  const auto [brute_wall, brute_cpu] = run_novelty(brute, batches, brute_sum);
-  const double n = static_cast<double>(kNoveltyBatch) * kNoveltyBatches;
-  std::printf(
-      "novelty NSLC 2-D, %d x %d candidates, final size %lld: k-d tree %.3f M/s (cpu %.2f s), "
-      "brute force %.3f M/s (cpu %.2f s): %.1fx wall, %.1fx cpu, results %s\n",
-      kNoveltyBatches, kNoveltyBatch, static_cast<long long>(tree.size()), n / tree_wall / 1e6,
-      tree_cpu, n / brute_wall / 1e6, brute_cpu, brute_wall / tree_wall, brute_cpu / tree_cpu,
-      tree_sum == brute_sum ? "identical" : "DIFFER");
+  compare_with_brute_force("novelty NSLC 2-D", "k-d tree", options, batches);
 }
 
 void report_embedding_novelty() {
@@ -194,19 +201,7 @@ void report_embedding_novelty() {
   options.threshold = 1.2;  // admits most: the archive grows to a few thousand members
   options.space = NoveltySpace::kEmbedding;
   options.search = NeighborSearch::kAuto;
-  NoveltyArchive blocked(2, options);
-  options.search = NeighborSearch::kBruteForce;
-  NoveltyArchive brute(2, options);
-  std::uint64_t blocked_sum = 0, brute_sum = 0;
-  const auto [blocked_wall, blocked_cpu] = run_novelty(blocked, batches, blocked_sum);
-  const auto [brute_wall, brute_cpu] = run_novelty(brute, batches, brute_sum);
-  const double n = static_cast<double>(kEmbeddingBatch) * kEmbeddingBatches;
-  std::printf(
-      "novelty 384-D embeddings, %d x %d candidates, final size %lld: blocked %.0f /s "
-      "(cpu %.2f s), brute force %.0f /s (cpu %.2f s): %.1fx wall, %.1fx cpu, results %s\n",
-      kEmbeddingBatches, kEmbeddingBatch, static_cast<long long>(blocked.size()), n / blocked_wall,
-      blocked_cpu, n / brute_wall, brute_cpu, brute_wall / blocked_wall, brute_cpu / blocked_cpu,
-      blocked_sum == brute_sum ? "identical" : "DIFFER");
+  compare_with_brute_force("novelty 384-D embeddings", "blocked", options, batches);
 }
 
 }  // namespace
