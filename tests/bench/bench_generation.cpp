@@ -10,6 +10,7 @@
 #include <ATen/ATen.h>
 #include <omp.h>
 
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -156,6 +157,21 @@ void profile_batch(const Shape& s, int batch, int threads) {
   }
 }
 
+// Seconds of two score() calls; the prompt's KV kept from the first to the second or not.
+std::array<double, 2> score_twice(LlamaModel& model, const std::vector<std::int32_t>& prompt,
+                                  const std::vector<std::vector<std::int32_t>>& continuations,
+                                  bool keep_prompt) {
+  std::array<double, 2> seconds{};
+  model.clear_prefix_cache();
+  for (double& elapsed : seconds) {
+    if (!keep_prompt) model.clear_prefix_cache();
+    const auto start = Clock::now();
+    model.score(prompt, continuations);
+    elapsed = seconds_since(start);
+  }
+  return seconds;
+}
+
 void bench_shape(const Shape& s) {
   std::printf("\n== %s shape: dim %ld, %ld layers, %ld heads, hidden %ld, vocab %ld, seq %ld ==\n",
               s.name, s.dim, s.layers, s.heads, s.hidden, s.vocab, s.seq_len);
@@ -208,15 +224,9 @@ void bench_shape(const Shape& s) {
     for (int i = 0; i < 64; ++i) {
       for (int t = 0; t < length; ++t) continuations[i].push_back(5 + (i * 13 + t * 7) % 1000);
     }
-    // Twice, the prompt's KV dropped before each: the first call also allocates the cache
-    // (page faults), later ones reuse its buffers.
-    double elapsed[2];
-    for (double& seconds : elapsed) {
-      model->clear_prefix_cache();
-      const auto start = Clock::now();
-      model->score(prompt, continuations);
-      seconds = seconds_since(start);
-    }
+    // The prompt's KV dropped before each call: the first also allocates the cache (page
+    // faults), later ones reuse its buffers.
+    const auto elapsed = score_twice(*model, prompt, continuations, false);
     std::printf(
         "score: 64-token prompt, 64 continuations of %d token(s): %7.1f ms, %8.1f continuation "
         "tokens/s (first call %.1f ms)\n",
@@ -229,13 +239,7 @@ void bench_shape(const Shape& s) {
     const std::vector<std::int32_t> long_prompt(prefill.prompt.begin(), prefill.prompt.end() - 8);
     std::vector<std::vector<std::int32_t>> answers(64);
     for (int i = 0; i < 64; ++i) answers[i] = {5 + i * 13};
-    model->clear_prefix_cache();
-    double seconds[2];
-    for (double& elapsed : seconds) {
-      const auto start = Clock::now();
-      model->score(long_prompt, answers);
-      elapsed = seconds_since(start);
-    }
+    const auto seconds = score_twice(*model, long_prompt, answers, true);
     std::printf(
         "score: %zu-token prompt, 64 one-token continuations: first call %7.1f ms, second call "
         "%7.1f ms (prompt KV kept: %.1fx)\n",
