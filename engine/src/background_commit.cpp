@@ -36,7 +36,7 @@ void BackgroundCommit::work_loop() {
   }
 }
 
-void BackgroundCommit::wait_for_idle() {
+void BackgroundCommit::finish() {
   std::optional<archive::IterationRecord> committed;
   std::exception_ptr error;
   {
@@ -51,16 +51,12 @@ void BackgroundCommit::wait_for_idle() {
 }
 
 void BackgroundCommit::submit(archive::IterationRecord&& record) {
-  wait_for_idle();
+  finish();
   {
     std::lock_guard lock(mutex_);
     pending_ = std::move(record);
   }
   changed_.notify_all();
-}
-
-void BackgroundCommit::finish() {
-  wait_for_idle();
 }
 
 }  // namespace qdgen::engine

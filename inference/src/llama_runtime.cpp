@@ -63,15 +63,16 @@ LlamaRuntime::LlamaRuntime(LlamaWeights weights) : weights_(std::move(weights)) 
   sin_ = sin.to(device(), dtype());
   // The plain matrices are dropped once packed; a tied lm_head keeps the embedding, which
   // the token lookup still needs.
+  const bool packed = runs_own_kernels();
   for (LlamaLayerWeights& w : weights_.layers) {
-    layers_.push_back({Projection(w.qkv, w.qkv_bias, kernels_),
-                       Projection(w.output, w.output_bias, kernels_),
-                       Projection(w.gate_up, w.gate_up_bias, kernels_),
-                       Projection(w.down, w.down_bias, kernels_)});
+    layers_.push_back({Projection(w.qkv, w.qkv_bias, packed, kernels_),
+                       Projection(w.output, w.output_bias, packed, kernels_),
+                       Projection(w.gate_up, w.gate_up_bias, packed, kernels_),
+                       Projection(w.down, w.down_bias, packed, kernels_)});
     w.qkv = w.qkv_bias = w.output = w.output_bias = at::Tensor();
     w.gate_up = w.gate_up_bias = w.down = w.down_bias = at::Tensor();
   }
-  lm_head_ = Projection(weights_.lm_head, {}, kernels_);
+  lm_head_ = Projection(weights_.lm_head, {}, packed, kernels_);
   weights_.lm_head = at::Tensor();
 }
 
@@ -83,7 +84,7 @@ KvCache LlamaRuntime::make_cache(std::int64_t slots, std::int64_t capacity) cons
   const auto options = at::TensorOptions().device(device()).dtype(dtype());
   const std::array<std::int64_t, 4> key_shape{slots, c.num_key_value_heads, c.head_dim, capacity};
   const std::array<std::int64_t, 4> value_shape{slots, c.num_key_value_heads, capacity, c.head_dim};
-  if (device().is_cpu() && dtype() == at::kFloat && !aten_forward_) {
+  if (runs_own_kernels()) {
     // On the CPU in fp32 attention reads only positions already written (decode_attention),
     // so the cache need not be cleared: one reused flat buffer holds every layer's keys and
     // values.
@@ -119,8 +120,9 @@ at::Tensor LlamaRuntime::rotate(const at::Tensor& x, const at::Tensor& cos,
   return at::cat({first * cos - second * sin, second * cos + first * sin}, -1);
 }
 
-Projection::Projection(const at::Tensor& weight, const at::Tensor& bias, CpuKernels kernels) {
-  if (weight.device().is_cpu() && weight.scalar_type() == at::kFloat) {
+Projection::Projection(const at::Tensor& weight, const at::Tensor& bias, bool packed,
+                       CpuKernels kernels) {
+  if (packed) {
     packed_ = PackedLinear(weight, bias, kernels);
   } else {
     weight_ = weight;
@@ -146,7 +148,7 @@ at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::
   if (end > cache.capacity || end > c.max_position_embeddings) {
     throw std::logic_error("LlamaRuntime::forward: positions beyond the cache or the context");
   }
-  if (device().is_cpu() && dtype() == at::kFloat && !aten_forward_) {
+  if (runs_own_kernels()) {
     return forward_cpu(cache, tokens, first_slot, starts);
   }
   const bool same_start =

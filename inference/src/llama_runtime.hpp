@@ -21,12 +21,13 @@ struct KvCache {
   std::int64_t capacity = 0;
 };
 
-// A linear layer y = x W^T + b: on the CPU in fp32 through PackedLinear, elsewhere (CUDA,
-// half precision) through ATen's matrix products on the plain matrix.
+// A linear layer y = x W^T + b: on the CPU in fp32 through PackedLinear, elsewhere (CUDA, or
+// the CPU under QDGEN_ATEN_FORWARD) through ATen's matrix products on the plain matrix.
 class Projection {
  public:
   Projection() = default;
-  Projection(const at::Tensor& weight, const at::Tensor& bias, CpuKernels kernels);
+  // packed: through PackedLinear with `kernels` (CPU, fp32); else ATen's matrix product.
+  Projection(const at::Tensor& weight, const at::Tensor& bias, bool packed, CpuKernels kernels);
   at::Tensor operator()(const at::Tensor& x) const;  // x: [rows, K]
 
  private:
@@ -42,6 +43,10 @@ class LlamaRuntime {
   at::Device device() const { return weights_.embedding.device(); }
   at::ScalarType dtype() const { return weights_.embedding.scalar_type(); }
   CpuKernels cpu_kernels() const { return kernels_; }  // the set its CPU kernels use
+  // On the CPU in fp32, unless QDGEN_ATEN_FORWARD asked for the ATen ops CUDA runs.
+  bool runs_own_kernels() const {
+    return device().is_cpu() && dtype() == at::kFloat && !aten_forward_;
+  }
 
   KvCache make_cache(std::int64_t slots, std::int64_t capacity) const;
 

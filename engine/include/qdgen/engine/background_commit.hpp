@@ -27,7 +27,6 @@ class BackgroundCommit {
   void finish();
 
  private:
-  void wait_for_idle();
   void work_loop();
 
   archive::RunStore& store_;
