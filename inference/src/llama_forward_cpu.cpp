@@ -46,10 +46,11 @@ void rotate_head(float* v, const float* cos, const float* sin, std::int64_t half
   }
 }
 
-// out[i] = (g >= 0 ? g : g e) / (1 + e) * up[i], i.e. silu(g) * up with e = exp(-|g|).
-__attribute__((target("avx512f"))) void gated_silu_avx512(const float* gate, const float* e,
-                                                          const float* up, std::int64_t f,
-                                                          float* out) {
+// out[i] = (g >= 0 ? g : g e) / (1 + e) * up[i], i.e. silu(g) * up with e = exp(-|g|), over
+// whole blocks of 16; returns how many it did (silu_gate_row finishes the rest).
+__attribute__((target("avx512f"))) std::int64_t gated_silu_avx512(const float* gate, const float* e,
+                                                                  const float* up, std::int64_t f,
+                                                                  float* out) {
   std::int64_t i = 0;
   const __m512 one = _mm512_set1_ps(1.0f);
   for (; i + 16 <= f; i += 16) {
@@ -59,10 +60,7 @@ __attribute__((target("avx512f"))) void gated_silu_avx512(const float* gate, con
     const __m512 silu = _mm512_div_ps(numerator, _mm512_add_ps(one, ev));
     _mm512_storeu_ps(out + i, _mm512_mul_ps(silu, _mm512_loadu_ps(up + i)));
   }
-  for (; i < f; ++i) {
-    const float numerator = gate[i] >= 0.0f ? gate[i] : gate[i] * e[i];
-    out[i] = numerator / (1.0f + e[i]) * up[i];
-  }
+  return i;
 }
 
 // out[i] = silu(gate[i]) * up[i] over one row, with silu(g) = g / (1 + exp(-g)) computed from
@@ -74,8 +72,9 @@ void silu_gate_row(const float* gate, const float* up, std::int64_t f, float* ou
   e.resize(static_cast<std::size_t>(f));
   for (std::int64_t i = 0; i < f; ++i) negative_magnitude[i] = -std::fabs(gate[i]);
   exp_weights(negative_magnitude.data(), e.data(), f, 0.0f, 1.0f, kernels);
-  if (kernels == CpuKernels::kAvx512) return gated_silu_avx512(gate, e.data(), up, f, out);
-  for (std::int64_t i = 0; i < f; ++i) {
+  const std::int64_t done =
+      kernels == CpuKernels::kAvx512 ? gated_silu_avx512(gate, e.data(), up, f, out) : 0;
+  for (std::int64_t i = done; i < f; ++i) {
     const float numerator = gate[i] >= 0.0f ? gate[i] : gate[i] * e[i];
     out[i] = numerator / (1.0f + e[i]) * up[i];
   }
