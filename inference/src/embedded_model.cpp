@@ -7,23 +7,34 @@
 namespace qdgen::inference {
 namespace {
 
-std::filesystem::path tokenizer_path(const EmbeddedModelOptions& options) {
+std::filesystem::path tokenizer_path(const llm::EmbeddedModelOptions& options) {
   if (!options.tokenizer.empty()) return options.tokenizer;
   if (std::filesystem::is_directory(options.model)) return options.model / "tokenizer.json";
   throw std::runtime_error(options.model.string() +
                            ": a llama2.c checkpoint needs a tokenizer (tokenizer.bin)");
 }
 
+// LoRA adapters arrive with the LoRA issue; until then a mixture is refused, not ignored.
+void refuse_mixture(const llm::LoraMixture& lora, const std::string& what) {
+  if (!lora.empty()) {
+    throw std::invalid_argument(what + ": LoRA mixtures are not supported by this model yet");
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<EmbeddedLanguageModel> EmbeddedLanguageModel::load(
-    const EmbeddedModelOptions& options) {
+    const llm::EmbeddedModelOptions& options) {
   const auto tokenizer_file = tokenizer_path(options);
   if (!std::filesystem::exists(tokenizer_file)) {
     throw std::runtime_error(tokenizer_file.string() + ": no such tokenizer file");
   }
   auto tokenizer = load_tokenizer(tokenizer_file);
-  auto model = LlamaModel::load(options.model, options.runtime);
+  ModelOptions runtime;
+  runtime.device = options.device;
+  runtime.threads = options.threads;
+  runtime.prefix_cache_bytes = options.prefix_cache_bytes;
+  auto model = LlamaModel::load(options.model, runtime);
   return std::make_unique<EmbeddedLanguageModel>(std::move(model), std::move(tokenizer),
                                                  options.max_batch);
 }
@@ -38,10 +49,19 @@ EmbeddedLanguageModel::EmbeddedLanguageModel(std::unique_ptr<LlamaModel> model,
   if (eos_ids_.empty() && tokenizer_->eos_id()) eos_ids_.push_back(*tokenizer_->eos_id());
 }
 
-std::vector<Generation> EmbeddedLanguageModel::generate(std::span<const GenerationRequest> requests,
-                                                        GenerationStats* stats) {
+std::string EmbeddedLanguageModel::description() const {
+  return model_->device_name();
+}
+
+std::vector<llm::Generation> EmbeddedLanguageModel::generate(
+    std::span<const llm::GenerationRequest> requests, llm::GenerationStats* stats) {
   std::vector<TokenRequest> token_requests;
-  for (const GenerationRequest& request : requests) {
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const llm::GenerationRequest& request = requests[i];
+    if (request.on_token) {
+      throw std::invalid_argument("request " + std::to_string(i) +
+                                  ": token streaming needs the batch engine (not built yet)");
+    }
     TokenRequest token_request;
     token_request.prompt =
         request.prompt_ids.empty() ? tokenizer_->encode(request.prompt, true) : request.prompt_ids;
@@ -60,9 +80,9 @@ std::vector<Generation> EmbeddedLanguageModel::generate(std::span<const Generati
   };
   const auto results = model_->generate(token_requests, options, stats);
 
-  std::vector<Generation> generations;
+  std::vector<llm::Generation> generations;
   for (std::size_t i = 0; i < results.size(); ++i) {
-    Generation generation;
+    llm::Generation generation;
     generation.tokens = results[i].tokens;
     generation.finish = results[i].finish;
     generation.prompt_tokens = static_cast<std::int64_t>(token_requests[i].prompt.size());
@@ -77,33 +97,47 @@ std::vector<Generation> EmbeddedLanguageModel::generate(std::span<const Generati
   return generations;
 }
 
-std::vector<double> EmbeddedLanguageModel::score(const std::string& prompt,
-                                                 std::span<const std::string> continuations) {
-  // A continuation's tokens are those the joint text adds after the prompt's, so that word
-  // boundaries tokenize as they would in running text; separate encoding is the fallback
-  // when the joint tokenization does not start with the prompt's.
-  const auto prompt_ids = tokenizer_->encode(prompt, true);
-  std::vector<std::vector<std::int32_t>> continuation_ids;
-  for (const std::string& continuation : continuations) {
-    const auto joint = tokenizer_->encode(prompt + continuation, true);
-    if (joint.size() > prompt_ids.size() &&
-        std::equal(prompt_ids.begin(), prompt_ids.end(), joint.begin())) {
-      continuation_ids.emplace_back(joint.begin() + static_cast<std::ptrdiff_t>(prompt_ids.size()),
-                                    joint.end());
-    } else {
-      continuation_ids.push_back(tokenizer_->encode(continuation, false));
+std::vector<std::vector<llm::ContinuationScore>> EmbeddedLanguageModel::score(
+    std::span<const llm::ScoreRequest> requests) {
+  std::vector<std::vector<llm::ContinuationScore>> results;
+  results.reserve(requests.size());
+  for (std::size_t r = 0; r < requests.size(); ++r) {
+    const llm::ScoreRequest& request = requests[r];
+    refuse_mixture(request.lora, "score request " + std::to_string(r));
+    // A continuation's tokens are those the joint text adds after the prompt's, so that word
+    // boundaries tokenize as they would in running text; separate encoding is the fallback
+    // when the joint tokenization does not start with the prompt's.
+    const auto prompt_ids = tokenizer_->encode(request.prompt, true);
+    std::vector<std::vector<std::int32_t>> continuation_ids;
+    for (const std::string& continuation : request.continuations) {
+      const auto joint = tokenizer_->encode(request.prompt + continuation, true);
+      if (joint.size() > prompt_ids.size() &&
+          std::equal(prompt_ids.begin(), prompt_ids.end(), joint.begin())) {
+        continuation_ids.emplace_back(
+            joint.begin() + static_cast<std::ptrdiff_t>(prompt_ids.size()), joint.end());
+      } else {
+        continuation_ids.push_back(tokenizer_->encode(continuation, false));
+      }
     }
+    const auto logprobs = model_->score(prompt_ids, continuation_ids);
+    std::vector<llm::ContinuationScore> scores;
+    for (std::size_t c = 0; c < logprobs.size(); ++c) {
+      scores.push_back({logprobs[c], static_cast<std::int64_t>(continuation_ids[c].size())});
+    }
+    results.push_back(std::move(scores));
   }
-  return model_->score(prompt_ids, continuation_ids);
+  return results;
 }
 
-std::vector<std::vector<float>> EmbeddedLanguageModel::embed(std::span<const std::string> texts) {
+std::vector<std::vector<float>> EmbeddedLanguageModel::embed(
+    std::span<const llm::EmbedRequest> requests) {
   // A BOS (when the tokenizer has one) gives every text the context the model was trained
   // with, but is the same for every text, so it is not pooled.
   const auto bos = tokenizer_->bos_id();
   std::vector<std::vector<std::int32_t>> ids;
-  for (std::size_t i = 0; i < texts.size(); ++i) {
-    auto encoded = tokenizer_->encode(texts[i], false);
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    refuse_mixture(requests[i].lora, "embed text " + std::to_string(i));
+    auto encoded = tokenizer_->encode(requests[i].text, false);
     if (encoded.empty())
       throw std::invalid_argument("embed text " + std::to_string(i) + " is empty");
     if (bos) encoded.insert(encoded.begin(), *bos);

@@ -149,18 +149,4 @@ std::unique_ptr<LlamaModel> LlamaModel::from_tensors(const LlamaConfig& config,
       options.prefix_cache_bytes);
 }
 
-const char* finish_reason_name(FinishReason reason) {
-  switch (reason) {
-    case FinishReason::kLength:
-      return "length";
-    case FinishReason::kEos:
-      return "eos";
-    case FinishReason::kStop:
-      return "stop";
-    case FinishReason::kContext:
-      return "context";
-  }
-  return "unknown";
-}
-
 }  // namespace qdgen::inference

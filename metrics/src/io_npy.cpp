@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <iterator>
 #include <stdexcept>
 #include <string>
@@ -172,6 +173,32 @@ Eigen::MatrixXd read_npy_matrix(const std::filesystem::path& file) {
     }
   }
   return matrix;
+}
+
+void write_npy_float32(const std::filesystem::path& file,
+                       const std::vector<std::vector<float>>& rows) {
+  const std::size_t columns = rows.empty() ? 0 : rows.front().size();
+  for (const auto& row : rows) {
+    if (row.size() != columns) {
+      throw std::invalid_argument(file.string() + ": NPY rows of different lengths");
+    }
+  }
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" +
+                       std::to_string(rows.size()) + ", " + std::to_string(columns) + "), }";
+  // Magic (6), version (2), header length (2), header, newline: a multiple of 64 bytes.
+  header.append(64 - (10 + header.size() + 1) % 64, ' ');
+  header += '\n';
+  std::ofstream out(file, std::ios::binary);
+  if (!out) throw std::runtime_error(file.string() + ": cannot write");
+  const auto header_length = static_cast<std::uint16_t>(header.size());
+  out.write("\x93NUMPY\x01\x00", 8);
+  out.put(static_cast<char>(header_length & 0xff)).put(static_cast<char>(header_length >> 8));
+  out << header;
+  for (const auto& row : rows) {
+    out.write(reinterpret_cast<const char*>(row.data()),
+              static_cast<std::streamsize>(row.size() * sizeof(float)));
+  }
+  if (!out) throw std::runtime_error(file.string() + ": write failed");
 }
 
 }  // namespace qdgen::metrics

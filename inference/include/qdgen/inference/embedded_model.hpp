@@ -1,33 +1,28 @@
 #pragma once
-// The in-process LanguageModel: a LlamaModel (model.hpp) plus its tokenizer.
+// The in-process LanguageModel: a LlamaModel (model.hpp) plus its tokenizer. The qdgen
+// binary reaches it through the embedded-model module (qdgen/llm/embedded_loader.hpp).
 
-#include <filesystem>
 #include <memory>
 
-#include "qdgen/inference/language_model.hpp"
 #include "qdgen/inference/model.hpp"
 #include "qdgen/inference/tokenizer.hpp"
+#include "qdgen/llm/embedded_loader.hpp"
+#include "qdgen/llm/language_model.hpp"
 
 namespace qdgen::inference {
 
-struct EmbeddedModelOptions {
-  std::filesystem::path model;      // a model folder or a llama2.c .bin
-  std::filesystem::path tokenizer;  // empty: <model folder>/tokenizer.json (a .bin needs one)
-  ModelOptions runtime;
-  std::int64_t max_batch = 64;
-};
-
-class EmbeddedLanguageModel final : public LanguageModel {
+class EmbeddedLanguageModel final : public llm::LanguageModel {
  public:
-  static std::unique_ptr<EmbeddedLanguageModel> load(const EmbeddedModelOptions& options);
+  static std::unique_ptr<EmbeddedLanguageModel> load(const llm::EmbeddedModelOptions& options);
   EmbeddedLanguageModel(std::unique_ptr<LlamaModel> model, std::unique_ptr<Tokenizer> tokenizer,
                         std::int64_t max_batch);
 
-  std::vector<Generation> generate(std::span<const GenerationRequest> requests,
-                                   GenerationStats* stats = nullptr) override;
-  std::vector<double> score(const std::string& prompt,
-                            std::span<const std::string> continuations) override;
-  std::vector<std::vector<float>> embed(std::span<const std::string> texts) override;
+  std::string description() const override;
+  std::vector<llm::Generation> generate(std::span<const llm::GenerationRequest> requests,
+                                        llm::GenerationStats* stats = nullptr) override;
+  std::vector<std::vector<llm::ContinuationScore>> score(
+      std::span<const llm::ScoreRequest> requests) override;
+  std::vector<std::vector<float>> embed(std::span<const llm::EmbedRequest> requests) override;
 
   LlamaModel& model() { return *model_; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }

@@ -22,6 +22,11 @@ Eigen::MatrixXd read_matrix(const std::filesystem::path& file);
 // JSONL: one object per line with a string field "text"; blank lines are skipped.
 std::vector<std::string> read_jsonl_texts(const std::filesystem::path& file);
 
+// Writes rows (all of one length) as NPY 1.0, little-endian float32, C order: numpy.load
+// reads it as an (n, d) array.
+void write_npy_float32(const std::filesystem::path& file,
+                       const std::vector<std::vector<float>>& rows);
+
 // A vector (weights): all values of a one-row or one-column matrix file.
 std::vector<double> read_vector(const std::filesystem::path& file);
 

@@ -21,9 +21,9 @@ int main(int argc, char** argv) {
   qdgen::cli::add_export_command(app);
   qdgen::cli::add_metrics_command(app);
   qdgen::cli::add_tokenize_command(app);
-#ifdef QDGEN_WITH_TORCH
-  qdgen::cli::add_model_commands(app);
-#endif
+  qdgen::cli::add_generate_command(app);
+  qdgen::cli::add_score_command(app);
+  qdgen::cli::add_embed_command(app);
 
   try {
     app.parse(argc, argv);

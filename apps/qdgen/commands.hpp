@@ -11,8 +11,10 @@ void add_metrics_command(CLI::App& app);   // command_metrics.cpp
 void add_run_command(CLI::App& app);       // command_run.cpp
 void add_export_command(CLI::App& app);    // command_export.cpp
 void add_tokenize_command(CLI::App& app);  // command_tokenize.cpp
-#ifdef QDGEN_WITH_TORCH
-void add_model_commands(CLI::App& app);  // torch_command_model.cpp: generate, score, embed
-#endif
+// The model commands reach the embedded model through its module (model_flags.hpp), so
+// this binary never links libtorch.
+void add_generate_command(CLI::App& app);  // command_generate.cpp
+void add_score_command(CLI::App& app);     // command_score.cpp
+void add_embed_command(CLI::App& app);     // command_embed.cpp
 
 }  // namespace qdgen::cli

@@ -1,0 +1,85 @@
+// qdgen embed: one unit vector per text from the embedded Llama model.
+
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "commands.hpp"
+#include "model_flags.hpp"
+#include "qdgen/metrics/io.hpp"
+
+namespace qdgen::cli {
+namespace {
+
+using nlohmann::json;
+
+struct EmbedOptions {
+  ModelFlags model;
+  std::string input = "-";
+  std::string output;
+};
+
+// One text per line, or JSON Lines {"text": ...}; blank lines are skipped.
+std::vector<std::string> read_texts(const std::string& input) {
+  std::ifstream file;
+  if (input != "-") {
+    file.open(input);
+    if (!file) throw std::runtime_error(input + ": cannot open");
+  }
+  std::istream& in = input == "-" ? std::cin : file;
+  const std::string source = input == "-" ? "stdin" : input;
+  std::vector<std::string> texts;
+  std::string line;
+  for (std::size_t number = 1; std::getline(in, line); ++number) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (line.front() == '{') {
+      const json value = json::parse(line, nullptr, false);
+      if (value.is_discarded() || !value.is_object() || !value.contains("text") ||
+          !value["text"].is_string()) {
+        throw std::runtime_error(source + ":" + std::to_string(number) +
+                                 ": expected a JSON object with a string \"text\" key");
+      }
+      texts.push_back(value["text"].get<std::string>());
+    } else {
+      texts.push_back(line);
+    }
+  }
+  if (texts.empty()) throw std::runtime_error(source + ": no texts (expected one per line)");
+  return texts;
+}
+
+void run_embed(const EmbedOptions& o) {
+  const auto texts = read_texts(o.input);
+  const auto model = load_model(o.model);
+  const auto vectors = model->embed_texts(texts);
+  if (o.output.size() > 4 && o.output.ends_with(".npy")) {
+    metrics::write_npy_float32(o.output, vectors);
+    return;
+  }
+  std::ofstream file;
+  if (!o.output.empty()) {
+    file.open(o.output);
+    if (!file) throw std::runtime_error(o.output + ": cannot write");
+  }
+  std::ostream& out = o.output.empty() ? std::cout : file;
+  for (std::size_t i = 0; i < vectors.size(); ++i) {
+    out << json{{"index", i}, {"embedding", vectors[i]}}.dump() << "\n";
+  }
+}
+
+}  // namespace
+
+void add_embed_command(CLI::App& app) {
+  auto options = std::make_shared<EmbedOptions>();
+  auto* embed = app.add_subcommand(
+      "embed", "Unit-length embedding per text (mean-pooled final hidden states)");
+  add_model_flags(embed, options->model);
+  embed->add_option("input", options->input,
+                    "texts, one per line or JSON Lines {\"text\": ...} (default: stdin)");
+  embed->add_option("-o,--output", options->output,
+                    "output file: .npy (float32, n x d) or JSON Lines (default: stdout)");
+  embed->callback([options] { run_embed(*options); });
+}
+
+}  // namespace qdgen::cli

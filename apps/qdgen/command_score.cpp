@@ -1,0 +1,49 @@
+// qdgen score: log-probabilities of continuations under the embedded Llama model.
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "model_flags.hpp"
+
+namespace qdgen::cli {
+namespace {
+
+struct ScoreOptions {
+  ModelFlags model;
+  std::string prompt;
+  std::vector<std::string> continuations;
+  std::string format = "text";
+};
+
+void run_score(const ScoreOptions& o) {
+  const auto model = load_model(o.model);
+  const auto scores = model->score_continuations(o.prompt, o.continuations);
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    if (o.format == "json") {
+      std::cout
+          << nlohmann::json{{"continuation", o.continuations[i]}, {"logprob", scores[i]}}.dump()
+          << "\n";
+    } else {
+      std::cout << scores[i] << "\t" << o.continuations[i] << "\n";
+    }
+  }
+}
+
+}  // namespace
+
+void add_score_command(CLI::App& app) {
+  auto options = std::make_shared<ScoreOptions>();
+  auto* score = app.add_subcommand(
+      "score", "Log-probability (natural log) of each continuation after the prompt");
+  add_model_flags(score, options->model);
+  score->add_option("--prompt", options->prompt, "prompt text")->required();
+  score->add_option("--continuation", options->continuations, "continuation (repeatable)")
+      ->required();
+  score->add_option("--format", options->format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  score->callback([options] { run_score(*options); });
+}
+
+}  // namespace qdgen::cli
