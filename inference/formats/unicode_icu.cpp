@@ -111,6 +111,17 @@ std::vector<std::pair<std::size_t, std::size_t>> Regex::find_all(std::string_vie
   return matches;
 }
 
+bool Regex::matches(std::string_view text) const {
+  UErrorCode status = U_ZERO_ERROR;
+  Utf8Text utext(text);
+  std::unique_ptr<icu::RegexMatcher> matcher(impl_->pattern->matcher(status));
+  if (U_FAILURE(status)) throw std::runtime_error(std::string("ICU: ") + u_errorName(status));
+  matcher->reset(utext.text);
+  const bool whole = matcher->matches(status);
+  if (U_FAILURE(status)) throw std::runtime_error(std::string("ICU regex: ") + u_errorName(status));
+  return whole;
+}
+
 std::string Regex::replace_all(std::string_view text, std::string_view replacement) const {
   std::string out;
   std::size_t last = 0;

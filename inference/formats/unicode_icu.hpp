@@ -28,6 +28,8 @@ class Regex {
   // Non-empty matches, in order, as [begin, end) byte offsets into text.
   std::vector<std::pair<std::size_t, std::size_t>> find_all(std::string_view text) const;
   std::string replace_all(std::string_view text, std::string_view replacement) const;
+  // Whether the whole of `text` matches (Python's re.fullmatch).
+  bool matches(std::string_view text) const;
 
  private:
   struct Impl;
