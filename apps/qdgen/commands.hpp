@@ -16,5 +16,6 @@ void add_tokenize_command(CLI::App& app);  // command_tokenize.cpp
 void add_generate_command(CLI::App& app);  // command_generate.cpp
 void add_score_command(CLI::App& app);     // command_score.cpp
 void add_embed_command(CLI::App& app);     // command_embed.cpp
+void add_model_command(CLI::App& app);     // command_model.cpp: model merge
 
 }  // namespace qdgen::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   qdgen::cli::add_generate_command(app);
   qdgen::cli::add_score_command(app);
   qdgen::cli::add_embed_command(app);
+  qdgen::cli::add_model_command(app);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,198 @@
+// qdgen model merge: a base model plus a weighted mixture of LoRA adapters, written as one
+// Hugging Face folder (what serving engines without per-request mixtures can load).
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "qdgen/inference/hf_folder.hpp"
+#include "qdgen/inference/llama2c.hpp"
+#include "qdgen/inference/lora_adapter.hpp"
+#include "qdgen/inference/safetensors.hpp"
+
+namespace qdgen::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using inference::OwnedTensor;
+
+struct MergeOptions {
+  std::string model;
+  std::vector<std::string> adapters;
+  std::string mixture;
+  std::string out;
+  std::string dtype = "f32";
+  bool overwrite = false;
+  std::string format = "text";
+};
+
+struct BaseModel {
+  inference::LlamaConfig config;
+  std::vector<OwnedTensor> tensors;
+};
+
+BaseModel read_base(const fs::path& path) {
+  if (fs::is_directory(path)) {
+    const auto folder = inference::open_hf_folder(path);
+    BaseModel base{folder.config, {}};
+    for (const auto& spec : inference::llama_tensor_specs(folder.config)) {
+      const inference::TensorView* view = folder.weights->find(spec.name);
+      OwnedTensor tensor{spec.name, spec.shape, std::vector<float>(view->numel())};
+      inference::convert_to_f32(*view, tensor.data);
+      base.tensors.push_back(std::move(tensor));
+    }
+    return base;
+  }
+  if (!fs::exists(path)) {
+    throw std::runtime_error(path.string() +
+                             ": no such model (expected a model folder or a llama2.c .bin)");
+  }
+  auto checkpoint = inference::read_llama2c(path);
+  return {checkpoint.config, std::move(checkpoint.tensors)};
+}
+
+// "NAME=DIR" or "DIR" (named after the folder).
+std::pair<std::string, fs::path> adapter_argument(const std::string& argument) {
+  const std::size_t equals = argument.find('=');
+  if (equals != std::string::npos && equals > 0) {
+    return {argument.substr(0, equals), argument.substr(equals + 1)};
+  }
+  const fs::path folder(argument);
+  const std::string name = (folder.has_filename() ? folder : folder.parent_path()).filename();
+  return {name, folder};
+}
+
+std::vector<double> parse_mixture(const std::string& text, std::size_t adapters) {
+  if (text.empty()) return std::vector<double>(adapters, 1.0);
+  std::vector<double> weights;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    std::size_t used = 0;
+    double value = 0;
+    try {
+      value = std::stod(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || !std::isfinite(value)) {
+      throw std::runtime_error("--mixture: '" + item + "' is not a finite number");
+    }
+    weights.push_back(value);
+  }
+  if (weights.size() != adapters) {
+    throw std::runtime_error("--mixture: " + std::to_string(weights.size()) + " weights for " +
+                             std::to_string(adapters) + " adapters (one per --adapter, in order)");
+  }
+  return weights;
+}
+
+inference::DType parse_dtype(const std::string& name) {
+  if (name == "f32") return inference::DType::kF32;
+  if (name == "f16") return inference::DType::kF16;
+  if (name == "bf16") return inference::DType::kBF16;
+  throw std::runtime_error("--dtype: expected f32, f16 or bf16, got '" + name + "'");
+}
+
+void run_merge(const MergeOptions& o) {
+  const fs::path out(o.out);
+  if (fs::exists(out) && !o.overwrite) {
+    throw std::runtime_error(out.string() + ": already exists (pass --overwrite to replace it)");
+  }
+  const fs::path model(o.model);
+  if (fs::exists(out) && fs::weakly_canonical(out) == fs::weakly_canonical(model)) {
+    throw std::runtime_error(out.string() + ": is the base model itself; choose another --out");
+  }
+  const auto dtype = parse_dtype(o.dtype);
+  BaseModel base = read_base(model);
+  std::vector<inference::LoraAdapter> adapters;
+  for (const std::string& argument : o.adapters) {
+    const auto [name, folder] = adapter_argument(argument);
+    adapters.push_back(inference::read_peft_adapter(folder, base.config, name));
+  }
+  const auto weights = parse_mixture(o.mixture, adapters.size());
+  std::vector<const inference::LoraAdapter*> pointers;
+  for (const auto& adapter : adapters) pointers.push_back(&adapter);
+  inference::merge_lora_adapters(base.config, base.tensors, pointers, weights);
+
+  // The folder appears whole or not at all: written beside its final place, then renamed.
+  const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
+  fs::create_directories(parent);
+  const fs::path staging =
+      parent / ("." + out.filename().string() + ".partial-" + std::to_string(::getpid()));
+  fs::remove_all(staging);
+  try {
+    inference::write_hf_folder(staging, base.config, base.tensors, dtype);
+    if (fs::is_directory(model)) {
+      for (const char* file : {"tokenizer.json", "tokenizer_config.json", "generation_config.json",
+                               "special_tokens_map.json"}) {
+        if (fs::exists(model / file)) fs::copy_file(model / file, staging / file);
+      }
+    }
+    if (fs::exists(out)) fs::remove_all(out);
+    fs::rename(staging, out);
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove_all(staging, ignored);
+    throw;
+  }
+
+  nlohmann::json summary = {{"model", model.string()}, {"out", out.string()}, {"dtype", o.dtype}};
+  summary["adapters"] = nlohmann::json::array();
+  for (std::size_t i = 0; i < adapters.size(); ++i) {
+    summary["adapters"].push_back({{"name", adapters[i].name},
+                                   {"folder", adapters[i].folder.string()},
+                                   {"weight", weights[i]},
+                                   {"modules", adapters[i].modules.size()}});
+  }
+  if (o.format == "json") {
+    std::cout << summary.dump() << "\n";
+    return;
+  }
+  std::cout << "merged into " << out.string() << " (" << o.dtype << ")\n";
+  for (std::size_t i = 0; i < adapters.size(); ++i) {
+    std::cout << "  " << adapters[i].name << " x " << weights[i] << "  ("
+              << adapters[i].modules.size() << " modules, " << adapters[i].folder.string() << ")\n";
+  }
+}
+
+}  // namespace
+
+void add_model_command(CLI::App& app) {
+  auto* model = app.add_subcommand("model", "Work with model folders and LoRA adapters");
+  model->require_subcommand(1);
+
+  auto options = std::make_shared<MergeOptions>();
+  auto* merge = model->add_subcommand(
+      "merge",
+      "Write base + sum_i w_i * (LoRA adapter i) as one Hugging Face model folder.\n"
+      "Each adapter's delta is its scale (lora_alpha / r, or / sqrt(r) with rsLoRA) times B A.");
+  merge
+      ->add_option("--model", options->model,
+                   "base model: a Hugging Face folder or a llama2.c .bin")
+      ->required();
+  merge
+      ->add_option("--adapter", options->adapters,
+                   "PEFT adapter folder, DIR or NAME=DIR (repeatable)")
+      ->required();
+  merge->add_option("--mixture", options->mixture,
+                    "weights W1,W2,... in the order of the --adapter flags (default: all 1)");
+  merge->add_option("--out", options->out, "folder to write")->required();
+  merge->add_option("--dtype", options->dtype, "weights' dtype: f32, f16 or bf16")
+      ->capture_default_str();
+  merge->add_flag("--overwrite", options->overwrite, "replace --out if it exists");
+  merge->add_option("--format", options->format, "summary: text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  merge->callback([options] { run_merge(*options); });
+}
+
+}  // namespace qdgen::cli
