@@ -14,7 +14,7 @@
 #include <ostream>
 #include <string>
 
-namespace qdgen::archive {
+namespace qdgen::store {
 
 enum class ExportTable { kElites, kCandidates, kIterations };
 enum class ExportFormat { kCsv, kJsonl };
@@ -24,4 +24,4 @@ enum class ExportFormat { kCsv, kJsonl };
 void export_run(const std::filesystem::path& run_file, ExportTable table, ExportFormat format,
                 std::ostream& out);
 
-}  // namespace qdgen::archive
+}  // namespace qdgen::store

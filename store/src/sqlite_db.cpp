@@ -2,9 +2,9 @@
 
 #include <cstring>
 
-#include "qdgen/archive/run_store.hpp"
+#include "qdgen/store/run_store.hpp"
 
-namespace qdgen::archive {
+namespace qdgen::store {
 
 SqliteDb::SqliteDb(const std::filesystem::path& path, int flags) : file_(path.string()) {
   const int code = sqlite3_open_v2(file_.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -114,4 +114,4 @@ std::vector<std::byte> SqliteStatement::blob(int column) const {
   return bytes;
 }
 
-}  // namespace qdgen::archive
+}  // namespace qdgen::store

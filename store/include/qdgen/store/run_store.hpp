@@ -11,16 +11,16 @@
 
 #include "qdgen/archive/elite.hpp"
 
-namespace qdgen::archive {
+namespace qdgen::store {
 
 // Everything one iteration adds to the store; committed atomically.
 struct IterationRecord {
   std::int64_t iteration = 0;
-  std::vector<Candidate> candidates;   // every evaluated candidate of the iteration
-  std::vector<AddResult> add_results;  // one per candidate, same order
+  std::vector<archive::Candidate> candidates;   // every evaluated candidate of the iteration
+  std::vector<archive::AddResult> add_results;  // one per candidate, same order
   // CMA-MAE: the outcome in the separate result archive (plain thresholds), one per
   // candidate; empty when the search keeps one archive. The elite table follows it.
-  std::vector<AddResult> result_add_results;
+  std::vector<archive::AddResult> result_add_results;
   // Elites that left the archive without being replaced through add_results (NSLC).
   std::vector<std::int64_t> removed_candidate_ids;
   nlohmann::json metrics = nlohmann::json::object();       // QD score, coverage, Vendi, ...
@@ -88,7 +88,7 @@ class RunStore {
   // they were added (iteration, then position in the batch). Re-adding them batch by batch,
   // one batch per iteration, rebuilds both archives exactly: a candidate one archive
   // rejected changes nothing there.
-  virtual std::vector<std::vector<Candidate>> added_candidates_by_iteration() const = 0;
+  virtual std::vector<std::vector<archive::Candidate>> added_candidates_by_iteration() const = 0;
   // The RNG and engine state saved with the last committed iteration.
   virtual std::string last_rng_state() const = 0;
   virtual nlohmann::json last_engine_state() const = 0;
@@ -105,4 +105,4 @@ class RunStoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-}  // namespace qdgen::archive
+}  // namespace qdgen::store

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace qdgen::archive {
+namespace qdgen::store {
 
 class SqliteStatement {
  public:
@@ -64,4 +64,4 @@ class SqliteDb {
   std::string file_;
 };
 
-}  // namespace qdgen::archive
+}  // namespace qdgen::store

@@ -1,4 +1,4 @@
-#include "qdgen/archive/run_export.hpp"
+#include "qdgen/store/run_export.hpp"
 
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "little_endian.hpp"
-#include "qdgen/archive/run_store.hpp"
+#include "qdgen/store/run_store.hpp"
 #include "sqlite_db.hpp"
 
-namespace qdgen::archive {
+namespace qdgen::store {
 
 namespace {
 
@@ -201,4 +201,4 @@ void export_run(const std::filesystem::path& run_file, ExportTable table, Export
   if (!out) throw RunStoreError("export: writing the output failed");
 }
 
-}  // namespace qdgen::archive
+}  // namespace qdgen::store

@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <vector>
 
-namespace qdgen::archive {
+namespace qdgen::store {
 
 static_assert(std::endian::native == std::endian::little,
               "the run store writes little-endian BLOBs by copying memory");
@@ -34,4 +34,4 @@ Vector from_blob(const std::vector<std::byte>& bytes) {
   return values;
 }
 
-}  // namespace qdgen::archive
+}  // namespace qdgen::store

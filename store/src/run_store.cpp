@@ -1,4 +1,4 @@
-#include "qdgen/archive/run_store.hpp"
+#include "qdgen/store/run_store.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -14,7 +14,11 @@
 #include "run_store_schema.hpp"
 #include "sqlite_db.hpp"
 
-namespace qdgen::archive {
+namespace qdgen::store {
+
+using archive::AddResult;
+using archive::AddStatus;
+using archive::Candidate;
 
 std::string to_string(RunStatus status) {
   switch (status) {
@@ -484,4 +488,4 @@ std::unique_ptr<RunStore> RunStore::open_read_only(const std::filesystem::path& 
   return std::make_unique<SqliteRunStore>(path, true);
 }
 
-}  // namespace qdgen::archive
+}  // namespace qdgen::store
