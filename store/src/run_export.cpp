@@ -5,16 +5,28 @@
 #include <set>
 #include <vector>
 
-#include "little_endian.hpp"
-#include "qdgen/store/run_store.hpp"
-#include "sqlite_db.hpp"
+#include "candidate_codec.hpp"
+#include "qdgen/store/run_reader.hpp"
 
 namespace qdgen::store {
 
 namespace {
 
+using archive::Candidate;
 using nlohmann::json;
-using Row = std::vector<std::pair<std::string, json>>;  // column name -> value, in order
+// One exported row: column names and values, in order; measures stay one JSON array here.
+using Row = std::vector<std::pair<std::string, json>>;
+
+// The columns of the two candidate tables, in order; "measures" becomes measure_0, ... in CSV.
+const std::vector<std::string> kEliteColumns = {"cell",       "candidate_id", "iteration",
+                                                "objective",  "measures",     "operator",
+                                                "parent_ids", "solution",     "metadata"};
+const std::vector<std::string> kCandidateColumns = {
+    "candidate_id", "iteration",     "batch_index",  "status",    "value",
+    "cell",         "result_status", "result_value", "objective", "measures",
+    "operator",     "parent_ids",    "solution",     "metadata"};
+const std::vector<std::string> kIterationColumns = {"iteration", "committed", "num_candidates",
+                                                    "num_added", "num_new"};
 
 std::string csv_number(double value) {
   if (std::isnan(value)) return "nan";
@@ -41,86 +53,134 @@ std::string csv_field(const json& value) {
   return quoted + "\"";
 }
 
-json real_or_null(const SqliteStatement& s, int column) {
-  return s.is_null(column) ? json() : json(s.real(column));
-}
-json int_or_null(const SqliteStatement& s, int column) {
-  return s.is_null(column) ? json() : json(s.int64(column));
+// The store keeps no NaN (SQLite writes it as NULL) and JSON has no non-finite numbers: both
+// are exported as null, as they are stored.
+json real_or_null(double value) {
+  return std::isnan(value) ? json() : json(value);
 }
 
-json solution_of(const SqliteStatement& s, int blob_column, int text_column) {
-  if (!s.is_null(text_column)) return s.text(text_column);
-  if (s.is_null(blob_column)) return json();
-  const Eigen::VectorXd values = from_blob<Eigen::VectorXd>(s.blob(blob_column));
+json measures_json(const Eigen::VectorXd& measures) {
+  json array = json::array();
+  for (const double m : measures) array.push_back(std::isfinite(m) ? json(m) : json());
+  return array;
+}
+
+json solution_json(const archive::Solution& solution) {
+  if (const auto* text = std::get_if<std::string>(&solution)) return *text;
+  const auto& values = std::get<Eigen::VectorXd>(solution);
+  // An empty numeric solution is stored as NULL (SQLite binds an empty BLOB as NULL).
+  if (values.size() == 0) return json();
   return std::vector<double>(values.data(), values.data() + values.size());
 }
 
-// Shared tail of elite and candidate rows; `first` is the objective's column.
-void append_candidate_columns(const SqliteStatement& s, int first, Row& row) {
-  row.emplace_back("objective", s.real(first));
-  row.emplace_back("measures", json::parse(s.text(first + 1)));
-  row.emplace_back("operator", s.text(first + 2));
-  row.emplace_back("parent_ids", json::parse(s.text(first + 3)));
-  row.emplace_back("solution", solution_of(s, first + 4, first + 5));
-  row.emplace_back("metadata", json::parse(s.text(first + 6)));
+// Shared tail of elite and candidate rows.
+void append_candidate_columns(const Candidate& c, Row& row) {
+  row.emplace_back("objective", c.objective);
+  row.emplace_back("measures", measures_json(c.measures));
+  row.emplace_back("operator", c.op);
+  row.emplace_back("parent_ids", c.parents);
+  row.emplace_back("solution", solution_json(c.solution));
+  row.emplace_back("metadata", codec::stored_metadata(c));
 }
 
-constexpr const char* kCandidateColumns =
-    "c.objective, c.measures, c.operator, c.parent_ids, c.solution, c.solution_text, c.metadata";
-
-std::vector<Row> read_rows(SqliteDb& db, ExportTable table) {
-  std::vector<Row> rows;
-  if (table == ExportTable::kIterations) {
-    SqliteStatement s = db.prepare(
-        "SELECT iteration, committed, num_candidates, num_added, num_new, metrics, timings "
-        "FROM iteration ORDER BY iteration");
-    while (s.step()) {
-      Row row = {{"iteration", s.int64(0)},
-                 {"committed", s.text(1)},
-                 {"num_candidates", s.int64(2)},
-                 {"num_added", s.int64(3)},
-                 {"num_new", s.int64(4)},
-                 {"metrics", json::parse(s.text(5))},
-                 {"timings", json::parse(s.text(6))}};
-      rows.push_back(std::move(row));
-    }
-    return rows;
-  }
-  if (table == ExportTable::kElites) {
-    SqliteStatement s =
-        db.prepare(std::string("SELECT e.cell, e.candidate_id, e.iteration, ") + kCandidateColumns +
-                   " FROM elite e JOIN candidate c USING (candidate_id) "
-                   "ORDER BY e.cell");
-    while (s.step()) {
-      Row row = {{"cell", s.int64(0)}, {"candidate_id", s.int64(1)}, {"iteration", s.int64(2)}};
-      append_candidate_columns(s, 3, row);
-      rows.push_back(std::move(row));
-    }
-    return rows;
-  }
-  SqliteStatement s = db.prepare(
-      std::string("SELECT c.candidate_id, c.iteration, c.batch_index, c.status, c.value, c.cell, "
-                  "c.result_status, c.result_value, ") +
-      kCandidateColumns + " FROM candidate c ORDER BY c.iteration, c.batch_index");
-  while (s.step()) {
-    Row row = {{"candidate_id", s.int64(0)},         {"iteration", s.int64(1)},
-               {"batch_index", s.int64(2)},          {"status", s.int64(3)},
-               {"value", real_or_null(s, 4)},        {"cell", s.int64(5)},
-               {"result_status", int_or_null(s, 6)}, {"result_value", real_or_null(s, 7)}};
-    append_candidate_columns(s, 8, row);
-    rows.push_back(std::move(row));
-  }
-  return rows;
+Row elite_row(const StoredElite& elite) {
+  Row row = {{"cell", elite.cell},
+             {"candidate_id", elite.candidate.candidate.id},
+             {"iteration", elite.iteration}};
+  append_candidate_columns(elite.candidate.candidate, row);
+  return row;
 }
 
-// CSV flattening: measures -> measure_i, metrics keys -> columns, timings -> time_<key>.
-Row flatten(const Row& row, std::size_t measure_count) {
+Row candidate_row(const StoredCandidate& stored) {
+  const auto& result = stored.result_outcome;
+  Row row = {{"candidate_id", stored.candidate.id},
+             {"iteration", stored.candidate.iteration},
+             {"batch_index", stored.batch_index},
+             {"status", static_cast<std::int64_t>(stored.outcome.status)},
+             {"value", real_or_null(stored.outcome.value)},
+             {"cell", stored.outcome.cell},
+             {"result_status", result ? json(static_cast<std::int64_t>(result->status)) : json()},
+             {"result_value", result ? real_or_null(result->value) : json()}};
+  append_candidate_columns(stored.candidate, row);
+  return row;
+}
+
+Row iteration_row(const IterationRow& iteration) {
+  return {{"iteration", iteration.iteration},
+          {"committed", iteration.committed},
+          {"num_candidates", iteration.num_candidates},
+          {"num_added", iteration.num_added},
+          {"num_new", iteration.num_new},
+          {"metrics", iteration.metrics},
+          {"timings", iteration.timings}};
+}
+
+void write_jsonl(const Row& row, std::ostream& out) {
+  json object = json::object();
+  for (const auto& [name, value] : row) {
+    // JSON has no infinity: a novelty value of +inf (empty archive) is written as a string.
+    if (value.is_number_float() && !std::isfinite(value.get<double>()))
+      object[name] = csv_number(value.get<double>());
+    else
+      object[name] = value;
+  }
+  out << object.dump() << '\n';
+}
+
+void write_csv_line(const std::vector<std::string>& fields, std::ostream& out) {
+  std::string line;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (i) line += ',';
+    line += fields[i];
+  }
+  line += "\r\n";
+  out << line;
+}
+
+// Elites and candidates: every row has the table's columns, measures spread over measure_0
+// .. measure_{n-1}, n the most any row has (empty past a row's own measures).
+class CandidateCsv {
+ public:
+  CandidateCsv(const std::vector<std::string>& columns, std::size_t measure_count,
+               std::ostream& out)
+      : measure_count_(measure_count), out_(out) {
+    std::vector<std::string> header;
+    for (const std::string& name : columns) {
+      if (name != "measures") {
+        header.push_back(csv_field(name));
+        continue;
+      }
+      for (std::size_t i = 0; i < measure_count_; ++i)
+        header.push_back(csv_field("measure_" + std::to_string(i)));
+    }
+    write_csv_line(header, out_);
+  }
+
+  void write(const Row& row) {
+    fields_.clear();
+    for (const auto& [name, value] : row) {
+      if (name != "measures") {
+        fields_.push_back(csv_field(value));
+        continue;
+      }
+      for (std::size_t i = 0; i < measure_count_; ++i)
+        fields_.push_back(i < value.size() ? csv_field(value[i]) : std::string());
+    }
+    write_csv_line(fields_, out_);
+  }
+
+ private:
+  std::size_t measure_count_;
+  std::ostream& out_;
+  std::vector<std::string> fields_;
+};
+
+// Iterations: metrics keys become columns and timings time_<key>; the header lists every
+// column any row has, in first-seen order (a metric that appears later gets a column too).
+Row flatten_iteration(const Row& row) {
   Row flat;
   for (const auto& [name, value] : row) {
-    if (name == "measures") {
-      for (std::size_t i = 0; i < measure_count; ++i)
-        flat.emplace_back("measure_" + std::to_string(i), i < value.size() ? value[i] : json());
-    } else if (name == "metrics" && value.is_object()) {
+    if (name == "metrics" && value.is_object()) {
       for (const auto& [key, v] : value.items()) flat.emplace_back(key, v);
     } else if (name == "timings" && value.is_object()) {
       for (const auto& [key, v] : value.items()) flat.emplace_back("time_" + key, v);
@@ -131,74 +191,74 @@ Row flatten(const Row& row, std::size_t measure_count) {
   return flat;
 }
 
-void write_csv(const std::vector<Row>& rows, ExportTable table, std::ostream& out) {
-  std::size_t measure_count = 0;
-  for (const Row& row : rows)
-    for (const auto& [name, value] : row)
-      if (name == "measures") measure_count = std::max(measure_count, value.size());
-  std::vector<std::string> header;  // first-seen order, so metrics keep their order
-  std::set<std::string> seen;
-  std::vector<Row> flat;
-  for (const Row& row : rows) {
-    flat.push_back(flatten(row, measure_count));
-    for (const auto& [name, value] : flat.back())
+void write_iterations_csv(const RunReader& reader, std::ostream& out) {
+  std::vector<std::string> header = kIterationColumns;
+  std::set<std::string> seen(header.begin(), header.end());
+  reader.for_each_iteration([&](const IterationRow& iteration) {
+    for (const auto& [name, value] : flatten_iteration(iteration_row(iteration)))
       if (seen.insert(name).second) header.push_back(name);
-  }
-  if (rows.empty()) {  // still a header, so readers see the columns
-    if (table == ExportTable::kIterations)
-      header = {"iteration", "committed", "num_candidates", "num_added", "num_new"};
-    else if (table == ExportTable::kElites)
-      header = {"cell",     "candidate_id", "iteration", "objective",
-                "operator", "parent_ids",   "solution",  "metadata"};
-    else
-      header = {"candidate_id", "iteration",     "batch_index",  "status",    "value",
-                "cell",         "result_status", "result_value", "objective", "operator",
-                "parent_ids",   "solution",      "metadata"};
-  }
-  for (std::size_t i = 0; i < header.size(); ++i) out << (i ? "," : "") << csv_field(header[i]);
-  out << "\r\n";
-  for (const Row& row : flat) {
-    for (std::size_t i = 0; i < header.size(); ++i) {
-      if (i) out << ',';
-      for (const auto& [name, value] : row)
-        if (name == header[i]) {
-          out << csv_field(value);
+  });
+  std::vector<std::string> fields;
+  for (const std::string& name : header) fields.push_back(csv_field(name));
+  write_csv_line(fields, out);
+  reader.for_each_iteration([&](const IterationRow& iteration) {
+    const Row flat = flatten_iteration(iteration_row(iteration));
+    fields.assign(header.size(), std::string());
+    for (std::size_t i = 0; i < header.size(); ++i)
+      for (const auto& [name, value] : flat)
+        if (name == header[i]) {  // a name a row holds twice: its first value
+          fields[i] = csv_field(value);
           break;
         }
-    }
-    out << "\r\n";
-  }
-}
-
-void write_jsonl(const std::vector<Row>& rows, std::ostream& out) {
-  for (const Row& row : rows) {
-    json object = json::object();
-    for (const auto& [name, value] : row) {
-      // JSON has no infinity: a novelty value of +inf (empty archive) is written as a string.
-      if (value.is_number_float() && !std::isfinite(value.get<double>()))
-        object[name] = csv_number(value.get<double>());
-      else
-        object[name] = value;
-    }
-    out << object.dump() << '\n';
-  }
+    write_csv_line(fields, out);
+  });
 }
 
 }  // namespace
 
 void export_run(const std::filesystem::path& run_file, ExportTable table, ExportFormat format,
                 std::ostream& out) {
-  RunStore::open_read_only(run_file);  // the checks: exists, SQLite, qdgen, schema version
-  SqliteDb db(run_file, SQLITE_OPEN_READONLY);
+  const RunReader reader(run_file);
   // One read transaction, so a run being written shows one consistent snapshot.
-  db.exec("BEGIN");
-  const std::vector<Row> rows = read_rows(db, table);
-  db.exec("COMMIT");
-  if (format == ExportFormat::kCsv)
-    write_csv(rows, table, out);
-  else
-    write_jsonl(rows, out);
-  if (!out) throw RunStoreError("export: writing the output failed");
+  const RunReader::Snapshot snapshot(reader);
+  // Rows stream from the reader to `out` one at a time; a failed write stops the export.
+  auto check_written = [&] {
+    if (!out) throw RunStoreError("export: writing the output failed");
+  };
+  auto each_row = [&](auto&& write) {
+    switch (table) {
+      case ExportTable::kElites:
+        reader.for_each_elite([&](const StoredElite& e) {
+          write(elite_row(e));
+          check_written();
+        });
+        break;
+      case ExportTable::kCandidates:
+        reader.for_each_candidate([&](const StoredCandidate& c) {
+          write(candidate_row(c));
+          check_written();
+        });
+        break;
+      case ExportTable::kIterations:
+        reader.for_each_iteration([&](const IterationRow& i) {
+          write(iteration_row(i));
+          check_written();
+        });
+        break;
+    }
+  };
+  if (format == ExportFormat::kJsonl) {
+    each_row([&](const Row& row) { write_jsonl(row, out); });
+  } else if (table == ExportTable::kIterations) {
+    write_iterations_csv(reader, out);
+  } else {
+    const bool elites = table == ExportTable::kElites;
+    CandidateCsv csv(elites ? kEliteColumns : kCandidateColumns,
+                     elites ? reader.max_elite_measures() : reader.max_candidate_measures(), out);
+    each_row([&](const Row& row) { csv.write(row); });
+  }
+  out.flush();
+  check_written();
 }
 
 }  // namespace qdgen::store

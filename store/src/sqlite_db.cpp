@@ -1,7 +1,5 @@
 #include "sqlite_db.hpp"
 
-#include <cstring>
-
 #include "qdgen/store/run_store.hpp"
 
 namespace qdgen::store {
@@ -107,11 +105,20 @@ std::string SqliteStatement::text(int column) const {
               : std::string();
 }
 std::vector<std::byte> SqliteStatement::blob(int column) const {
+  const std::span<const std::byte> bytes = blob_view(column);
+  return {bytes.begin(), bytes.end()};
+}
+std::string_view SqliteStatement::text_view(int column) const {
+  const auto* data = sqlite3_column_text(statement_, column);
+  return data ? std::string_view(reinterpret_cast<const char*>(data),
+                                 static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)))
+              : std::string_view();
+}
+std::span<const std::byte> SqliteStatement::blob_view(int column) const {
   const void* data = sqlite3_column_blob(statement_, column);
   const auto size = static_cast<std::size_t>(sqlite3_column_bytes(statement_, column));
-  std::vector<std::byte> bytes(size);
-  if (size > 0) std::memcpy(bytes.data(), data, size);
-  return bytes;
+  return size > 0 ? std::span<const std::byte>(static_cast<const std::byte*>(data), size)
+                  : std::span<const std::byte>();
 }
 
 }  // namespace qdgen::store

@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace qdgen::store {
@@ -34,6 +35,9 @@ class SqliteStatement {
   double real(int column) const;
   std::string text(int column) const;
   std::vector<std::byte> blob(int column) const;
+  // Views into the current row, valid until the next step() or reset().
+  std::string_view text_view(int column) const;
+  std::span<const std::byte> blob_view(int column) const;
 
  private:
   void check(int code, const char* what) const;
