@@ -174,16 +174,20 @@ std::vector<Ancestor> RunReader::lineage(std::int64_t id) const {
 
 RunReader::Snapshot::Snapshot(const RunReader& reader) : reader_(reader) {
   // Nested snapshots share the outermost one's read transaction.
-  if (reader_.impl_->snapshot_depth++ == 0) {
-    try {
-      reader_.impl_->db.exec("BEGIN");
-      // A read transaction starts at its first read: make it now, not at the caller's first.
-      reader_.impl_->db.query_int("SELECT count(*) FROM meta");
-    } catch (...) {
-      --reader_.impl_->snapshot_depth;
-      throw;
-    }
+  if (reader_.impl_->snapshot_depth > 0) {
+    ++reader_.impl_->snapshot_depth;
+    return;
   }
+  SqliteDb& db = reader_.impl_->db;
+  db.exec("BEGIN");
+  try {
+    // A read transaction starts at its first read: make it now, not at the caller's first.
+    db.query_int("SELECT count(*) FROM meta");
+  } catch (...) {
+    db.exec("ROLLBACK");
+    throw;
+  }
+  reader_.impl_->snapshot_depth = 1;
 }
 
 RunReader::Snapshot::~Snapshot() {
