@@ -11,7 +11,10 @@ SqliteDb::SqliteDb(const std::filesystem::path& path, int flags) : file_(path.st
     sqlite3_close(db_);
     throw RunStoreError(file_ + ": cannot open as SQLite (" + message + ")");
   }
-  sqlite3_busy_timeout(db_, 10000);  // a writer's commit briefly locks out other writers
+  // A writer's commit briefly locks out other writers, and a closing writer's checkpoint
+  // locks out readers while it removes the WAL: without the wait, a reader opening then read
+  // the file as "not an SQLite database" (RunReader test ReadersNeverFail...).
+  sqlite3_busy_timeout(db_, 10000);
 }
 
 SqliteDb::~SqliteDb() {
