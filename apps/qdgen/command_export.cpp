@@ -7,7 +7,7 @@
 #include <string>
 
 #include "commands.hpp"
-#include "qdgen/archive/run_export.hpp"
+#include "qdgen/store/run_export.hpp"
 
 namespace qdgen::cli {
 
@@ -30,19 +30,19 @@ void add_export_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("-o,--output", options->output, "Output file (default: standard output)");
   cmd->callback([options] {
-    const std::map<std::string, archive::ExportTable> tables = {
-        {"elites", archive::ExportTable::kElites},
-        {"candidates", archive::ExportTable::kCandidates},
-        {"iterations", archive::ExportTable::kIterations}};
+    const std::map<std::string, store::ExportTable> tables = {
+        {"elites", store::ExportTable::kElites},
+        {"candidates", store::ExportTable::kCandidates},
+        {"iterations", store::ExportTable::kIterations}};
     const auto format =
-        options->format == "jsonl" ? archive::ExportFormat::kJsonl : archive::ExportFormat::kCsv;
+        options->format == "jsonl" ? store::ExportFormat::kJsonl : store::ExportFormat::kCsv;
     if (options->output.empty()) {
-      archive::export_run(options->run_file, tables.at(options->what), format, std::cout);
+      store::export_run(options->run_file, tables.at(options->what), format, std::cout);
       return;
     }
     std::ofstream out(options->output, std::ios::binary);
     if (!out) throw std::runtime_error(options->output + ": cannot open for writing");
-    archive::export_run(options->run_file, tables.at(options->what), format, out);
+    store::export_run(options->run_file, tables.at(options->what), format, out);
   });
 }
 

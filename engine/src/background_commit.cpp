@@ -2,8 +2,8 @@
 
 namespace qdgen::engine {
 
-BackgroundCommit::BackgroundCommit(archive::RunStore& store,
-                                   std::function<void(archive::IterationRecord&&)> done)
+BackgroundCommit::BackgroundCommit(store::RunStore& store,
+                                   std::function<void(store::IterationRecord&&)> done)
     : store_(store), done_(std::move(done)), worker_([this] { work_loop(); }) {}
 
 BackgroundCommit::~BackgroundCommit() {
@@ -37,7 +37,7 @@ void BackgroundCommit::work_loop() {
 }
 
 void BackgroundCommit::finish() {
-  std::optional<archive::IterationRecord> committed;
+  std::optional<store::IterationRecord> committed;
   std::exception_ptr error;
   {
     std::unique_lock lock(mutex_);
@@ -50,7 +50,7 @@ void BackgroundCommit::finish() {
   if (error) std::rethrow_exception(error);
 }
 
-void BackgroundCommit::submit(archive::IterationRecord&& record) {
+void BackgroundCommit::submit(store::IterationRecord&& record) {
   finish();
   {
     std::lock_guard lock(mutex_);

@@ -4,9 +4,9 @@
 #include <optional>
 #include <stdexcept>
 
-#include "qdgen/archive/run_store.hpp"
 #include "qdgen/engine/background_commit.hpp"
 #include "qdgen/engine/scheduler.hpp"
+#include "qdgen/store/run_store.hpp"
 
 namespace qdgen::engine {
 
@@ -21,7 +21,7 @@ nlohmann::json comparable(nlohmann::json config) {
   return config;
 }
 
-RunSummary drive(Scheduler& scheduler, archive::RunStore* store, std::int64_t total,
+RunSummary drive(Scheduler& scheduler, store::RunStore* store, std::int64_t total,
                  const std::string& name, const std::atomic<bool>& stop,
                  const ProgressCallback& progress) {
   RunSummary summary;
@@ -43,9 +43,9 @@ RunSummary drive(Scheduler& scheduler, archive::RunStore* store, std::int64_t to
   // once it is committed.
   std::optional<BackgroundCommit> writer;
   if (store != nullptr)
-    writer.emplace(*store, [&](archive::IterationRecord&& r) { scheduler.dispose(std::move(r)); });
+    writer.emplace(*store, [&](store::IterationRecord&& r) { scheduler.dispose(std::move(r)); });
   while (scheduler.next_iteration() < total && !stop.load()) {
-    archive::IterationRecord record = scheduler.step();
+    store::IterationRecord record = scheduler.step();
     if (writer)
       writer->submit(std::move(record));
     else
@@ -62,7 +62,7 @@ RunSummary drive(Scheduler& scheduler, archive::RunStore* store, std::int64_t to
     writer->finish();
     writer.reset();
     store->flush();  // a stopped run leaves every iteration it made committed
-    if (summary.finished) store->set_status(archive::RunStatus::kFinished);
+    if (summary.finished) store->set_status(store::RunStatus::kFinished);
   }
   return summary;
 }
@@ -84,13 +84,12 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOverrides& ov
       parse_experiment_config(effective_config(config.json, overrides), "config");
   const int threads = overrides.threads.value_or(effective.threads);
   auto scheduler = make_scheduler(effective, threads);
-  std::unique_ptr<archive::RunStore> store;
+  std::unique_ptr<store::RunStore> store;
   if (effective.store.path) {
-    archive::RunStoreOptions options;
+    store::RunStoreOptions options;
     options.keep_candidates = effective.store.keep;
     options.commit_interval_seconds = effective.store.commit_seconds;
-    store =
-        archive::RunStore::create(*effective.store.path, effective.json, effective.seed, options);
+    store = store::RunStore::create(*effective.store.path, effective.json, effective.seed, options);
   }
   RunSummary summary =
       drive(*scheduler, store.get(), effective.iterations, effective.name, stop, progress);
@@ -102,8 +101,8 @@ RunSummary resume_experiment(const std::filesystem::path& path,
                              const std::optional<ExperimentConfig>& config,
                              std::optional<int> threads, const std::atomic<bool>& stop,
                              const ProgressCallback& progress) {
-  auto store = archive::RunStore::open_for_resume(path);
-  const archive::RunInfo info = store->info();
+  auto store = store::RunStore::open_for_resume(path);
+  const store::RunInfo info = store->info();
   const ExperimentConfig own = parse_experiment_config(info.config, path.string() + " (config)");
   if (config && comparable(config->json) != comparable(own.json))
     throw std::runtime_error(path.string() +

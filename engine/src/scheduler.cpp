@@ -62,8 +62,8 @@ const archive::Archive& Scheduler::result_archive() const {
   return result_archive_ ? *result_archive_ : *archive_;
 }
 
-archive::IterationRecord Scheduler::step() {
-  archive::IterationRecord record;
+store::IterationRecord Scheduler::step() {
+  store::IterationRecord record;
   record.iteration = next_iteration_;
   EmitterContext context{*archive_, *domain_, rng_, pool_, archive_->elites()};
 
@@ -147,7 +147,7 @@ archive::IterationRecord Scheduler::step() {
   return record;
 }
 
-void Scheduler::dispose(archive::IterationRecord&& record) {
+void Scheduler::dispose(store::IterationRecord&& record) {
   spare_ = std::move(record.candidates);
 }
 

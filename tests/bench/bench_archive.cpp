@@ -21,9 +21,10 @@
 #include "qdgen/archive/grid_archive.hpp"
 #include "qdgen/archive/novelty_archive.hpp"
 #include "qdgen/archive/random_draws.hpp"
-#include "qdgen/archive/run_store.hpp"
+#include "qdgen/store/run_store.hpp"
 
 using namespace qdgen::archive;
+using namespace qdgen::store;
 
 namespace {
 

@@ -6,21 +6,21 @@
 
 #include <vector>
 
-#include "../archive/synthetic_run.hpp"
+#include "../store/synthetic_run.hpp"
 
 namespace qdgen::engine {
 namespace {
 
-using archive::testing::SyntheticRun;
 using archive::testing::TempDir;
+using store::testing::SyntheticRun;
 
 TEST(BackgroundCommit, CommitsInOrderAndHandsEachRecordBack) {
   TempDir dir;
   SyntheticRun run(11);
-  auto store = archive::RunStore::create(dir / "run.sqlite", {}, 11);
+  auto store = store::RunStore::create(dir / "run.sqlite", {}, 11);
   std::vector<std::int64_t> handed_back;
   {
-    BackgroundCommit writer(*store, [&](archive::IterationRecord&& record) {
+    BackgroundCommit writer(*store, [&](store::IterationRecord&& record) {
       handed_back.push_back(record.iteration);
       EXPECT_FALSE(record.candidates.empty());  // the buffers come back with it
     });
@@ -34,11 +34,11 @@ TEST(BackgroundCommit, CommitsInOrderAndHandsEachRecordBack) {
 TEST(BackgroundCommit, AFailedCommitSurfacesOnTheNextCallAndKeepsWhatWentBefore) {
   TempDir dir;
   SyntheticRun run(12);
-  auto store = archive::RunStore::create(dir / "run.sqlite", {}, 12);
-  BackgroundCommit writer(*store, [](archive::IterationRecord&&) {});
+  auto store = store::RunStore::create(dir / "run.sqlite", {}, 12);
+  BackgroundCommit writer(*store, [](store::IterationRecord&&) {});
   writer.submit(run.step());
   writer.submit(run.step());
-  archive::IterationRecord clash = run.step();
+  store::IterationRecord clash = run.step();
   for (auto& c : clash.candidates) c.id -= SyntheticRun::kBatch;  // ids already stored
   writer.submit(std::move(clash));
   EXPECT_THROW(writer.finish(), std::exception);

@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 using namespace qdgen::engine;
 using nlohmann::json;
 using qdgen::archive::AddStatus;
-using qdgen::archive::IterationRecord;
+using qdgen::store::IterationRecord;
 
 namespace {
 

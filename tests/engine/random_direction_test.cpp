@@ -7,7 +7,7 @@
 using namespace qdgen::engine;
 using nlohmann::json;
 using qdgen::archive::AddStatus;
-using qdgen::archive::IterationRecord;
+using qdgen::store::IterationRecord;
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include <optional>
 #include <thread>
 
-#include "qdgen/archive/run_store.hpp"
+#include "qdgen/store/run_store.hpp"
 
 namespace qdgen::engine {
 
@@ -18,23 +18,23 @@ class BackgroundCommit {
  public:
   // done(record) is called on the caller's thread with each record once it is committed
   // (the scheduler takes its buffers back).
-  BackgroundCommit(archive::RunStore& store, std::function<void(archive::IterationRecord&&)> done);
+  BackgroundCommit(store::RunStore& store, std::function<void(store::IterationRecord&&)> done);
   ~BackgroundCommit();  // waits for the record in flight (errors are dropped: call finish())
 
   // Waits for the previous record's commit (rethrowing its error), then starts this one's.
-  void submit(archive::IterationRecord&& record);
+  void submit(store::IterationRecord&& record);
   // Waits for the record in flight and rethrows its error, if any.
   void finish();
 
  private:
   void work_loop();
 
-  archive::RunStore& store_;
-  std::function<void(archive::IterationRecord&&)> done_;
+  store::RunStore& store_;
+  std::function<void(store::IterationRecord&&)> done_;
   std::mutex mutex_;
   std::condition_variable changed_;
-  std::optional<archive::IterationRecord> pending_;    // submitted, not yet committed
-  std::optional<archive::IterationRecord> committed_;  // committed, not yet handed back
+  std::optional<store::IterationRecord> pending_;    // submitted, not yet committed
+  std::optional<store::IterationRecord> committed_;  // committed, not yet handed back
   std::exception_ptr error_;
   bool stopping_ = false;
   std::thread worker_;

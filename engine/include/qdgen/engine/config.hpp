@@ -10,8 +10,8 @@
 #include <variant>
 #include <vector>
 
-#include "qdgen/archive/run_store.hpp"
 #include "qdgen/engine/emitters.hpp"
+#include "qdgen/store/run_store.hpp"
 
 namespace qdgen::engine {
 
@@ -33,7 +33,7 @@ struct SelectionConfig {
   double exploration = 1.0;  // UCB1 exploration weight (bandit)
 };
 
-using archive::KeepCandidates;
+using store::KeepCandidates;
 struct StoreConfig {
   std::optional<std::filesystem::path> path;  // none: the run stays in memory
   KeepCandidates keep = KeepCandidates::kAll;

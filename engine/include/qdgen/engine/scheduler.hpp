@@ -11,11 +11,11 @@
 #include <vector>
 
 #include "qdgen/archive/archive.hpp"
-#include "qdgen/archive/run_store.hpp"
 #include "qdgen/engine/config.hpp"
 #include "qdgen/engine/domain.hpp"
 #include "qdgen/engine/emitter.hpp"
 #include "qdgen/engine/thread_pool.hpp"
+#include "qdgen/store/run_store.hpp"
 
 namespace qdgen::engine {
 
@@ -30,12 +30,12 @@ class Scheduler {
   ~Scheduler();
 
   // Runs the next iteration and returns everything the store commits for it.
-  archive::IterationRecord step();
+  store::IterationRecord step();
   // Takes a record back once it is committed: its candidates' buffers (solution vector,
   // measures, parents) are lent to the next step's candidates, so that a numeric run does
   // not allocate and free thousands of blocks per iteration (freeing them across threads
   // cost more than the evaluation of sphere-100D).
-  void dispose(archive::IterationRecord&& record);
+  void dispose(store::IterationRecord&& record);
   // Whether step() fills the record's rng_state and engine_state (default on). A run
   // without a store turns it off: CMA-ES state of 100-D emitters is megabytes per iteration.
   void set_capture_state(bool capture) { capture_state_ = capture; }

@@ -8,11 +8,12 @@
 
 #include "synthetic_run.hpp"
 
-namespace qdgen::archive {
+namespace qdgen::store {
 namespace {
 
+using archive::Elite;
+using archive::testing::TempDir;
 using testing::SyntheticRun;
-using testing::TempDir;
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -143,4 +144,4 @@ TEST_F(Export, BadInputExitsOneWithAOneLineMessage) {
 }
 
 }  // namespace
-}  // namespace qdgen::archive
+}  // namespace qdgen::store

@@ -3,14 +3,14 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include "qdgen/archive/run_store.hpp"
+#include "qdgen/store/run_store.hpp"
 #include "synthetic_run.hpp"
 
-namespace qdgen::archive {
+namespace qdgen::store {
 namespace {
 
+using archive::testing::TempDir;
 using testing::SyntheticRun;
-using testing::TempDir;
 
 // engine_state of every iteration row, in order.
 std::vector<std::string> engine_states(const std::filesystem::path& path) {
@@ -86,4 +86,4 @@ TEST(RunStoreEngineState, AFailedCommitLeavesThePreviousStateInPlace) {
 }
 
 }  // namespace
-}  // namespace qdgen::archive
+}  // namespace qdgen::store

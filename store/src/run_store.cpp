@@ -1,4 +1,4 @@
-#include "qdgen/archive/run_store.hpp"
+#include "qdgen/store/run_store.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,28 +9,16 @@
 #include <ctime>
 #include <map>
 
-#include "little_endian.hpp"
+#include "candidate_codec.hpp"
 #include "qdgen/version.hpp"
+#include "run_file.hpp"
 #include "run_store_schema.hpp"
 #include "sqlite_db.hpp"
 
-namespace qdgen::archive {
+namespace qdgen::store {
 
-std::string to_string(RunStatus status) {
-  switch (status) {
-    case RunStatus::kRunning:
-      return "running";
-    case RunStatus::kFinished:
-      return "finished";
-    case RunStatus::kFailed:
-      return "failed";
-  }
-  return "running";
-}
-
-std::string to_string(KeepCandidates keep) {
-  return keep == KeepCandidates::kAdded ? "added" : "all";
-}
+using archive::AddStatus;
+using archive::Candidate;
 
 namespace {
 
@@ -45,39 +33,6 @@ std::string utc_now() {
   return text;
 }
 
-RunStatus status_from(const std::string& text) {
-  if (text == "finished") return RunStatus::kFinished;
-  if (text == "failed") return RunStatus::kFailed;
-  return RunStatus::kRunning;
-}
-
-// Checks, through a read-only connection, that `path` is a qdgen run this qdgen reads.
-void check_is_readable_run(SqliteDb& db) {
-  const std::string& file = db.file();
-  std::int64_t version = 0;
-  try {
-    version = db.query_int("PRAGMA user_version");
-    db.query_int("SELECT count(*) FROM sqlite_schema");
-  } catch (const RunStoreError&) {
-    throw RunStoreError(file + ": not an SQLite database (expected a qdgen run file)");
-  }
-  const bool has_meta = db.query_int(
-                            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = "
-                            "'meta'") == 1;
-  if (!has_meta || db.query_text("SELECT value FROM meta WHERE key = 'application'") != "qdgen")
-    throw RunStoreError(file +
-                        ": an SQLite database but not a qdgen run (no meta row application = "
-                        "qdgen)");
-  if (version > kRunStoreSchemaVersion)
-    throw RunStoreError(file + ": written by a newer qdgen (schema version " +
-                        std::to_string(version) + "; this qdgen reads up to " +
-                        std::to_string(kRunStoreSchemaVersion) + ")");
-  if (version < 1)
-    throw RunStoreError(file + ": schema version " + std::to_string(version) +
-                        " is not one qdgen wrote (expected 1.." +
-                        std::to_string(kRunStoreSchemaVersion) + ")");
-}
-
 class SqliteRunStore final : public RunStore {
  public:
   SqliteRunStore(const std::filesystem::path& path, bool read_only)
@@ -89,22 +44,7 @@ class SqliteRunStore final : public RunStore {
     if (!read_only) db_.exec("PRAGMA synchronous = NORMAL");
   }
 
-  RunInfo info() const override {
-    RunInfo info;
-    SqliteStatement run = db_.prepare(
-        "SELECT config, seed, created, qdgen_version, status, keep_candidates FROM run");
-    if (!run.step()) throw RunStoreError(db_.file() + ": the run table is empty");
-    info.config = json::parse(run.text(0));
-    info.seed = static_cast<std::uint64_t>(run.int64(1));
-    info.created = run.text(2);
-    info.qdgen_version = run.text(3);
-    info.status = status_from(run.text(4));
-    info.keep_candidates = run.text(5) == "added" ? KeepCandidates::kAdded : KeepCandidates::kAll;
-    info.schema_version = static_cast<int>(db_.query_int("PRAGMA user_version"));
-    SqliteStatement last = db_.prepare("SELECT max(iteration) FROM iteration");
-    if (last.step() && !last.is_null(0)) info.last_iteration = last.int64(0);
-    return info;
-  }
+  RunInfo info() const override { return read_run_info(db_); }
 
   void commit(const IterationRecord& record) override {
     require_writable();
@@ -235,36 +175,13 @@ class SqliteRunStore final : public RunStore {
   }
 
   std::vector<std::vector<Candidate>> added_candidates_by_iteration() const override {
-    SqliteStatement select = db_.prepare(
-        "SELECT candidate_id, iteration, parent_ids, operator, solution, solution_text, "
-        "objective, measures, embedding, metadata FROM candidate "
-        "WHERE status > 0 OR result_status > 0 ORDER BY iteration, batch_index");
+    SqliteStatement select = db_.prepare("SELECT " + codec::columns() +
+                                         " FROM candidate WHERE status > 0 OR result_status > 0 "
+                                         "ORDER BY iteration, batch_index");
     std::vector<std::vector<Candidate>> batches;
     std::int64_t current = 0;
     while (select.step()) {
-      Candidate c;
-      c.id = select.int64(0);
-      c.iteration = select.int64(1);
-      c.parents = json::parse(select.text(2)).get<std::vector<std::int64_t>>();
-      c.op = select.text(3);
-      if (!select.is_null(5))
-        c.solution = select.text(5);
-      else
-        c.solution = from_blob<Eigen::VectorXd>(select.blob(4));
-      c.objective = select.real(6);
-      const auto measures = json::parse(select.text(7)).get<std::vector<double>>();
-      c.measures = Eigen::Map<const Eigen::VectorXd>(measures.data(),
-                                                     static_cast<Eigen::Index>(measures.size()));
-      if (!select.is_null(8)) c.embedding = from_blob<Eigen::VectorXf>(select.blob(8));
-      c.metadata = json::parse(select.text(9));
-      if (c.metadata.is_object()) {
-        const auto emitter = c.metadata.find("emitter");
-        if (emitter != c.metadata.end() && emitter->is_number_integer()) {
-          c.emitter = emitter->get<std::int32_t>();
-          c.metadata.erase(emitter);
-        }
-        if (c.metadata.empty()) c.metadata = nullptr;  // written as {}
-      }
+      Candidate c = codec::decode(select, 0, db_.file()).candidate;
       if (batches.empty() || c.iteration != current) {
         batches.emplace_back();
         current = c.iteration;
@@ -290,11 +207,10 @@ class SqliteRunStore final : public RunStore {
     insert_iteration_ = db_.prepare_kept(
         "INSERT INTO iteration (iteration, committed, num_candidates, num_added, num_new, "
         "metrics, timings, rng_state, engine_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    insert_candidate_ = db_.prepare_kept(
-        "INSERT INTO candidate (candidate_id, iteration, batch_index, parent_ids, operator, "
-        "solution, solution_text, objective, measures, embedding, metadata, status, value, "
-        "cell, result_status, result_value) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    std::string placeholders = "?";
+    for (int i = 1; i < codec::kColumnCount; ++i) placeholders += ", ?";
+    insert_candidate_ = db_.prepare_kept("INSERT INTO candidate (" + codec::columns() +
+                                         ") VALUES (" + placeholders + ")");
     upsert_elite_ = db_.prepare_kept(
         "INSERT INTO elite (cell, candidate_id, iteration) VALUES (?, ?, ?) "
         "ON CONFLICT (cell) DO UPDATE SET candidate_id = excluded.candidate_id, "
@@ -314,43 +230,15 @@ class SqliteRunStore final : public RunStore {
             record.result_add_results[i].status != AddStatus::kNotAdded);
   }
 
-  // The stored metadata: the candidate's own, plus "emitter" when an emitter made it.
-  static std::string metadata_text(const Candidate& c) {
-    if (c.emitter < 0) return c.metadata.is_null() ? std::string("{}") : c.metadata.dump();
-    json stored = c.metadata.is_object() ? c.metadata : json::object();
-    stored["emitter"] = c.emitter;
-    return stored.dump();
-  }
-
   void insert_candidate(const IterationRecord& record, std::size_t i) {
-    const Candidate& c = record.candidates[i];
-    SqliteStatement& s = *insert_candidate_;
-    s.bind(1, c.id).bind(2, record.iteration).bind(3, static_cast<std::int64_t>(i));
-    s.bind(4, json(c.parents).dump()).bind(5, c.op);
-    if (const auto* text = std::get_if<std::string>(&c.solution)) {
-      s.bind_null(6).bind(7, *text);
-    } else {
-      s.bind_blob(6, to_blob(std::get<Eigen::VectorXd>(c.solution))).bind_null(7);
-    }
-    s.bind(8, c.objective);
-    s.bind(
-        9,
-        json(std::vector<double>(c.measures.data(), c.measures.data() + c.measures.size())).dump());
-    if (c.embedding)
-      s.bind_blob(10, to_blob(*c.embedding));
-    else
-      s.bind_null(10);
-    s.bind(11, metadata_text(c));
-    const AddResult& r = record.add_results[i];
-    s.bind(12, static_cast<std::int64_t>(r.status)).bind(13, r.value).bind(14, r.cell);
-    if (record.result_add_results.empty()) {
-      s.bind_null(15).bind_null(16);
-    } else {
-      const AddResult& rr = record.result_add_results[i];
-      s.bind(15, static_cast<std::int64_t>(rr.status)).bind(16, rr.value);
-    }
-    s.step();
-    s.reset();
+    codec::Placement where;
+    where.iteration = record.iteration;
+    where.batch_index = static_cast<std::int64_t>(i);
+    where.outcome = &record.add_results[i];
+    if (!record.result_add_results.empty()) where.result_outcome = &record.result_add_results[i];
+    codec::encode(*insert_candidate_, record.candidates[i], where);
+    insert_candidate_->step();
+    insert_candidate_->reset();
   }
 
   // Both statements run once per commit: kept prepared, reset after each use.
@@ -484,4 +372,4 @@ std::unique_ptr<RunStore> RunStore::open_read_only(const std::filesystem::path& 
   return std::make_unique<SqliteRunStore>(path, true);
 }
 
-}  // namespace qdgen::archive
+}  // namespace qdgen::store

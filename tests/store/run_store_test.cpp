@@ -1,4 +1,4 @@
-#include "qdgen/archive/run_store.hpp"
+#include "qdgen/store/run_store.hpp"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -9,11 +9,16 @@
 #include "qdgen/archive/novelty_archive.hpp"
 #include "synthetic_run.hpp"
 
-namespace qdgen::archive {
+namespace qdgen::store {
 namespace {
 
+using archive::AddStatus;
+using archive::Candidate;
+using archive::NoveltyArchive;
+using archive::NoveltyOptions;
+using archive::Rng;
+using archive::testing::TempDir;
 using testing::SyntheticRun;
-using testing::TempDir;
 
 std::string bytes_of(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -264,4 +269,4 @@ TEST(RunStore, CommitRejectsMismatchedRecordsWithoutWritingAnything) {
 }
 
 }  // namespace
-}  // namespace qdgen::archive
+}  // namespace qdgen::store

@@ -1,26 +1,25 @@
 #pragma once
-// The run store: one SQLite file per run, written one transaction per iteration.
-// The schema is documented in README.md ("Run store schema").
+// The run store's writer: one SQLite file per run, whole iterations committed in groups.
+// The schema is documented in README.md ("Run store schema"); RunReader reads a run.
 
 #include <filesystem>
 #include <memory>
-#include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "qdgen/archive/elite.hpp"
+#include "qdgen/store/run_info.hpp"
 
-namespace qdgen::archive {
+namespace qdgen::store {
 
 // Everything one iteration adds to the store; committed atomically.
 struct IterationRecord {
   std::int64_t iteration = 0;
-  std::vector<Candidate> candidates;   // every evaluated candidate of the iteration
-  std::vector<AddResult> add_results;  // one per candidate, same order
+  std::vector<archive::Candidate> candidates;   // every evaluated candidate of the iteration
+  std::vector<archive::AddResult> add_results;  // one per candidate, same order
   // CMA-MAE: the outcome in the separate result archive (plain thresholds), one per
   // candidate; empty when the search keeps one archive. The elite table follows it.
-  std::vector<AddResult> result_add_results;
+  std::vector<archive::AddResult> result_add_results;
   // Elites that left the archive without being replaced through add_results (NSLC).
   std::vector<std::int64_t> removed_candidate_ids;
   nlohmann::json metrics = nlohmann::json::object();       // QD score, coverage, Vendi, ...
@@ -29,32 +28,14 @@ struct IterationRecord {
   nlohmann::json engine_state = nlohmann::json::object();  // emitters, scheduler (for resume)
 };
 
-enum class RunStatus { kRunning, kFinished, kFailed };
-
-// Which candidates a run keeps: every evaluated one, or only those that entered an
-// archive (status > 0 in either archive) -- enough to resume, for huge numeric runs.
-enum class KeepCandidates { kAll, kAdded };
-
 struct RunStoreOptions {
   KeepCandidates keep_candidates = KeepCandidates::kAll;
   // See RunStore::set_commit_interval; 0 commits every iteration on its own.
   double commit_interval_seconds = 0.0;
 };
 
-struct RunInfo {
-  nlohmann::json config;
-  std::uint64_t seed = 0;
-  std::string created;        // ISO 8601 UTC
-  std::string qdgen_version;  // of the qdgen that created the run
-  RunStatus status = RunStatus::kRunning;
-  std::optional<std::int64_t> last_iteration;  // last committed iteration, if any
-  KeepCandidates keep_candidates = KeepCandidates::kAll;
-  int schema_version = 0;
-};
-
 class RunStore {
  public:
-  // Creates a new run file; refuses to touch an existing file.
   // Creates a new run file; refuses to touch an existing file. The file appears complete
   // or not at all (written under a temporary name, then linked into place).
   static std::unique_ptr<RunStore> create(const std::filesystem::path& path,
@@ -88,21 +69,10 @@ class RunStore {
   // they were added (iteration, then position in the batch). Re-adding them batch by batch,
   // one batch per iteration, rebuilds both archives exactly: a candidate one archive
   // rejected changes nothing there.
-  virtual std::vector<std::vector<Candidate>> added_candidates_by_iteration() const = 0;
+  virtual std::vector<std::vector<archive::Candidate>> added_candidates_by_iteration() const = 0;
   // The RNG and engine state saved with the last committed iteration.
   virtual std::string last_rng_state() const = 0;
   virtual nlohmann::json last_engine_state() const = 0;
 };
 
-std::string to_string(RunStatus status);
-std::string to_string(KeepCandidates keep);
-
-// The schema version this qdgen writes (PRAGMA user_version and meta.schema_version).
-inline constexpr int kRunStoreSchemaVersion = 1;
-
-class RunStoreError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-}  // namespace qdgen::archive
+}  // namespace qdgen::store

@@ -14,14 +14,16 @@
 #include <ostream>
 #include <string>
 
-namespace qdgen::archive {
+namespace qdgen::store {
 
 enum class ExportTable { kElites, kCandidates, kIterations };
 enum class ExportFormat { kCsv, kJsonl };
 
-// Opens the run read-only (works while a run is being written); throws RunStoreError with
-// a one-line message for a file that is not a readable qdgen run.
+// Opens the run read-only through RunReader (works while a run is being written: one snapshot
+// of it is exported) and writes each row as it is read, candidates in id order, so memory
+// stays flat in the size of the run. Throws RunStoreError with a one-line message for a file
+// that is not a readable qdgen run, a stored value it cannot read, or a failed write.
 void export_run(const std::filesystem::path& run_file, ExportTable table, ExportFormat format,
                 std::ostream& out);
 
-}  // namespace qdgen::archive
+}  // namespace qdgen::store

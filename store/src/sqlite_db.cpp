@@ -1,10 +1,8 @@
 #include "sqlite_db.hpp"
 
-#include <cstring>
+#include "qdgen/store/run_store.hpp"
 
-#include "qdgen/archive/run_store.hpp"
-
-namespace qdgen::archive {
+namespace qdgen::store {
 
 SqliteDb::SqliteDb(const std::filesystem::path& path, int flags) : file_(path.string()) {
   const int code = sqlite3_open_v2(file_.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -13,7 +11,10 @@ SqliteDb::SqliteDb(const std::filesystem::path& path, int flags) : file_(path.st
     sqlite3_close(db_);
     throw RunStoreError(file_ + ": cannot open as SQLite (" + message + ")");
   }
-  sqlite3_busy_timeout(db_, 10000);  // a writer's commit briefly locks out other writers
+  // A writer's commit briefly locks out other writers, and a closing writer's checkpoint
+  // locks out readers while it removes the WAL: without the wait, a reader opening then read
+  // the file as "not an SQLite database" (RunReader test ReadersNeverFail...).
+  sqlite3_busy_timeout(db_, 10000);
 }
 
 SqliteDb::~SqliteDb() {
@@ -107,11 +108,20 @@ std::string SqliteStatement::text(int column) const {
               : std::string();
 }
 std::vector<std::byte> SqliteStatement::blob(int column) const {
+  const std::span<const std::byte> bytes = blob_view(column);
+  return {bytes.begin(), bytes.end()};
+}
+std::string_view SqliteStatement::text_view(int column) const {
+  const auto* data = sqlite3_column_text(statement_, column);
+  return data ? std::string_view(reinterpret_cast<const char*>(data),
+                                 static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)))
+              : std::string_view();
+}
+std::span<const std::byte> SqliteStatement::blob_view(int column) const {
   const void* data = sqlite3_column_blob(statement_, column);
   const auto size = static_cast<std::size_t>(sqlite3_column_bytes(statement_, column));
-  std::vector<std::byte> bytes(size);
-  if (size > 0) std::memcpy(bytes.data(), data, size);
-  return bytes;
+  return size > 0 ? std::span<const std::byte>(static_cast<const std::byte*>(data), size)
+                  : std::span<const std::byte>();
 }
 
-}  // namespace qdgen::archive
+}  // namespace qdgen::store

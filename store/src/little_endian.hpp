@@ -6,10 +6,12 @@
 #include <bit>
 #include <cstddef>
 #include <cstring>
+#include <span>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
-namespace qdgen::archive {
+namespace qdgen::store {
 
 static_assert(std::endian::native == std::endian::little,
               "the run store writes little-endian BLOBs by copying memory");
@@ -23,7 +25,7 @@ std::vector<std::byte> to_blob(const Vector& values) {
 }
 
 template <typename Vector>
-Vector from_blob(const std::vector<std::byte>& bytes) {
+Vector from_blob(std::span<const std::byte> bytes) {
   using Scalar = typename Vector::Scalar;
   if (bytes.size() % sizeof(Scalar) != 0)
     throw std::runtime_error("BLOB of " + std::to_string(bytes.size()) +
@@ -34,4 +36,4 @@ Vector from_blob(const std::vector<std::byte>& bytes) {
   return values;
 }
 
-}  // namespace qdgen::archive
+}  // namespace qdgen::store

@@ -1,7 +1,7 @@
 #pragma once
 // The run store's schema, version 1 (README "Run store schema" documents every column).
 
-namespace qdgen::archive {
+namespace qdgen::store {
 
 inline constexpr const char* kRunStoreSchemaSql = R"sql(
 CREATE TABLE meta (
@@ -60,4 +60,4 @@ CREATE TABLE elite (
 CREATE INDEX elite_candidate ON elite (candidate_id);
 )sql";
 
-}  // namespace qdgen::archive
+}  // namespace qdgen::store

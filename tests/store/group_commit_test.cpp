@@ -4,14 +4,14 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include "qdgen/archive/run_store.hpp"
+#include "qdgen/store/run_store.hpp"
 #include "synthetic_run.hpp"
 
-namespace qdgen::archive {
+namespace qdgen::store {
 namespace {
 
+using archive::testing::TempDir;
 using testing::SyntheticRun;
-using testing::TempDir;
 
 // Iteration rows another connection sees (-1 when the file cannot be read).
 int visible_iterations(const std::filesystem::path& path) {
@@ -106,4 +106,4 @@ TEST(RunStoreGroupCommit, AFailedIterationUndoesItselfAndKeepsTheGroupBeforeIt) 
 }
 
 }  // namespace
-}  // namespace qdgen::archive
+}  // namespace qdgen::store

@@ -7,9 +7,16 @@
 
 #include "archive_test_helpers.hpp"
 #include "qdgen/archive/grid_archive.hpp"
-#include "qdgen/archive/run_store.hpp"
+#include "qdgen/store/run_store.hpp"
 
-namespace qdgen::archive::testing {
+namespace qdgen::store::testing {
+
+using archive::Elite;
+using archive::GridArchive;
+using archive::GridDimension;
+using archive::Rng;
+using archive::ThresholdOptions;
+using archive::testing::random_batch;
 
 inline ThresholdOptions soft_thresholds() {
   ThresholdOptions options;
@@ -93,4 +100,4 @@ inline bool same_archive(const GridArchive& a, const GridArchive& b, std::string
   return true;
 }
 
-}  // namespace qdgen::archive::testing
+}  // namespace qdgen::store::testing

@@ -13,11 +13,13 @@
 
 #include "synthetic_run.hpp"
 
-namespace qdgen::archive {
+namespace qdgen::store {
 namespace {
 
+using archive::Rng;
+using archive::uniform01;
+using archive::testing::TempDir;
 using testing::SyntheticRun;
-using testing::TempDir;
 
 constexpr int kIterations = 12;
 constexpr std::uint64_t kSeed = 2024;
@@ -118,4 +120,4 @@ TEST(CrashSafety, SigkillAtRandomMomentsLosesNothingCommittedAndResumesExactly) 
 }
 
 }  // namespace
-}  // namespace qdgen::archive
+}  // namespace qdgen::store

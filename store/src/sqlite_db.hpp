@@ -10,9 +10,10 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
-namespace qdgen::archive {
+namespace qdgen::store {
 
 class SqliteStatement {
  public:
@@ -34,6 +35,9 @@ class SqliteStatement {
   double real(int column) const;
   std::string text(int column) const;
   std::vector<std::byte> blob(int column) const;
+  // Views into the current row, valid until the next step() or reset().
+  std::string_view text_view(int column) const;
+  std::span<const std::byte> blob_view(int column) const;
 
  private:
   void check(int code, const char* what) const;
@@ -64,4 +68,4 @@ class SqliteDb {
   std::string file_;
 };
 
-}  // namespace qdgen::archive
+}  // namespace qdgen::store
