@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "qdgen/inference/tokenizer.hpp"
+#include "random_text.hpp"
 #include "scratch_directory.hpp"
 
 namespace {
@@ -128,48 +129,6 @@ TEST(TokenizerTrainer, SameFileBytesForAnyThreadCount) {
   }
 }
 
-// A random valid code point: mostly ASCII, whitespace and digits, then the rest of the BMP
-// and the supplementary planes (never a surrogate).
-char32_t random_code_point(std::mt19937& random) {
-  switch (random() % 8) {
-    case 0:
-      return U" \t\n\r\v\f\u00A0\u2028\u3000\uFEFF\u0085"[random() % 11];
-    case 1:
-      return U'0' + random() % 10;
-    case 2:
-    case 3:
-      return 0x20 + random() % 0x5F;
-    case 4:
-      return 0x80 + random() % 0x780;  // two-byte UTF-8
-    case 5: {
-      char32_t cp = 0x800 + random() % (0x10000 - 0x800);
-      return cp >= 0xD800 && cp <= 0xDFFF ? cp - 0x800 : cp;  // three bytes
-    }
-    case 6:
-      return 0x1F300 + random() % 0x300;  // emoji
-    default:
-      return 0x10000 + random() % 0x100000;  // four bytes, any plane
-  }
-}
-
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 class SavedTokenizer : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -217,15 +176,7 @@ TEST_F(SavedTokenizer, LearnedWordsAreSingleTokens) {
 TEST_F(SavedTokenizer, DecodeOfEncodeGivesTheTextBackForRandomUtf8) {
   std::mt19937 random(11);
   for (int i = 0; i < 3000; ++i) {
-    std::string text;
-    const int length = static_cast<int>(random() % 40);
-    for (int c = 0; c < length; ++c) {
-      if (random() % 50 == 0) {
-        text += "<|endoftext|>";
-      } else {
-        append_utf8(text, random_code_point(random));
-      }
-    }
+    const std::string text = qdgen_test::random_utf8(random, 40, "<|endoftext|>");
     const auto ids = tokenizer_->encode(text, false);
     ASSERT_EQ(tokenizer_->decode(ids, false), text) << "text #" << i;
   }

@@ -23,6 +23,8 @@ for (const line of readFileSync(inputPath, "utf8").split("\n")) {
   if (line === "") continue;
   const { text } = JSON.parse(line);
   const ids = tokenizer.encode(text, { add_special_tokens: false }).ids;
-  out.push(JSON.stringify({ ids, decoded: tokenizer.decode(ids, { skip_special_tokens: false }) }));
+  // tokenizers.js refuses to decode no ids; their text is "".
+  const decoded = ids.length ? tokenizer.decode(ids, { skip_special_tokens: false }) : "";
+  out.push(JSON.stringify({ ids, decoded }));
 }
 process.stdout.write(out.join("\n") + "\n");
