@@ -90,11 +90,13 @@ TEST(TokenizerTrainerReference, SameIdsAsHuggingFaceOnFortunes) {
   for (std::size_t i = 0; i < documents.size(); i += 50) texts.push_back(documents[i].text);
   for (const char* edge :
        {"", " ", "\n", "\n\n\t\t-- Mark Twain", "I'm sure it's 12345678 dollars.",
-        "THEY'LL SHE'S ſ's 'LL 'Re", "  multiple   spaces  ", "tab\tand\r\nCRLF\r\n",
+        "THEY'LL SHE'S ſ's 'LL 'Re it'ſ x'ſt y'\u212A", "  multiple   spaces  ",
+        "tab\tand\r\nCRLF\r\n",
         "Ünïcödé café naïve — “quotes” 日本語のテキスト 🎉🎉👍🏽",
         "<|endoftext|>a<|endoftext|>", "x<|endoftext|> <|endoftext|>\n",
         "\u0085x\uFEFFy\u00A0z\u2028w\u3000v", "١٢٣ ௧௨ ½ ²", "don't DON'T o'clock rock'n'roll",
-        "!!! ??? ... --- ***", "a\n\n\n   \n b"}) {
+        "!!! ??? ... --- ***", "a\n\n\n   \n b", "\t\t-- Author, 1971.  Then:  \t(x)  \n  y",
+        "end.  \t\n\u3000z"}) {
     texts.emplace_back(edge);
   }
   std::mt19937 random(5);
