@@ -1,13 +1,20 @@
 // Tokenizer training: `qdgen train tokenizer` against Debian's SentencePiece
-// (`spm_train --model_type=bpe`) on the fortunes corpus, in the same run: training time (best
-// of REPEATS, wall clock, both with 2 threads) and bytes per token on a held-out 10 % of the
-// documents (chosen by document id), each tokenizer encoding the same held-out lines.
+// (`spm_train --model_type=bpe`, its defaults otherwise) on the fortunes corpus, in the same
+// run: training time (best of REPEATS, wall clock, both with 2 threads) and bytes per token on
+// a held-out 10 % of the documents (chosen by document id). Two measures:
+//   same text: each held-out document with its whitespace runs made one space and trimmed,
+//     as SentencePiece's default normalisation leaves it; both tokenizers encode these same
+//     strings, and both can give them back;
+//   raw: the held-out documents as they are (tabs, indentation, line breaks). qdgen encodes
+//     every byte; SentencePiece reads a document as its lines joined by spaces and drops the
+//     extra whitespace itself, so it spends no token on it (and cannot give it back).
 // Usage: bench_tokenizer_training [VOCAB...] [--repeats N] [--threads N]
 //   (default: 4096 8192, 3 repeats, 2 threads). Needs the Debian packages fortunes and
 //   sentencepiece (bench only: apt-get install --no-install-recommends sentencepiece).
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -46,6 +53,43 @@ std::vector<std::string> lines_of(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
+}
+
+// Whitespace runs made one space, the ends trimmed: what SentencePiece's default
+// normalisation (remove_extra_whitespaces) leaves of ASCII whitespace.
+std::string collapse_whitespace(const std::string& text) {
+  std::string out;
+  bool pending_space = false;
+  for (const char c : text) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (pending_space) out.push_back(' ');
+    pending_space = false;
+    out.push_back(c);
+  }
+  return out;
+}
+
+// Tokens spm_encode gives for a file of one text a line; exits when it fails or loses lines.
+std::size_t spm_token_count(const std::string& model, const fs::path& input, std::size_t lines) {
+  const auto encoded =
+      qdgen_test::run_shell("spm_encode --model='" + model + "' --output_format=id < '" +
+                            input.string() + "' 2>/dev/null");
+  std::size_t tokens = 0;
+  std::size_t seen = 0;
+  for (const auto& line : lines_of(encoded.output)) {
+    std::istringstream ids(line);
+    for (std::string id; ids >> id;) ++tokens;
+    ++seen;
+  }
+  if (encoded.status != 0 || seen != lines) {
+    std::fprintf(stderr, "spm_encode failed or lost lines (%zu of %zu) on %s\n", seen, lines,
+                 input.c_str());
+    std::exit(1);
+  }
+  return tokens;
 }
 
 // Best wall-clock seconds of `repeats` runs of a shell command; exits on failure.
@@ -102,16 +146,14 @@ int main(int argc, char** argv) {
   // documents); the held-out lines go to both.
   std::ofstream train_jsonl(dir / "train.jsonl");
   std::ofstream train_text(dir / "train.txt");
-  std::vector<std::string> held_out_lines;
+  std::vector<std::string> held_out;
   std::size_t train_bytes = 0;
   std::size_t train_documents = 0;
   std::size_t corpus_bytes = 0;
   for (const auto& document : documents) {
     corpus_bytes += document.text.size();
     if (qdgen::inference::is_held_out(document.id, 0.1)) {
-      for (auto& line : lines_of(document.text)) {
-        if (!line.empty()) held_out_lines.push_back(std::move(line));
-      }
+      held_out.push_back(document.text);
       continue;
     }
     ++train_documents;
@@ -123,20 +165,31 @@ int main(int argc, char** argv) {
   }
   train_jsonl.close();
   train_text.close();
+  std::vector<std::string> same_text;
+  std::size_t raw_bytes = 0;
+  std::size_t same_text_bytes = 0;
   {
-    std::ofstream held_out(dir / "held_out.txt");
-    for (const auto& line : held_out_lines) held_out << line << "\n";
+    std::ofstream raw(dir / "held_out_raw.txt");
+    std::ofstream same(dir / "held_out_same.txt");
+    for (const auto& document : held_out) {
+      std::string one_line = document;
+      std::replace(one_line.begin(), one_line.end(), '\n', ' ');
+      raw << one_line << "\n";
+      raw_bytes += document.size();
+      same_text.push_back(collapse_whitespace(document));
+      same << same_text.back() << "\n";
+      same_text_bytes += same_text.back().size();
+    }
   }
-  std::size_t held_out_bytes = 0;
-  for (const auto& line : held_out_lines) held_out_bytes += line.size();
 
   std::printf(
-      "corpus: %zu fortune files, %zu documents, %zu bytes; training on %zu documents "
-      "(%zu bytes), held out %zu lines (%zu bytes)\n",
-      files.size(), documents.size(), corpus_bytes, train_documents, train_bytes,
-      held_out_lines.size(), held_out_bytes);
-  std::printf("%-6s %10s %10s %8s %12s %12s %9s\n", "vocab", "qdgen s", "spm s", "speed",
-              "qdgen B/tok", "spm B/tok", "B/tok");
+      "corpus: %zu fortune files, %zu documents, %zu bytes; training on %zu documents (%zu "
+      "bytes), held out %zu documents (%zu bytes raw, %zu as the same text)\n",
+      files.size(), documents.size(), corpus_bytes, train_documents, train_bytes, held_out.size(),
+      raw_bytes, same_text_bytes);
+  std::printf("%35s %-25s %s\n%-6s %9s %9s %7s %8s %7s %8s %8s %7s %8s\n", "",
+              "bytes/token, same text", "bytes/token, raw", "vocab", "qdgen s", "spm s", "speed",
+              "qdgen", "spm", "diff", "qdgen", "spm", "diff");
   const std::string quiet = " >/dev/null 2>&1";
   for (const std::size_t vocab : vocabs) {
     const fs::path ours = dir / ("qdgen-" + std::to_string(vocab)) / "tokenizer.json";
@@ -153,28 +206,24 @@ int main(int argc, char** argv) {
     const double spm_seconds = time_command(train_spm + quiet, repeats);
 
     const auto tokenizer = qdgen::inference::load_tokenizer(ours);
-    std::size_t ours_tokens = 0;
-    for (const auto& line : held_out_lines) ours_tokens += tokenizer->encode(line, false).size();
-    const auto encoded = qdgen_test::run_shell("spm_encode --model='" + spm_prefix.string() +
-                                               ".model' --output_format=id < '" +
-                                               (dir / "held_out.txt").string() + "' 2>/dev/null");
-    std::size_t spm_tokens = 0;
-    std::size_t spm_lines = 0;
-    for (const auto& line : lines_of(encoded.output)) {
-      std::istringstream ids(line);
-      for (std::string id; ids >> id;) ++spm_tokens;
-      ++spm_lines;
-    }
-    if (encoded.status != 0 || spm_lines != held_out_lines.size()) {
-      std::fprintf(stderr, "spm_encode failed or lost lines (%zu of %zu)\n", spm_lines,
-                   held_out_lines.size());
-      return 1;
-    }
-    const double ours_bpt = static_cast<double>(held_out_bytes) / ours_tokens;
-    const double spm_bpt = static_cast<double>(held_out_bytes) / spm_tokens;
-    std::printf("%-6zu %10.3f %10.3f %7.1fx %12.4f %12.4f %+8.2f%%\n", vocab, ours_seconds,
-                spm_seconds, spm_seconds / ours_seconds, ours_bpt, spm_bpt,
-                100.0 * (ours_bpt / spm_bpt - 1.0));
+    std::size_t ours_raw = 0;
+    std::size_t ours_same = 0;
+    for (const auto& document : held_out) ours_raw += tokenizer->encode(document, false).size();
+    for (const auto& text : same_text) ours_same += tokenizer->encode(text, false).size();
+    const std::string model = spm_prefix.string() + ".model";
+    const std::size_t spm_raw = spm_token_count(model, dir / "held_out_raw.txt", held_out.size());
+    const std::size_t spm_same = spm_token_count(model, dir / "held_out_same.txt", held_out.size());
+    const auto per_token = [](std::size_t bytes, std::size_t tokens) {
+      return static_cast<double>(bytes) / static_cast<double>(tokens);
+    };
+    const double ours_same_bpt = per_token(same_text_bytes, ours_same);
+    const double spm_same_bpt = per_token(same_text_bytes, spm_same);
+    const double ours_raw_bpt = per_token(raw_bytes, ours_raw);
+    const double spm_raw_bpt = per_token(raw_bytes, spm_raw);
+    std::printf("%-6zu %9.3f %9.3f %6.1fx %8.4f %7.4f %+7.2f%% %8.4f %7.4f %+7.2f%%\n", vocab,
+                ours_seconds, spm_seconds, spm_seconds / ours_seconds, ours_same_bpt, spm_same_bpt,
+                100.0 * (ours_same_bpt / spm_same_bpt - 1.0), ours_raw_bpt, spm_raw_bpt,
+                100.0 * (ours_raw_bpt / spm_raw_bpt - 1.0));
     std::printf("  qdgen: %s\n  spm:   %s\n", train_ours.c_str(), train_spm.c_str());
     std::fflush(stdout);
   }
