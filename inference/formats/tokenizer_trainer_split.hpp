@@ -6,7 +6,7 @@
 // Llama 3's pattern, alternative by alternative: contractions; a word with at most one
 // leading non-letter (" the", "\"The"); numbers of up to three digits; punctuation runs with
 // the line breaks after them; line breaks; other whitespace. Two changes, for text laid out
-// with indentation and double spaces (fortunes, poems, mail), which spent 4 % of its tokens
+// with indentation and double spaces (fortunes, poems, mail), which spent 4.5 % of its tokens
 // on bare whitespace with Llama 3's pattern:
 //   - a number takes one leading space, as GPT-2's pattern has it (" 1971", not " " "197" "1");
 //   - a punctuation run takes the horizontal whitespace before it ("\t\t--") and the
