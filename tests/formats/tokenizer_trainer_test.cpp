@@ -244,6 +244,13 @@ TEST(TokenizerTrainerErrors, VocabularySmallerThanBytesAndSpecials) {
             "vocabulary size 100 is smaller than the 256 byte tokens plus 2 special tokens (258)");
 }
 
+TEST(TokenizerTrainerErrors, VocabularyLargerThanTokenIds) {
+  BpeTrainingOptions options;
+  options.vocab_size = std::size_t{1} << 31;
+  EXPECT_EQ(training_error({"text"}, options),
+            "vocabulary size 2147483648 does not fit 32-bit token ids");
+}
+
 TEST(TokenizerTrainerErrors, BadSpecialTokens) {
   BpeTrainingOptions options;
   options.special_tokens = {"<a>", "<a>"};
