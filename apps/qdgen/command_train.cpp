@@ -6,7 +6,7 @@ namespace qdgen::cli {
 
 void add_train_command(CLI::App& app) {
   auto* train = app.add_subcommand(
-      "train", "Train a tokenizer (and, with the other subcommands, models) from a corpus.");
+      "train", "Training from a corpus, one subcommand per kind of thing trained.");
   train->require_subcommand(1);
   add_train_tokenizer_command(*train);
 }

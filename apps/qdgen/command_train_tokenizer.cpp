@@ -116,8 +116,8 @@ void add_train_tokenizer_command(CLI::App& train) {
   auto options = std::make_shared<TrainTokenizerOptions>();
   auto* cmd = train.add_subcommand(
       "tokenizer",
-      "Train a byte-level BPE tokenizer (GPT-2 byte map, Llama 3 pre-tokenizer split) and write "
-      "it as a Hugging Face tokenizer.json.");
+      "Train a byte-level BPE tokenizer (GPT-2 byte map, Llama 3-style pre-tokenizer split) and "
+      "write it as a Hugging Face tokenizer.json.");
   cmd->footer(
       "Corpus formats: fortune (records between lines holding only %), text (documents\n"
       "separated by blank lines), jsonl (one {\"text\": ...} a line); auto picks one per file.\n"

@@ -1,6 +1,6 @@
 #pragma once
-// Byte-level BPE training: GPT-2's byte-to-unicode map, Llama 3's pre-tokenizer split, special
-// tokens as added tokens, saved as a Hugging Face tokenizer.json (+ tokenizer_config.json)
+// Byte-level BPE training: GPT-2's byte-to-unicode map, a Llama 3-style pre-tokenizer split,
+// special tokens as added tokens, saved as a Hugging Face tokenizer.json (+ tokenizer_config.json)
 // that load_tokenizer and the Hugging Face reference encode alike. Deterministic: the same
 // texts and options give the same file bytes, whatever the number of threads.
 // Ids: the special tokens first (in the order given), then the 256 bytes in byte order, then
