@@ -11,6 +11,10 @@ void add_metrics_command(CLI::App& app);   // command_metrics.cpp
 void add_run_command(CLI::App& app);       // command_run.cpp
 void add_export_command(CLI::App& app);    // command_export.cpp
 void add_tokenize_command(CLI::App& app);  // command_tokenize.cpp
+// `qdgen train` is a group (command_train.cpp); each training subcommand has its own file and
+// adds itself to the group there.
+void add_train_command(CLI::App& app);              // command_train.cpp
+void add_train_tokenizer_command(CLI::App& train);  // command_train_tokenizer.cpp
 // The model commands reach the embedded model through its module (model_flags.hpp), so
 // this binary never links libtorch.
 void add_generate_command(CLI::App& app);  // command_generate.cpp

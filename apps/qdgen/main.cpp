@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   qdgen::cli::add_export_command(app);
   qdgen::cli::add_metrics_command(app);
   qdgen::cli::add_tokenize_command(app);
+  qdgen::cli::add_train_command(app);
   qdgen::cli::add_generate_command(app);
   qdgen::cli::add_score_command(app);
   qdgen::cli::add_embed_command(app);

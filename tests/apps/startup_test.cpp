@@ -38,11 +38,15 @@ class Startup : public ::testing::Test {
   fs::path directory_;
 };
 
-TEST_F(Startup, HelpMetricsAndExportNeverLoadLibtorch) {
+TEST_F(Startup, HelpMetricsExportAndTokenizerTrainingNeverLoadLibtorch) {
   const fs::path csv = directory_ / "three.csv";
   std::ofstream(csv) << "1,0\n0,1\n1,1\n";
+  const fs::path corpus = directory_ / "corpus.txt";
+  std::ofstream(corpus) << "the cat sat on the mat\n\nthe mat sat on the cat\n";
+  const std::string train = "train tokenizer --data " + corpus.string() + " --vocab 300 --out " +
+                            (directory_ / "tokenizer.json").string();
   for (const std::string& arguments : std::vector<std::string>{
-           "--help", "metrics vendi " + csv.string(), "export --help", "run --help"}) {
+           "--help", "metrics vendi " + csv.string(), "export --help", "run --help", train}) {
     const std::string log = libraries_loaded_by(arguments);
     ASSERT_NE(log.find("calling init"), std::string::npos) << "LD_DEBUG gave no log: " << log;
     EXPECT_FALSE(loads_libtorch(log)) << "qdgen " << arguments << " loaded libtorch";
