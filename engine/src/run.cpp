@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "qdgen/archive/run_store.hpp"
+#include "qdgen/common/json_parse.hpp"
 #include "qdgen/common/json_reader.hpp"
 #include "qdgen/engine/background_commit.hpp"
 #include "qdgen/engine/scheduler.hpp"
@@ -138,9 +139,16 @@ RunSummary resume_experiment(const std::filesystem::path& path,
                              "without a config, or pass the one the run started with");
   store->set_commit_interval(own.store.commit_seconds);
   auto scheduler = make_scheduler(own, checked_threads(threads.value_or(own.threads)));
-  if (info.last_iteration)
-    scheduler->restore(store->added_candidates_by_iteration(), store->last_rng_state(),
-                       store->last_engine_state());
+  if (info.last_iteration) {
+    try {
+      scheduler->restore(store->added_candidates_by_iteration(), store->last_rng_state(),
+                         store->last_engine_state());
+    } catch (const nlohmann::json::exception& e) {
+      // The engine wrote this state itself; a library message here means a damaged file.
+      throw std::runtime_error(path.string() + ": the stored engine state is damaged (" +
+                               common::json_exception_text(e) + ")");
+    }
+  }
   RunSummary summary = drive(*scheduler, store.get(), own.iterations, own.name, stop, progress);
   summary.store = path;
   return summary;
