@@ -136,11 +136,12 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("config", options->config, "experiment config (JSON)");
   auto* out = cmd->add_option("--out", options->out, "run store to create (SQLite)");
   auto* resume = cmd->add_option("--resume", options->resume, "resume this run store");
+  // The config's ranges (experiments/README.md), so a flag never runs what a config refuses.
   auto* iterations = cmd->add_option("--iterations", options->iterations, "iterations to run")
-                         ->check(CLI::PositiveNumber);
+                         ->check(CLI::Range(std::int64_t{1}, engine::kMaxIterations));
   auto* seed = cmd->add_option("--seed", options->seed, "random seed");
   auto* threads = cmd->add_option("--threads", options->threads, "evaluation threads (0: all)")
-                      ->check(CLI::NonNegativeNumber);
+                      ->check(CLI::Range(0, static_cast<int>(engine::kMaxThreads)));
   cmd->add_option("--format", options->format, "summary format")
       ->check(CLI::IsMember({"table", "json"}));
   auto* in_memory = cmd->add_flag("--in-memory", options->in_memory,

@@ -4,6 +4,8 @@
 #include <numbers>
 #include <stdexcept>
 
+#include "qdgen/engine/domain_spec.hpp"
+
 namespace qdgen::engine {
 
 namespace {
@@ -116,6 +118,58 @@ std::unique_ptr<Domain> make_arm_domain(int joints, bool clip_angles) {
 }
 double sphere_measure_bound(int dim) {
   return dim / 2.0 * kBound;
+}
+
+namespace {
+
+constexpr std::int64_t kMaxSolutionDim = 1'000'000;
+
+struct ShiftedBenchmarkSpec final : DomainSpec {
+  std::string name;
+  int dim = 0;
+  std::string kind() const override { return name; }
+  int solution_dim() const override { return dim; }
+  int measure_dim() const override { return 2; }
+  std::unique_ptr<Domain> build() const override {
+    return std::make_unique<ShiftedBenchmark>(name, dim, name == "rastrigin");
+  }
+};
+
+struct PlanarArmSpec final : DomainSpec {
+  int joints = 0;
+  bool clip_angles = true;
+  std::string kind() const override { return "arm"; }
+  int solution_dim() const override { return joints; }
+  int measure_dim() const override { return 2; }
+  std::unique_ptr<Domain> build() const override {
+    return std::make_unique<PlanarArm>(joints, clip_angles);
+  }
+};
+
+DomainKinds::Kind shifted_benchmark_kind(const std::string& name) {
+  return {name, [name](common::JsonReader& section) -> std::unique_ptr<DomainSpec> {
+            auto spec = std::make_unique<ShiftedBenchmarkSpec>();
+            spec->name = name;
+            spec->dim = static_cast<int>(section.integer("dim", 2, kMaxSolutionDim));
+            return spec;
+          }};
+}
+
+}  // namespace
+
+DomainKinds::Kind sphere_domain_kind() {
+  return shifted_benchmark_kind("sphere");
+}
+DomainKinds::Kind rastrigin_domain_kind() {
+  return shifted_benchmark_kind("rastrigin");
+}
+DomainKinds::Kind arm_domain_kind() {
+  return {"arm", [](common::JsonReader& section) -> std::unique_ptr<DomainSpec> {
+            auto spec = std::make_unique<PlanarArmSpec>();
+            spec->joints = static_cast<int>(section.integer("joints", 1, kMaxSolutionDim));
+            spec->clip_angles = section.boolean("clip_angles", true);
+            return spec;
+          }};
 }
 
 }  // namespace qdgen::engine

@@ -6,8 +6,9 @@
 
 namespace qdgen::engine {
 
-void Domain::evaluate_batch(std::span<archive::Candidate> batch, ThreadPool& pool) const {
-  pool.parallel_for(batch.size(), [&](std::size_t i) {
+void Domain::evaluate_batch(std::span<archive::Candidate> batch,
+                            const DomainContext& context) const {
+  context.pool.parallel_for(batch.size(), [&](std::size_t i) {
     archive::Candidate& candidate = batch[i];
     Evaluation evaluation = evaluate(candidate.solution);
     candidate.objective = evaluation.objective;
@@ -23,7 +24,8 @@ void Domain::evaluate_batch(std::span<archive::Candidate> batch, ThreadPool& poo
   });
 }
 
-std::vector<archive::Solution> Domain::mutate(std::span<const MutationRequest>, ThreadPool&) const {
+std::vector<archive::Solution> Domain::mutate(std::span<const MutationRequest>,
+                                              const DomainContext&) const {
   throw std::runtime_error("domain '" + name() + "' offers no mutation operator");
 }
 

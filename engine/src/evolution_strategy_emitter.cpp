@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "emitter_spec_readers.hpp"
 #include "qdgen/archive/grid_archive.hpp"
 #include "qdgen/engine/cma_es.hpp"
 #include "qdgen/engine/emitters.hpp"
@@ -163,6 +164,65 @@ class EvolutionStrategyEmitter : public Emitter {
 
 std::unique_ptr<Emitter> make_evolution_strategy_emitter(const EvolutionStrategyOptions& options) {
   return std::make_unique<EvolutionStrategyEmitter>(options);
+}
+
+namespace {
+
+constexpr std::int64_t kMaxRestartEvery = 1'000'000'000;
+
+Ranker read_ranker(common::JsonReader& group, const archive::ArchiveSpec& archive) {
+  const std::string name =
+      group.choice("ranker", {"imp", "2imp", "obj", "2obj", "rd", "2rd"}, "2imp");
+  const Ranker ranker = name == "imp"    ? Ranker::kImprovement
+                        : name == "2imp" ? Ranker::kTwoStageImprovement
+                        : name == "obj"  ? Ranker::kObjective
+                        : name == "2obj" ? Ranker::kTwoStageObjective
+                        : name == "rd"   ? Ranker::kRandomDirection
+                                         : Ranker::kTwoStageRandomDirection;
+  if (ranks_by_random_direction(ranker) && archive.type() != "grid")
+    group.fail("ranker",
+               "'rd' and '2rd' project measures on a direction scaled by the measure ranges, "
+               "which only a grid archive has; archive.type is \"" +
+                   archive.type() + "\"");
+  return ranker;
+}
+
+// "restart": "basic", "no_improvement" or every n iterations.
+void read_restart(common::JsonReader& group, EvolutionStrategyOptions& options) {
+  options.restart_on_no_improvement = false;
+  const auto restart = group.optional("restart");
+  if (restart && restart->json().is_number_integer()) {
+    options.restart_every_n = static_cast<int>(restart->integer(1, kMaxRestartEvery));
+    return;
+  }
+  if (restart && !restart->json().is_string())
+    restart->expected("\"basic\", \"no_improvement\" or an integer in [1, " +
+                      std::to_string(kMaxRestartEvery) + "]");
+  options.restart_on_no_improvement =
+      group.choice("restart", {"basic", "no_improvement"}, "no_improvement") == "no_improvement";
+}
+
+}  // namespace
+
+EmitterKinds::Kind cma_es_emitter_kind() {
+  return {"cma_es",
+          [](common::JsonReader& group,
+             const EmitterParseContext& context) -> std::unique_ptr<EmitterSpec> {
+            EvolutionStrategyOptions options;
+            options.batch_size = read_batch(group, 2, 36);
+            options.x0 = read_x0(group, context.domain);
+            options.sigma0 = group.positive_number("sigma0");
+            options.ranker = read_ranker(group, context.archive);
+            options.selection = group.choice("selection", {"mu", "filter"}, "filter") == "mu"
+                                    ? SelectionRule::kMu
+                                    : SelectionRule::kFilter;
+            read_restart(group, options);
+            options.rank_one = group.choice("rank_one", {"hansen", "pyribs"}, "hansen") == "pyribs"
+                                   ? RankOneUpdate::kPyribs
+                                   : RankOneUpdate::kHansen;
+            return std::make_unique<EmitterSpecOf<EvolutionStrategyOptions>>(
+                "cma_es", options, make_evolution_strategy_emitter);
+          }};
 }
 
 }  // namespace qdgen::engine

@@ -1,3 +1,4 @@
+#include "emitter_spec_readers.hpp"
 #include "qdgen/engine/emitters.hpp"
 #include "variation.hpp"
 
@@ -124,6 +125,33 @@ std::unique_ptr<Emitter> make_gaussian_emitter(const GaussianOptions& options) {
 }
 std::unique_ptr<Emitter> make_iso_line_emitter(const IsoLineOptions& options) {
   return std::make_unique<IsoLineEmitter>(options);
+}
+
+EmitterKinds::Kind gaussian_emitter_kind() {
+  return {"gaussian",
+          [](common::JsonReader& group,
+             const EmitterParseContext& context) -> std::unique_ptr<EmitterSpec> {
+            GaussianOptions options;
+            options.batch_size = read_batch(group, 1, 36);
+            options.x0 = read_x0(group, context.domain);
+            options.sigma = group.positive_number("sigma");
+            return std::make_unique<EmitterSpecOf<GaussianOptions>>("gaussian", options,
+                                                                    make_gaussian_emitter);
+          }};
+}
+
+EmitterKinds::Kind iso_line_emitter_kind() {
+  return {"iso_line",
+          [](common::JsonReader& group,
+             const EmitterParseContext& context) -> std::unique_ptr<EmitterSpec> {
+            IsoLineOptions options;
+            options.batch_size = read_batch(group, 1, 36);
+            options.x0 = read_x0(group, context.domain);
+            options.iso_sigma = group.positive_number("iso_sigma", 0.01);
+            options.line_sigma = group.positive_number("line_sigma", 0.2);
+            return std::make_unique<EmitterSpecOf<IsoLineOptions>>("iso_line", options,
+                                                                   make_iso_line_emitter);
+          }};
 }
 
 }  // namespace qdgen::engine

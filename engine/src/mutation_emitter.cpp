@@ -1,10 +1,13 @@
 // The seam for text domains: parents come from the archive, children from the domain's
 // own mutation operator (an LLM rewriting texts), so the scheduler never changes.
+#include "emitter_spec_readers.hpp"
 #include "qdgen/engine/emitters.hpp"
 
 namespace qdgen::engine {
 
 namespace {
+
+constexpr std::int64_t kMaxParents = 1024;
 
 class MutationEmitter : public Emitter {
  public:
@@ -25,7 +28,8 @@ class MutationEmitter : public Emitter {
         request.parents.push_back(&elite->candidate);
       request.seed = context.rng();  // each child's own seed: reproducible at any batch split
     }
-    std::vector<archive::Solution> children = context.domain.mutate(requests, context.pool);
+    std::vector<archive::Solution> children =
+        context.domain.mutate(requests, context.domain_context);
     if (children.size() != requests.size())
       throw std::runtime_error("domain '" + context.domain.name() + "' returned " +
                                std::to_string(children.size()) + " mutations for " +
@@ -50,6 +54,23 @@ class MutationEmitter : public Emitter {
 
 std::unique_ptr<Emitter> make_mutation_emitter(const MutationOptions& options) {
   return std::make_unique<MutationEmitter>(options);
+}
+
+EmitterKinds::Kind mutation_emitter_kind() {
+  return {"mutation",
+          [](common::JsonReader& group,
+             const EmitterParseContext& context) -> std::unique_ptr<EmitterSpec> {
+            MutationOptions options;
+            options.batch_size = read_batch(group, 1, 36);
+            options.parents = static_cast<int>(group.integer("parents", 1, kMaxParents, 2));
+            if (!context.domain.has_mutation())
+              group.fail("kind",
+                         "\"mutation\" needs a domain with its own mutation operator; "
+                         "domain '" +
+                             context.domain.kind() + "' offers no mutation operator");
+            return std::make_unique<EmitterSpecOf<MutationOptions>>("mutation", options,
+                                                                    make_mutation_emitter);
+          }};
 }
 
 }  // namespace qdgen::engine

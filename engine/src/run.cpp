@@ -4,6 +4,8 @@
 #include <optional>
 #include <stdexcept>
 
+#include "qdgen/common/json_parse.hpp"
+#include "qdgen/common/json_reader.hpp"
 #include "qdgen/engine/background_commit.hpp"
 #include "qdgen/engine/scheduler.hpp"
 #include "qdgen/store/run_store.hpp"
@@ -78,11 +80,37 @@ nlohmann::json effective_config(const nlohmann::json& config, const RunOverrides
   return effective;
 }
 
+namespace {
+
+// The config with the overrides applied, as parsing effective_config() would give it.
+ExperimentConfig with_overrides(ExperimentConfig config, const RunOverrides& overrides) {
+  config.json = effective_config(config.json, overrides);
+  if (overrides.iterations) {
+    if (*overrides.iterations < 1 || *overrides.iterations > kMaxIterations)
+      throw common::JsonError("iterations (overridden): expected an integer in [1, " +
+                              std::to_string(kMaxIterations) + "], got " +
+                              std::to_string(*overrides.iterations));
+    config.iterations = *overrides.iterations;
+  }
+  if (overrides.seed) config.seed = *overrides.seed;
+  if (overrides.out) config.store.path = *overrides.out;
+  if (overrides.in_memory) config.store = StoreConfig{};
+  return config;
+}
+
+int checked_threads(int threads) {
+  if (threads < 0 || threads > kMaxThreads)
+    throw common::JsonError("threads (overridden): expected an integer in [0, " +
+                            std::to_string(kMaxThreads) + "], got " + std::to_string(threads));
+  return threads;
+}
+
+}  // namespace
+
 RunSummary run_experiment(const ExperimentConfig& config, const RunOverrides& overrides,
                           const std::atomic<bool>& stop, const ProgressCallback& progress) {
-  const ExperimentConfig effective =
-      parse_experiment_config(effective_config(config.json, overrides), "config");
-  const int threads = overrides.threads.value_or(effective.threads);
+  const ExperimentConfig effective = with_overrides(config, overrides);
+  const int threads = checked_threads(overrides.threads.value_or(effective.threads));
   auto scheduler = make_scheduler(effective, threads);
   std::unique_ptr<store::RunStore> store;
   if (effective.store.path) {
@@ -109,10 +137,17 @@ RunSummary resume_experiment(const std::filesystem::path& path,
                              ": the given config differs from the run's own config; resume "
                              "without a config, or pass the one the run started with");
   store->set_commit_interval(own.store.commit_seconds);
-  auto scheduler = make_scheduler(own, threads.value_or(own.threads));
-  if (info.last_iteration)
-    scheduler->restore(store->added_candidates_by_iteration(), store->last_rng_state(),
-                       store->last_engine_state());
+  auto scheduler = make_scheduler(own, checked_threads(threads.value_or(own.threads)));
+  if (info.last_iteration) {
+    try {
+      scheduler->restore(store->added_candidates_by_iteration(), store->last_rng_state(),
+                         store->last_engine_state());
+    } catch (const nlohmann::json::exception& e) {
+      // The engine wrote this state itself; a library message here means a damaged file.
+      throw std::runtime_error(path.string() + ": the stored engine state is damaged (" +
+                               common::json_exception_text(e) + ")");
+    }
+  }
   RunSummary summary = drive(*scheduler, store.get(), own.iterations, own.name, stop, progress);
   summary.store = path;
   return summary;

@@ -8,7 +8,6 @@
 
 #include "qdgen/archive/factory.hpp"
 #include "qdgen/archive/novelty_archive.hpp"
-#include "qdgen/engine/benchmark_domains.hpp"
 #include "qdgen/engine/emitter_selector.hpp"
 
 namespace qdgen::engine {
@@ -35,14 +34,16 @@ nlohmann::json stats_json(const archive::ArchiveStats& s) {
 Scheduler::Scheduler(std::unique_ptr<Domain> domain, std::unique_ptr<archive::Archive> archive,
                      std::unique_ptr<archive::Archive> result_archive,
                      std::vector<std::unique_ptr<Emitter>> emitters,
-                     const SelectionConfig& selection, std::uint64_t seed, int threads)
+                     const SelectionConfig& selection, std::uint64_t seed, int threads,
+                     llm::LanguageModel* model)
     : domain_(std::move(domain)),
       archive_(std::move(archive)),
       result_archive_(std::move(result_archive)),
       emitters_(std::move(emitters)),
       selector_(std::make_unique<EmitterSelector>(selection, static_cast<int>(emitters_.size()))),
       rng_(seed),
-      pool_(resolve_threads(threads)) {
+      pool_(resolve_threads(threads)),
+      domain_context_{pool_, model} {
   if (emitters_.empty()) throw std::runtime_error("a run needs at least one emitter");
   if (archive_->measure_dim() != domain_->measure_dim())
     throw std::runtime_error("archive has " + std::to_string(archive_->measure_dim()) +
@@ -65,7 +66,7 @@ const archive::Archive& Scheduler::result_archive() const {
 store::IterationRecord Scheduler::step() {
   store::IterationRecord record;
   record.iteration = next_iteration_;
-  EmitterContext context{*archive_, *domain_, rng_, pool_, archive_->elites()};
+  EmitterContext context{*archive_, *domain_, rng_, domain_context_, archive_->elites()};
 
   const auto t0 = Clock::now();
   const std::vector<int> selected = selector_->select();
@@ -98,7 +99,7 @@ store::IterationRecord Scheduler::step() {
   const double ask_s = seconds_since(t0);
 
   const auto t1 = Clock::now();
-  domain_->evaluate_batch(record.candidates, pool_);
+  domain_->evaluate_batch(record.candidates, domain_context_);
   evaluations_ += static_cast<std::int64_t>(record.candidates.size());
   const double evaluate_s = seconds_since(t1);
 
@@ -206,40 +207,20 @@ void Scheduler::restore(const std::vector<std::vector<archive::Candidate>>& adde
   selector_->restore(engine_state.at("selector"));
 }
 
-std::unique_ptr<Domain> make_domain(const DomainConfig& config) {
-  if (config.kind == "sphere") return make_sphere_domain(config.dim);
-  if (config.kind == "rastrigin") return make_rastrigin_domain(config.dim);
-  if (config.kind == "arm") return make_arm_domain(config.dim, config.clip_angles);
-  throw std::runtime_error("unknown domain kind '" + config.kind + "'");
-}
-
-std::unique_ptr<Scheduler> make_scheduler(const ExperimentConfig& config, int threads) {
+std::unique_ptr<Scheduler> make_scheduler(const ExperimentConfig& config, int threads,
+                                          llm::LanguageModel* model) {
   std::vector<std::unique_ptr<Emitter>> emitters;
-  for (const auto& group : config.emitters) {
-    for (int i = 0; i < group.count; ++i) {
-      std::visit(
-          [&](const auto& options) {
-            using T = std::decay_t<decltype(options)>;
-            if constexpr (std::is_same_v<T, GaussianOptions>)
-              emitters.push_back(make_gaussian_emitter(options));
-            else if constexpr (std::is_same_v<T, IsoLineOptions>)
-              emitters.push_back(make_iso_line_emitter(options));
-            else if constexpr (std::is_same_v<T, EvolutionStrategyOptions>)
-              emitters.push_back(make_evolution_strategy_emitter(options));
-            else
-              emitters.push_back(make_mutation_emitter(options));
-          },
-          group.options);
-    }
-  }
+  for (const EmitterGroup& group : config.emitters)
+    for (int i = 0; i < group.count; ++i) emitters.push_back(group.spec->build());
+  std::unique_ptr<archive::Archive> main = config.archive->build();
   std::unique_ptr<archive::Archive> result;
-  if (config.result_archive.is_object())
-    result = archive::make_archive(config.result_archive, "result_archive");
-  else if (config.result_archive == true)
-    result = archive::make_result_archive(config.archive, "archive");
-  return std::make_unique<Scheduler>(
-      make_domain(config.domain), archive::make_archive(config.archive, "archive"),
-      std::move(result), std::move(emitters), config.selection, config.seed, threads);
+  if (config.result_archive == ResultArchive::kOwn)
+    result = config.own_result_archive->build();
+  else if (config.result_archive == ResultArchive::kPlainTwin)
+    result = archive::make_result_archive(*main);
+  return std::make_unique<Scheduler>(config.domain->build(), std::move(main), std::move(result),
+                                     std::move(emitters), config.selection, config.seed, threads,
+                                     model);
 }
 
 }  // namespace qdgen::engine

@@ -3,9 +3,12 @@
 #include "qdgen/inference/model_config.hpp"
 
 #include <array>
-#include <fstream>
 #include <stdexcept>
 #include <string>
+
+#include "qdgen/common/json_parse.hpp"
+#include "qdgen/common/json_reader.hpp"
+#include "qdgen/inference/tokenizer.hpp"
 
 namespace qdgen::inference {
 
@@ -32,98 +35,52 @@ const Architecture* find_architecture(const std::string& name) {
   return nullptr;
 }
 
-// Parsed JSON stores non-negative integers as unsigned, JSON built in code as signed.
-bool is_non_negative_integer(const json& value) {
-  return value.is_number_unsigned() ||
-         (value.is_number_integer() && value.get<std::int64_t>() >= 0);
-}
+using common::JsonReader;
 
-std::string short_dump(const json& value) {
-  std::string text = value.dump(-1, ' ', true, json::error_handler_t::replace);
-  return text.size() > 60 ? text.substr(0, 57) + "..." : text;
-}
-
-// Reads keys of one JSON object; every error names the source file and the key.
-class ConfigReader {
- public:
-  ConfigReader(const json& object, std::string source, std::string prefix = "")
-      : object_(object), source_(std::move(source)), prefix_(std::move(prefix)) {}
-
-  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
-    throw std::runtime_error(source_ + ": key '" + prefix_ + key + "': " + what);
-  }
-  // Absent and null both mean "not given", as transformers treats them.
-  const json* find(const std::string& key) const {
-    const auto it = object_.find(key);
-    return it == object_.end() || it->is_null() ? nullptr : &*it;
-  }
-  std::int64_t positive_int(const std::string& key) const {
-    const json* value = find(key);
-    if (value == nullptr) fail(key, "missing (expected a positive integer)");
-    return positive_int(key, *value);
-  }
-  std::int64_t positive_int(const std::string& key, std::int64_t fallback) const {
-    const json* value = find(key);
-    return value == nullptr ? fallback : positive_int(key, *value);
-  }
-  std::int64_t positive_int(const std::string& key, const json& value) const {
-    if (!is_non_negative_integer(value) || value.get<std::uint64_t>() == 0 ||
-        value.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
-      fail(key, "expected a positive integer, got " + short_dump(value));
-    }
-    return value.get<std::int64_t>();
-  }
-  std::int64_t token_id(const std::string& key, const json& value) const {
-    if (!is_non_negative_integer(value)) {
-      fail(key, "expected a non-negative integer token id, got " + short_dump(value));
-    }
-    return value.get<std::int64_t>();
-  }
-  double positive_number(const std::string& key, double fallback) const {
-    const json* value = find(key);
-    if (value == nullptr) return fallback;
-    if (!value->is_number() || value->get<double>() <= 0) {
-      fail(key, "expected a positive number, got " + short_dump(*value));
-    }
-    return value->get<double>();
-  }
-  double required_positive_number(const std::string& key) const {
-    if (find(key) == nullptr) fail(key, "missing (expected a positive number)");
-    return positive_number(key, 0.0);
-  }
-  bool boolean(const std::string& key, bool fallback) const {
-    const json* value = find(key);
-    if (value == nullptr) return fallback;
-    if (!value->is_boolean()) fail(key, "expected true or false, got " + short_dump(*value));
-    return value->get<bool>();
-  }
-  std::string string(const std::string& key, const std::string& fallback) const {
-    const json* value = find(key);
-    if (value == nullptr) return fallback;
-    if (!value->is_string()) fail(key, "expected a string, got " + short_dump(*value));
-    return value->get<std::string>();
-  }
-
- private:
-  const json& object_;
-  std::string source_;
-  std::string prefix_;
+// Size keys and their upper bounds (README, "Model files"): generous for any real model,
+// small enough that products of them cannot overflow 64 bits.
+struct SizeKey {
+  const char* key;
+  std::int64_t max;
+  std::int64_t LlamaConfig::*field;
 };
+constexpr SizeKey kSizeKeys[] = {
+    {"vocab_size", kMaxVocabulary, &LlamaConfig::vocab_size},
+    {"hidden_size", std::int64_t{1} << 20, &LlamaConfig::hidden_size},
+    {"intermediate_size", std::int64_t{1} << 22, &LlamaConfig::intermediate_size},
+    {"num_hidden_layers", 4096, &LlamaConfig::num_hidden_layers},
+    {"num_attention_heads", 4096, &LlamaConfig::num_attention_heads},
+    {"num_key_value_heads", 4096, &LlamaConfig::num_key_value_heads},
+    {"head_dim", 65536, &LlamaConfig::head_dim},
+    {"max_position_embeddings", kMaxPositions, &LlamaConfig::max_position_embeddings},
+};
+const SizeKey& size_key(const std::string& key) {
+  for (const SizeKey& size : kSizeKeys)
+    if (key == size.key) return size;
+  throw std::logic_error("no size key " + key);
+}
 
-std::string read_architecture(const ConfigReader& reader) {
-  if (const json* architectures = reader.find("architectures")) {
-    if (!architectures->is_array() || architectures->empty()) {
-      reader.fail("architectures",
-                  "expected a list of class names, got " + short_dump(*architectures));
-    }
-    for (const json& name : *architectures) {
+std::int64_t read_size(JsonReader& reader, const std::string& key,
+                       std::optional<std::int64_t> fallback = {}) {
+  return reader.integer(key, 1, size_key(key).max, fallback);
+}
+
+std::int64_t read_token_id(const common::JsonValue& value) {
+  return value.integer(0, kMaxVocabulary - 1);
+}
+
+std::string read_architecture(JsonReader& reader) {
+  if (const auto architectures = reader.optional("architectures")) {
+    if (!architectures->json().is_array() || architectures->json().empty())
+      architectures->expected("a list of class names");
+    for (const auto& name : architectures->json()) {
       if (name.is_string()) {
         const Architecture* known = find_architecture(name.get<std::string>());
         if (known != nullptr) return known->class_name;
       }
     }
-    reader.fail("architectures", "unknown architecture " + short_dump(*architectures) +
-                                     " (expected " + kKnownArchitectures + ")");
+    architectures->fail("unknown architecture " + common::describe_json(architectures->json()) +
+                        " (expected " + kKnownArchitectures + ")");
   }
   const std::string model_type = reader.string("model_type", "");
   if (model_type.empty()) {
@@ -138,14 +95,11 @@ std::string read_architecture(const ConfigReader& reader) {
   return known->class_name;
 }
 
-std::optional<RopeScalingLlama3> read_rope_scaling(const ConfigReader& reader,
-                                                   const std::string& source) {
-  const json* scaling = reader.find("rope_scaling");
-  if (scaling == nullptr) return std::nullopt;
-  if (!scaling->is_object()) {
-    reader.fail("rope_scaling", "expected an object or null, got " + short_dump(*scaling));
-  }
-  const ConfigReader fields(*scaling, source, "rope_scaling.");
+std::optional<RopeScalingLlama3> read_rope_scaling(JsonReader& reader) {
+  const auto scaling = reader.optional("rope_scaling");
+  if (!scaling) return std::nullopt;
+  if (!scaling->json().is_object()) scaling->expected("an object or null");
+  JsonReader fields = scaling->object();
   std::string type = fields.string("rope_type", "");
   if (type.empty()) type = fields.string("type", "");
   if (type == "default") return std::nullopt;  // transformers' name for plain RoPE
@@ -155,15 +109,16 @@ std::optional<RopeScalingLlama3> read_rope_scaling(const ConfigReader& reader,
                     " (qdgen implements \"llama3\" scaling or none)");
   }
   RopeScalingLlama3 llama3;
-  llama3.factor = fields.required_positive_number("factor");
-  llama3.low_freq_factor = fields.required_positive_number("low_freq_factor");
-  llama3.high_freq_factor = fields.required_positive_number("high_freq_factor");
-  llama3.original_max_position_embeddings = fields.positive_int("original_max_position_embeddings");
+  llama3.factor = fields.positive_number("factor");
+  llama3.low_freq_factor = fields.positive_number("low_freq_factor");
+  llama3.high_freq_factor = fields.positive_number("high_freq_factor");
+  llama3.original_max_position_embeddings =
+      fields.integer("original_max_position_embeddings", 1, kMaxPositions);
   return llama3;
 }
 
 void fail_config(const std::string& source, const std::string& key, const std::string& what) {
-  throw std::runtime_error(source + ": key '" + key + "': " + what);
+  throw common::JsonError(source + ": " + key + ": " + what);
 }
 
 }  // namespace
@@ -175,19 +130,12 @@ void validate_llama_config(const LlamaConfig& config, const std::string& source)
                 "unknown architecture \"" + config.architecture + "\" (expected " +
                     kKnownArchitectures + ")");
   }
-  const std::pair<const char*, std::int64_t> sizes[] = {
-      {"vocab_size", config.vocab_size},
-      {"hidden_size", config.hidden_size},
-      {"intermediate_size", config.intermediate_size},
-      {"num_hidden_layers", config.num_hidden_layers},
-      {"num_attention_heads", config.num_attention_heads},
-      {"num_key_value_heads", config.num_key_value_heads},
-      {"head_dim", config.head_dim},
-      {"max_position_embeddings", config.max_position_embeddings},
-  };
-  for (const auto& [key, value] : sizes) {
-    if (value <= 0)
-      fail_config(source, key, "expected a positive integer, got " + std::to_string(value));
+  for (const SizeKey& size : kSizeKeys) {
+    const std::int64_t value = config.*size.field;
+    if (value < 1 || value > size.max)
+      fail_config(source, size.key,
+                  "expected an integer in [1, " + std::to_string(size.max) + "], got " +
+                      std::to_string(value));
   }
   if (config.num_attention_heads % config.num_key_value_heads != 0) {
     fail_config(source, "num_key_value_heads",
@@ -205,9 +153,11 @@ void validate_llama_config(const LlamaConfig& config, const std::string& source)
   if (config.rope_scaling) {
     const RopeScalingLlama3& scaling = *config.rope_scaling;
     if (!(scaling.factor > 0 && scaling.low_freq_factor > 0 && scaling.high_freq_factor > 0 &&
-          scaling.original_max_position_embeddings > 0)) {
+          scaling.original_max_position_embeddings > 0 &&
+          scaling.original_max_position_embeddings <= kMaxPositions)) {
       fail_config(source, "rope_scaling",
-                  "factors and original_max_position_embeddings must be positive");
+                  "factors must be positive, original_max_position_embeddings in [1, " +
+                      std::to_string(kMaxPositions) + "]");
     }
     if (scaling.high_freq_factor == scaling.low_freq_factor) {
       fail_config(source, "rope_scaling.high_freq_factor",
@@ -237,22 +187,23 @@ void validate_llama_config(const LlamaConfig& config, const std::string& source)
 
 LlamaConfig parse_llama_config(const nlohmann::json& document, const std::string& source) {
   if (!document.is_object()) {
-    throw std::runtime_error(source + ": expected a JSON object (a model's config.json)");
+    throw common::JsonError(source + ": expected a JSON object (a model's config.json), got " +
+                            common::describe_json(document));
   }
-  const ConfigReader reader(document, source);
+  // transformers treats null as "not given"; keys qdgen does not use are ignored.
+  JsonReader reader(document, source, "", common::ReadOptions{.null_is_absent = true});
   LlamaConfig config;
   config.architecture = read_architecture(reader);
   const bool is_llama = config.architecture == "LlamaForCausalLM";
 
-  config.vocab_size = reader.positive_int("vocab_size");
-  config.hidden_size = reader.positive_int("hidden_size");
-  config.intermediate_size = reader.positive_int("intermediate_size");
-  config.num_hidden_layers = reader.positive_int("num_hidden_layers");
-  config.num_attention_heads = reader.positive_int("num_attention_heads");
-  config.num_key_value_heads =
-      reader.positive_int("num_key_value_heads", config.num_attention_heads);
-  if (reader.find("head_dim") != nullptr) {
-    config.head_dim = reader.positive_int("head_dim");
+  config.vocab_size = read_size(reader, "vocab_size");
+  config.hidden_size = read_size(reader, "hidden_size");
+  config.intermediate_size = read_size(reader, "intermediate_size");
+  config.num_hidden_layers = read_size(reader, "num_hidden_layers");
+  config.num_attention_heads = read_size(reader, "num_attention_heads");
+  config.num_key_value_heads = read_size(reader, "num_key_value_heads", config.num_attention_heads);
+  if (reader.has("head_dim")) {
+    config.head_dim = read_size(reader, "head_dim");
   } else {
     if (config.hidden_size % config.num_attention_heads != 0) {
       reader.fail("num_attention_heads",
@@ -261,10 +212,10 @@ LlamaConfig parse_llama_config(const nlohmann::json& document, const std::string
     }
     config.head_dim = config.hidden_size / config.num_attention_heads;
   }
-  config.max_position_embeddings = reader.positive_int("max_position_embeddings", 2048);
+  config.max_position_embeddings = read_size(reader, "max_position_embeddings", 2048);
   config.rms_norm_eps = reader.positive_number("rms_norm_eps", 1e-6);
   config.rope_theta = reader.positive_number("rope_theta", 10000.0);
-  config.rope_scaling = read_rope_scaling(reader, source);
+  config.rope_scaling = read_rope_scaling(reader);
   config.tie_word_embeddings = reader.boolean("tie_word_embeddings", false);
   // Only Llama reads these keys; Qwen2 (q/k/v biases) and Mistral (none) fix them in code.
   config.attention_bias = is_llama && reader.boolean("attention_bias", false);
@@ -275,15 +226,13 @@ LlamaConfig parse_llama_config(const nlohmann::json& document, const std::string
   if (activation != "silu") {
     reader.fail("hidden_act", "\"" + activation + "\" is not supported (expected \"silu\")");
   }
-  if (const json* bos = reader.find("bos_token_id")) {
-    config.bos_token_id = reader.token_id("bos_token_id", *bos);
-  }
-  if (const json* eos = reader.find("eos_token_id")) {
-    if (eos->is_array()) {
-      for (const json& id : *eos)
-        config.eos_token_ids.push_back(reader.token_id("eos_token_id", id));
+  if (const auto bos = reader.optional("bos_token_id")) config.bos_token_id = read_token_id(*bos);
+  if (const auto eos = reader.optional("eos_token_id")) {
+    if (eos->json().is_array()) {
+      for (const auto& id : eos->array("a token id or a list of token ids"))
+        config.eos_token_ids.push_back(read_token_id(id));
     } else {
-      config.eos_token_ids.push_back(reader.token_id("eos_token_id", *eos));
+      config.eos_token_ids.push_back(read_token_id(*eos));
     }
   }
   // transformers renamed torch_dtype to dtype in 2025; accept both.
@@ -293,16 +242,8 @@ LlamaConfig parse_llama_config(const nlohmann::json& document, const std::string
 }
 
 LlamaConfig read_llama_config(const std::filesystem::path& config_json) {
-  std::ifstream stream(config_json);
-  if (!stream) throw std::runtime_error(config_json.string() + ": cannot open");
-  json parsed;
-  try {
-    parsed = json::parse(stream);
-  } catch (const json::parse_error& error) {
-    throw std::runtime_error(config_json.string() + ": not valid JSON (error at byte " +
-                             std::to_string(error.byte) + ")");
-  }
-  return parse_llama_config(parsed, config_json.string());
+  return parse_llama_config(common::read_json_file(config_json, "the model's config.json"),
+                            config_json.string());
 }
 
 nlohmann::json to_json(const LlamaConfig& config) {

@@ -1,10 +1,12 @@
 // A model's weights across one or several safetensors files, found by tensor name.
 
-#include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <unordered_map>
 
+#include "qdgen/common/json_parse.hpp"
+#include "qdgen/common/json_reader.hpp"
 #include "qdgen/inference/safetensors.hpp"
 
 namespace qdgen::inference {
@@ -47,36 +49,26 @@ class ShardedModel final : public SafetensorsModel {
   std::vector<std::string> names_;
 };
 
-nlohmann::json read_json_file(const std::filesystem::path& path) {
-  std::ifstream stream(path);
-  if (!stream) throw std::runtime_error(path.string() + ": cannot open");
-  try {
-    return nlohmann::json::parse(stream);
-  } catch (const nlohmann::json::parse_error& error) {
-    throw std::runtime_error(path.string() + ": not valid JSON (error at byte " +
-                             std::to_string(error.byte) + ")");
-  }
-}
-
 std::unique_ptr<SafetensorsModel> open_sharded(const std::filesystem::path& folder) {
   const std::filesystem::path index_path = folder / kIndexFile;
-  const nlohmann::json index = read_json_file(index_path);
+  const nlohmann::json index = common::read_json_file(index_path, kIndexFile);
   const auto fail = [&](const std::string& what) {
     throw std::runtime_error(index_path.string() + ": " + what);
   };
-  if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object()) {
-    fail("missing \"weight_map\" object (tensor name -> shard file)");
-  }
-  const nlohmann::json& weight_map = index["weight_map"];
+  common::JsonReader reader(index, index_path.string());
+  const common::JsonValue weight_map = reader.required("weight_map");
+  if (!weight_map.json().is_object()) weight_map.expected("an object of tensor name: shard file");
   std::map<std::string, std::vector<std::string>> names_by_shard;
-  for (const auto& [name, shard] : weight_map.items()) {
-    if (!shard.is_string()) fail("weight_map entry '" + name + "' is not a file name string");
+  for (const auto& [name, shard] : weight_map.json().items()) {
+    if (!shard.is_string())
+      weight_map.fail("'" + name + "' maps to " + common::describe_json(shard) +
+                      ", expected a shard's file name");
     const std::filesystem::path shard_name = shard.get<std::string>();
     // Shards live beside the index; a path that leaves the folder is a corrupt or hostile index.
     if (shard_name.empty() || shard_name.has_parent_path() || shard_name == "." ||
         shard_name == "..") {
-      fail("weight_map entry '" + name + "' names '" + shard_name.string() +
-           "', expected a file name in the same folder");
+      weight_map.fail("'" + name + "' maps to '" + shard_name.string() +
+                      "', expected a file name in the same folder");
     }
     names_by_shard[shard_name.string()].push_back(name);
   }

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "mapped_file.hpp"
+#include "qdgen/common/json_parse.hpp"
 #include "qdgen/inference/safetensors.hpp"
 
 namespace qdgen::inference {
@@ -71,12 +72,9 @@ class MappedSafetensorsFile final : public SafetensorsFile {
            std::to_string(bytes.size() - 8) + " bytes after the length; truncated?)");
     }
     const auto* header_begin = reinterpret_cast<const char*>(bytes.data() + 8);
-    json header;
-    try {
-      header = json::parse(header_begin, header_begin + header_size);
-    } catch (const json::parse_error& error) {
-      fail("header is not valid JSON (error at byte " + std::to_string(error.byte) + ")");
-    }
+    // One line naming the key for any JSON error, an overflowing number included.
+    const json header = common::parse_json(std::string_view(header_begin, header_size),
+                                           file_.path().string() + ": header");
     if (!header.is_object()) fail("header is not a JSON object");
     const std::span<const std::byte> data = bytes.subspan(8 + header_size);
 

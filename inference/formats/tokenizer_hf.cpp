@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <unordered_set>
 
+#include "qdgen/common/json_parse.hpp"
 #include "tokenizer_bpe.hpp"
 #include "tokenizer_hf_components.hpp"
 #include "tokenizer_loaders.hpp"
@@ -17,7 +18,6 @@
 namespace qdgen::inference {
 namespace {
 
-using hf::JsonSite;
 using nlohmann::json;
 
 struct AddedToken {
@@ -151,35 +151,38 @@ class HfTokenizer final : public Tokenizer {
   std::optional<TokenId> eos_;
 };
 
-std::unique_ptr<BpeModel> build_model(const json& model, const JsonSite& site) {
-  const std::string type = hf::string_or(model, "type", "BPE", site);
-  if (type != "BPE") {
-    site.at("type").fail("unknown model type '" + type + "' (supported: BPE)");
-  }
-  const auto& vocab_json = hf::require(model, "vocab", site);
-  if (!vocab_json.is_object()) site.at("vocab").fail("expected an object of token: id");
+std::unique_ptr<BpeModel> build_model(const common::JsonValue& value) {
+  common::JsonReader model = value.object();
+  const std::string type = model.string("type", "BPE");
+  if (type != "BPE") model.fail("type", "unknown model type '" + type + "' (supported: BPE)");
+  const common::JsonValue vocab_value = model.required("vocab");
+  if (!vocab_value.json().is_object()) vocab_value.expected("an object of token: id");
   Vocabulary vocab;
-  vocab.reserve(vocab_json.size());
-  for (const auto& [token, id] : vocab_json.items()) {
-    if (!id.is_number_integer() || id.get<std::int64_t>() < 0 ||
-        id.get<std::int64_t>() > std::numeric_limits<TokenId>::max()) {
-      site.at("vocab").fail("token '" + token + "' has id " + id.dump() +
-                            ", expected an integer >= 0");
+  vocab.reserve(vocab_value.json().size());
+  // Checked in place: a path per entry would cost more than the check (10^5 entries).
+  for (const auto& [token, id] : vocab_value.json().items()) {
+    const bool in_range = id.is_number_unsigned()
+                              ? id.get<std::uint64_t>() < kMaxVocabulary
+                              : id.is_number_integer() && id.get<std::int64_t>() >= 0 &&
+                                    id.get<std::int64_t>() < kMaxVocabulary;
+    if (!in_range) {
+      vocab_value.fail("token '" + token + "' has id " + common::describe_json(id) +
+                       ", expected an integer in [0, " + std::to_string(kMaxVocabulary - 1) + "]");
     }
     vocab.emplace(token, id.get<TokenId>());
   }
   std::vector<std::pair<std::string, std::string>> merges;
-  if (model.contains("merges")) {
-    const auto& merges_json = model["merges"];
-    if (!merges_json.is_array()) site.at("merges").fail("expected an array");
-    merges.reserve(merges_json.size());
-    for (std::size_t i = 0; i < merges_json.size(); ++i) {
-      const auto& m = merges_json[i];
+  if (const auto merges_value = model.optional("merges")) {
+    const json& list = merges_value->json();
+    if (!list.is_array()) merges_value->expected("an array of merges");
+    merges.reserve(list.size());
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const auto& m = list[i];
       if (m.is_string()) {
-        const std::string text = m.get<std::string>();
+        const std::string& text = m.get_ref<const std::string&>();
         const auto space = text.find(' ');
         if (space == std::string::npos) {
-          site.at("merges").at(i).fail("'" + text + "' is not of the form \"left right\"");
+          merges_value->element(i).fail("'" + text + "' is not of the form \"left right\"");
         }
         // As the reference splits: the second part ends at a further space, if any.
         const auto end = text.find(' ', space + 1);
@@ -187,63 +190,49 @@ std::unique_ptr<BpeModel> build_model(const json& model, const JsonSite& site) {
       } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
         merges.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
       } else {
-        site.at("merges").at(i).fail("expected \"left right\" or [left, right], got " + m.dump());
+        merges_value->element(i).expected("\"left right\" or [left, right]");
       }
     }
   }
   BpeOptions options;
-  if (model.contains("unk_token") && model["unk_token"].is_string()) {
-    options.unk_token = model["unk_token"].get<std::string>();
-  }
-  options.continuing_subword_prefix = hf::string_or(model, "continuing_subword_prefix", "", site);
-  options.end_of_word_suffix = hf::string_or(model, "end_of_word_suffix", "", site);
-  options.byte_fallback = hf::bool_or(model, "byte_fallback", false, site);
-  options.fuse_unk = hf::bool_or(model, "fuse_unk", false, site);
-  options.ignore_merges = hf::bool_or(model, "ignore_merges", false, site);
-  if (model.contains("dropout") && model["dropout"].is_number() &&
-      model["dropout"].get<double>() > 0.0) {
-    site.at("dropout").fail("BPE dropout is for training; expected null or 0");
-  }
+  if (const auto unk = model.optional("unk_token")) options.unk_token = unk->string();
+  options.continuing_subword_prefix = model.string("continuing_subword_prefix", "");
+  options.end_of_word_suffix = model.string("end_of_word_suffix", "");
+  options.byte_fallback = model.boolean("byte_fallback", false);
+  options.fuse_unk = model.boolean("fuse_unk", false);
+  options.ignore_merges = model.boolean("ignore_merges", false);
+  if (model.number_in("dropout", 0.0, 1.0, 0.0) > 0.0)
+    model.fail("dropout", "BPE dropout is for training; expected null or 0");
   return std::make_unique<BpeModel>(std::move(vocab), merges, std::move(options));
 }
 
 HfTokenizer::HfTokenizer(const std::filesystem::path& path, const json& root)
     : file_(path.string()) {
-  const JsonSite top{file_, "tokenizer"};
-  if (!root.is_object()) top.fail("expected a JSON object at the top level");
-  model_ = build_model(hf::require(root, "model", top), top.at("model"));
+  // tokenizer.json writes null for "none"; keys qdgen does not use are ignored.
+  common::JsonReader top(root, file_, "tokenizer", common::ReadOptions{.null_is_absent = true});
+  model_ = build_model(top.required("model"));
   end_of_word_suffix_ = model_->options().end_of_word_suffix;
 
-  if (root.contains("normalizer") && !root["normalizer"].is_null()) {
-    normalizer_ = hf::make_normalizer(root["normalizer"], top.at("normalizer"));
-  }
-  if (root.contains("pre_tokenizer") && !root["pre_tokenizer"].is_null()) {
-    pre_tokenizer_ = hf::make_pre_tokenizer(root["pre_tokenizer"], top.at("pre_tokenizer"));
-  }
+  if (const auto normalizer = top.optional("normalizer"))
+    normalizer_ = hf::make_normalizer(*normalizer);
+  if (const auto pre_tokenizer = top.optional("pre_tokenizer"))
+    pre_tokenizer_ = hf::make_pre_tokenizer(*pre_tokenizer);
 
   TokenId max_id = -1;
   for (const auto& [token, id] : model_->vocab()) max_id = std::max(max_id, id);
-  if (root.contains("added_tokens") && !root["added_tokens"].is_null()) {
-    const auto& list = root["added_tokens"];
-    const JsonSite list_site = top.at("added_tokens");
-    if (!list.is_array()) list_site.fail("expected an array");
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      const JsonSite site = list_site.at(i);
-      const auto& item = list[i];
-      const auto& id = hf::require(item, "id", site);
-      const auto& content = hf::require(item, "content", site);
-      if (!id.is_number_integer() || id.get<std::int64_t>() < 0)
-        site.at("id").fail("expected an id >= 0");
-      if (!content.is_string() || content.get<std::string>().empty()) {
-        site.at("content").fail("expected a non-empty string");
-      }
+  if (const auto list = top.optional("added_tokens")) {
+    for (const auto& item_value : list->array("an array of added tokens")) {
+      common::JsonReader item = item_value.object();
       AddedToken token;
-      token.content = content.get<std::string>();
-      token.id = id.get<TokenId>();
-      token.lstrip = hf::bool_or(item, "lstrip", false, site);
-      token.rstrip = hf::bool_or(item, "rstrip", false, site);
-      token.special = hf::bool_or(item, "special", false, site);
-      token.normalized = hf::bool_or(item, "normalized", true, site);
+      token.id = hf::read_token_id(item.required("id"));
+      const common::JsonValue content = item.required("content");
+      if (!content.json().is_string() || content.json().get_ref<const std::string&>().empty())
+        content.expected("a non-empty string");
+      token.content = content.string();
+      token.lstrip = item.boolean("lstrip", false);
+      token.rstrip = item.boolean("rstrip", false);
+      token.special = item.boolean("special", false);
+      token.normalized = item.boolean("normalized", true);
       max_id = std::max(max_id, token.id);
       added_.push_back(std::move(token));
     }
@@ -272,17 +261,14 @@ HfTokenizer::HfTokenizer(const std::filesystem::path& path, const json& root)
     }
   }
 
-  if (root.contains("decoder") && !root["decoder"].is_null()) {
-    decoder_ = hf::make_decoder(root["decoder"], top.at("decoder"), added_texts);
-  }
-  if (root.contains("post_processor") && !root["post_processor"].is_null()) {
-    post_processor_ = hf::make_post_processor(
-        root["post_processor"], top.at("post_processor"), [&](const std::string& name) {
-          const auto id = token_to_id(name);
-          if (!id)
-            top.at("post_processor").fail("special token '" + name + "' is not in the vocabulary");
-          return *id;
-        });
+  if (const auto decoder = top.optional("decoder"))
+    decoder_ = hf::make_decoder(*decoder, added_texts);
+  if (const auto post_processor = top.optional("post_processor")) {
+    post_processor_ = hf::make_post_processor(*post_processor, [&](const std::string& name) {
+      const auto id = token_to_id(name);
+      if (!id) post_processor->fail("special token '" + name + "' is not in the vocabulary");
+      return *id;
+    });
   }
 
   read_config(path.parent_path() / "tokenizer_config.json");
@@ -299,45 +285,33 @@ std::optional<TokenId> HfTokenizer::first_known(std::initializer_list<const char
 }
 
 void HfTokenizer::read_config(const std::filesystem::path& config_path) {
-  std::ifstream in(config_path, std::ios::binary);
-  if (!in) return;  // optional: tokenizer.json alone is a complete tokenizer
-  const std::string file = config_path.string();
-  json config;
-  try {
-    config = json::parse(in);
-  } catch (const json::exception& e) {
-    throw std::runtime_error(file + ": invalid JSON: " + e.what());
-  }
-  const JsonSite site{file, "tokenizer_config"};
-  if (!config.is_object()) site.fail("expected a JSON object");
-  const auto token_name = [&](const json& value,
-                              const JsonSite& where) -> std::optional<std::string> {
-    if (value.is_string()) return value.get<std::string>();
-    if (value.is_object() && value.contains("content") && value["content"].is_string()) {
-      return value["content"].get<std::string>();
-    }
-    if (!value.is_null()) where.fail("expected a token string or {\"content\": ...}");
-    return std::nullopt;
+  std::error_code code;
+  if (!std::filesystem::is_regular_file(config_path, code)) return;  // optional
+  const json config = common::read_json_file(config_path, "tokenizer_config.json");
+  common::JsonReader site(config, config_path.string(), "tokenizer_config",
+                          common::ReadOptions{.null_is_absent = true});
+  const auto token_name = [&](const common::JsonValue& value) -> std::string {
+    if (value.json().is_string()) return value.string();
+    if (value.json().is_object() && value.json().contains("content") &&
+        value.json()["content"].is_string())
+      return value.json()["content"].get<std::string>();
+    value.expected("a token string or {\"content\": ...}");
   };
   const auto id_of = [&](const char* key) -> std::optional<TokenId> {
-    if (!config.contains(key)) return std::nullopt;
-    const auto name = token_name(config[key], site.at(key));
-    if (!name) return std::nullopt;
-    const auto id = token_to_id(*name);
-    if (!id) site.at(key).fail("token '" + *name + "' is not in the vocabulary");
+    const auto value = site.optional(key);
+    if (!value) return std::nullopt;
+    const std::string name = token_name(*value);
+    const auto id = token_to_id(name);
+    if (!id) value->fail("token '" + name + "' is not in the vocabulary");
     return id;
   };
   bos_ = id_of("bos_token");
   eos_ = id_of("eos_token");
   // tokenizers.js cleans up unless the config says not to; qdgen follows it.
-  clean_up_spaces_ = hf::bool_or(config, "clean_up_tokenization_spaces", true, site);
-  if (config.contains("additional_special_tokens") &&
-      config["additional_special_tokens"].is_array()) {
-    const auto& list = config["additional_special_tokens"];
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      if (const auto name = token_name(list[i], site.at("additional_special_tokens").at(i))) {
-        special_texts_.insert(*name);
-      }
+  clean_up_spaces_ = site.boolean("clean_up_tokenization_spaces", true);
+  if (const auto list = site.optional("additional_special_tokens")) {
+    for (const auto& item : list->array("an array of tokens")) {
+      if (!item.json().is_null()) special_texts_.insert(token_name(item));
     }
   }
 }
@@ -443,13 +417,7 @@ std::string HfTokenizer::decode(std::span<const TokenId> ids, bool skip_special_
 
 std::unique_ptr<Tokenizer> load_hf_tokenizer(const std::filesystem::path& path,
                                              const std::string& contents) {
-  json root;
-  try {
-    root = json::parse(contents);
-  } catch (const json::exception& e) {
-    throw std::runtime_error(path.string() + ": invalid JSON: " + e.what());
-  }
-  return std::make_unique<HfTokenizer>(path, root);
+  return std::make_unique<HfTokenizer>(path, common::parse_json(contents, path.string()));
 }
 
 }  // namespace qdgen::inference

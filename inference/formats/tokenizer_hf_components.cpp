@@ -7,38 +7,14 @@
 
 namespace qdgen::inference::hf {
 
-void JsonSite::fail(const std::string& message) const {
-  throw std::runtime_error(file + ": " + key + ": " + message);
+TokenId read_token_id(const common::JsonValue& value) {
+  return static_cast<TokenId>(value.integer(0, kMaxVocabulary - 1));
 }
 
-const nlohmann::json& require(const nlohmann::json& object, const char* name,
-                              const JsonSite& site) {
-  if (!object.is_object()) site.fail("expected a JSON object");
-  const auto it = object.find(name);
-  if (it == object.end()) site.fail(std::string("missing key '") + name + "'");
-  return *it;
-}
-
-std::string string_or(const nlohmann::json& object, const char* name, const std::string& fallback,
-                      const JsonSite& site) {
-  const auto it = object.find(name);
-  if (it == object.end() || it->is_null()) return fallback;
-  if (!it->is_string()) site.at(name).fail("expected a string, got " + it->dump());
-  return it->get<std::string>();
-}
-
-bool bool_or(const nlohmann::json& object, const char* name, bool fallback, const JsonSite& site) {
-  const auto it = object.find(name);
-  if (it == object.end() || it->is_null()) return fallback;
-  if (!it->is_boolean()) site.at(name).fail("expected true or false, got " + it->dump());
-  return it->get<bool>();
-}
-
-std::function<std::string(std::string_view)> make_replacer(const nlohmann::json& config,
-                                                           const JsonSite& site) {
-  const JsonSite pattern_site = site.at("pattern");
-  const auto& pattern = require(config, "pattern", site);
-  const std::string content = string_or(config, "content", "", site);
+std::function<std::string(std::string_view)> make_replacer(common::JsonReader& config) {
+  const common::JsonValue pattern_site = config.required("pattern");
+  const nlohmann::json& pattern = pattern_site.json();
+  const std::string content = config.string("content", "");
   if (pattern.is_object() && pattern.contains("String") && pattern["String"].is_string()) {
     const std::string literal = pattern["String"].get<std::string>();
     if (literal.empty()) pattern_site.fail("an empty String pattern matches nothing useful");
@@ -65,7 +41,7 @@ std::function<std::string(std::string_view)> make_replacer(const nlohmann::json&
     }
     return [regex, content](std::string_view text) { return regex->replace_all(text, content); };
   }
-  pattern_site.fail("expected {\"String\": ...} or {\"Regex\": ...}, got " + pattern.dump());
+  pattern_site.expected("{\"String\": ...} or {\"Regex\": ...}");
 }
 
 }  // namespace qdgen::inference::hf

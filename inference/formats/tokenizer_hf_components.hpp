@@ -11,23 +11,10 @@
 #include <unordered_set>
 #include <vector>
 
+#include "qdgen/common/json_reader.hpp"
 #include "qdgen/inference/tokenizer.hpp"
 
 namespace qdgen::inference::hf {
-
-// Where in which file a JSON value sits, for one-line error messages.
-struct JsonSite {
-  std::string file;
-  std::string key;
-  JsonSite at(const std::string& child) const { return {file, key + "." + child}; }
-  JsonSite at(std::size_t index) const { return {file, key + "[" + std::to_string(index) + "]"}; }
-  [[noreturn]] void fail(const std::string& message) const;
-};
-
-const nlohmann::json& require(const nlohmann::json& object, const char* name, const JsonSite& site);
-std::string string_or(const nlohmann::json& object, const char* name, const std::string& fallback,
-                      const JsonSite& site);
-bool bool_or(const nlohmann::json& object, const char* name, bool fallback, const JsonSite& site);
 
 using Normalizer = std::function<std::string(std::string_view)>;
 // Splits each piece further; section_index counts the sections between added tokens.
@@ -37,16 +24,20 @@ using PreTokenizer =
 using Decoder = std::function<void(std::vector<std::string>& tokens)>;
 using PostProcessor = std::function<std::vector<TokenId>(std::vector<TokenId> ids)>;
 
-Normalizer make_normalizer(const nlohmann::json& config, const JsonSite& site);
-PreTokenizer make_pre_tokenizer(const nlohmann::json& config, const JsonSite& site);
+// Each reads its stage's object where it sits in the file ("tokenizer.pre_tokenizer"), so
+// errors name the file and the key path; keys a stage does not use are ignored, as the
+// reference ignores them.
+Normalizer make_normalizer(const common::JsonValue& config);
+PreTokenizer make_pre_tokenizer(const common::JsonValue& config);
 // Byte-level decoding leaves added tokens as they are written, hence the set.
-Decoder make_decoder(const nlohmann::json& config, const JsonSite& site,
+Decoder make_decoder(const common::JsonValue& config,
                      std::shared_ptr<const std::unordered_set<std::string>> added_tokens);
-PostProcessor make_post_processor(const nlohmann::json& config, const JsonSite& site,
+PostProcessor make_post_processor(const common::JsonValue& config,
                                   const std::function<TokenId(const std::string&)>& id_of);
 
-// A Replace pattern: {"String": literal} or {"Regex": pattern}.
-std::function<std::string(std::string_view)> make_replacer(const nlohmann::json& config,
-                                                           const JsonSite& site);
+// A Replace stage's "pattern" ({"String": literal} or {"Regex": pattern}) and "content".
+std::function<std::string(std::string_view)> make_replacer(common::JsonReader& config);
+// An id of a tokenizer file: an integer in [0, kMaxVocabulary).
+TokenId read_token_id(const common::JsonValue& value);
 
 }  // namespace qdgen::inference::hf

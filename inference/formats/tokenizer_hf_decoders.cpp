@@ -10,6 +10,8 @@
 namespace qdgen::inference::hf {
 namespace {
 
+constexpr std::int64_t kMaxStrip = 1'000'000;  // Strip's start / stop: characters
+
 std::string byte_level_to_text(const std::vector<std::string>& tokens) {
   std::string bytes;
   for (const auto& token : tokens) {
@@ -63,11 +65,10 @@ std::size_t count_suffix_chars(const std::string& token, const std::string& cont
 
 }  // namespace
 
-Decoder make_decoder(const nlohmann::json& config, const JsonSite& site,
+Decoder make_decoder(const common::JsonValue& value,
                      std::shared_ptr<const std::unordered_set<std::string>> added_tokens) {
-  const auto& type_value = require(config, "type", site);
-  const std::string type =
-      type_value.is_string() ? type_value.get<std::string>() : type_value.dump();
+  common::JsonReader config = value.object();
+  const std::string type = config.required("type").string();
   if (type == "ByteLevel") {
     return [added_tokens](std::vector<std::string>& tokens) {
       // Added tokens are text as written; only the runs between them are byte-level.
@@ -87,7 +88,7 @@ Decoder make_decoder(const nlohmann::json& config, const JsonSite& site,
     };
   }
   if (type == "Replace") {
-    const auto replace = make_replacer(config, site);
+    const auto replace = make_replacer(config);
     return [replace](std::vector<std::string>& tokens) {
       for (auto& token : tokens) token = replace(token);
     };
@@ -118,15 +119,9 @@ Decoder make_decoder(const nlohmann::json& config, const JsonSite& site,
     };
   }
   if (type == "Strip") {
-    const std::string content = string_or(config, "content", " ", site);
-    const auto count = [&](const char* key) -> std::size_t {
-      const auto it = config.find(key);
-      if (it == config.end()) return 0;
-      if (!it->is_number_unsigned()) site.at(key).fail("expected a count >= 0, got " + it->dump());
-      return it->get<std::size_t>();
-    };
-    const std::size_t start = count("start");
-    const std::size_t stop = count("stop");
+    const std::string content = config.string("content", " ");
+    const auto start = static_cast<std::size_t>(config.integer("start", 0, kMaxStrip, 0));
+    const auto stop = static_cast<std::size_t>(config.integer("stop", 0, kMaxStrip, 0));
     return [=](std::vector<std::string>& tokens) {
       if (content.empty()) return;
       for (auto& token : tokens) {
@@ -137,12 +132,12 @@ Decoder make_decoder(const nlohmann::json& config, const JsonSite& site,
     };
   }
   if (type == "Metaspace") {
-    const std::string replacement = string_or(config, "replacement", "\xE2\x96\x81", site);
+    const std::string replacement = config.string("replacement", "\xE2\x96\x81");
     bool strip_first = true;
-    if (config.contains("prepend_scheme") && config["prepend_scheme"].is_string()) {
-      strip_first = config["prepend_scheme"].get<std::string>() != "never";
-    } else if (config.contains("add_prefix_space")) {
-      strip_first = bool_or(config, "add_prefix_space", true, site);
+    if (const auto prepend_scheme = config.optional("prepend_scheme")) {
+      strip_first = prepend_scheme->string() != "never";
+    } else if (const auto add_prefix_space = config.optional("add_prefix_space")) {
+      strip_first = add_prefix_space->boolean();
     }
     return [=](std::vector<std::string>& tokens) {
       for (std::size_t i = 0; i < tokens.size(); ++i) {
@@ -162,51 +157,51 @@ Decoder make_decoder(const nlohmann::json& config, const JsonSite& site,
     };
   }
   if (type == "Sequence") {
-    const auto& list = require(config, "decoders", site);
-    if (!list.is_array()) site.at("decoders").fail("expected an array");
     std::vector<Decoder> steps;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      steps.push_back(make_decoder(list[i], site.at("decoders").at(i), added_tokens));
-    }
+    for (const auto& step : config.required("decoders").array("an array of decoders"))
+      steps.push_back(make_decoder(step, added_tokens));
     return [steps](std::vector<std::string>& tokens) {
       for (const auto& step : steps) step(tokens);
     };
   }
-  site.at("type").fail("unknown decoder type '" + type +
-                       "' (supported: ByteLevel, Replace, ByteFallback, Fuse, Strip, Metaspace, "
-                       "Sequence)");
+  config.fail("type", "unknown decoder type '" + type +
+                          "' (supported: ByteLevel, Replace, ByteFallback, Fuse, Strip, Metaspace, "
+                          "Sequence)");
 }
 
-PostProcessor make_post_processor(const nlohmann::json& config, const JsonSite& site,
+PostProcessor make_post_processor(const common::JsonValue& value,
                                   const std::function<TokenId(const std::string&)>& id_of) {
-  const auto& type_value = require(config, "type", site);
-  const std::string type =
-      type_value.is_string() ? type_value.get<std::string>() : type_value.dump();
+  common::JsonReader config = value.object();
+  const std::string type = config.required("type").string();
   if (type == "ByteLevel") return [](std::vector<TokenId> ids) { return ids; };
   if (type == "TemplateProcessing") {
-    const auto& single = require(config, "single", site);
-    if (!single.is_array()) site.at("single").fail("expected an array");
+    const auto specials = config.optional("special_tokens");
     // Each entry: an id list to insert, or empty for "the sequence goes here".
     std::vector<std::optional<std::vector<TokenId>>> pieces;
-    for (std::size_t i = 0; i < single.size(); ++i) {
-      const JsonSite item_site = site.at("single").at(i);
-      const auto& item = single[i];
-      if (item.contains("Sequence")) {
+    for (const auto& item : config.required("single").array("an array of template pieces")) {
+      const std::string what = "{\"Sequence\": ...} or {\"SpecialToken\": {\"id\": ...}}";
+      if (!item.json().is_object()) item.expected(what);
+      common::JsonReader piece = item.object();
+      if (piece.has("Sequence")) {
         pieces.emplace_back(std::nullopt);
-      } else if (item.contains("SpecialToken") && item["SpecialToken"].contains("id")) {
-        const std::string name = item["SpecialToken"]["id"].get<std::string>();
-        std::vector<TokenId> ids;
-        const auto specials = config.find("special_tokens");
-        if (specials != config.end() && specials->contains(name) &&
-            (*specials)[name].contains("ids")) {
-          for (const auto& id : (*specials)[name]["ids"]) ids.push_back(id.get<TokenId>());
-        } else {
-          ids.push_back(id_of(name));
-        }
-        pieces.emplace_back(std::move(ids));
-      } else {
-        item_site.fail("expected {\"Sequence\": ...} or {\"SpecialToken\": {\"id\": ...}}");
+        continue;
       }
+      const auto special = piece.optional("SpecialToken");
+      if (!special) item.expected(what);
+      const std::string name = special->object().string("id");
+      std::vector<TokenId> ids;
+      std::optional<common::JsonValue> listed;
+      if (specials) {
+        if (const auto entry = specials->object().optional(name))
+          listed = entry->object().optional("ids");
+      }
+      if (listed) {
+        for (const auto& id : listed->array("an array of token ids"))
+          ids.push_back(read_token_id(id));
+      } else {
+        ids.push_back(id_of(name));
+      }
+      pieces.emplace_back(std::move(ids));
     }
     return [pieces](std::vector<TokenId> ids) {
       std::vector<TokenId> out;
@@ -222,11 +217,7 @@ PostProcessor make_post_processor(const nlohmann::json& config, const JsonSite& 
   }
   if (type == "RobertaProcessing" || type == "BertProcessing") {
     const auto token_id = [&](const char* key) {
-      const auto& pair = require(config, key, site);
-      if (!pair.is_array() || pair.size() != 2 || !pair[1].is_number_integer()) {
-        site.at(key).fail("expected [token, id]");
-      }
-      return pair[1].get<TokenId>();
+      return read_token_id(config.required(key).array("[token, id]", 2, 2)[1]);
     };
     const TokenId cls = token_id("cls");
     const TokenId sep = token_id("sep");
@@ -237,20 +228,17 @@ PostProcessor make_post_processor(const nlohmann::json& config, const JsonSite& 
     };
   }
   if (type == "Sequence") {
-    const auto& list = require(config, "processors", site);
-    if (!list.is_array()) site.at("processors").fail("expected an array");
     std::vector<PostProcessor> steps;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      steps.push_back(make_post_processor(list[i], site.at("processors").at(i), id_of));
-    }
+    for (const auto& step : config.required("processors").array("an array of post-processors"))
+      steps.push_back(make_post_processor(step, id_of));
     return [steps](std::vector<TokenId> ids) {
       for (const auto& step : steps) ids = step(std::move(ids));
       return ids;
     };
   }
-  site.at("type").fail("unknown post_processor type '" + type +
-                       "' (supported: TemplateProcessing, ByteLevel, RobertaProcessing, "
-                       "BertProcessing, Sequence)");
+  config.fail("type", "unknown post_processor type '" + type +
+                          "' (supported: TemplateProcessing, ByteLevel, RobertaProcessing, "
+                          "BertProcessing, Sequence)");
 }
 
 }  // namespace qdgen::inference::hf

@@ -7,10 +7,9 @@
 
 namespace qdgen::inference::hf {
 
-Normalizer make_normalizer(const nlohmann::json& config, const JsonSite& site) {
-  const std::string type = require(config, "type", site).is_string()
-                               ? config["type"].get<std::string>()
-                               : std::string("(not a string)");
+Normalizer make_normalizer(const common::JsonValue& section) {
+  common::JsonReader config = section.object();
+  const std::string type = config.required("type").string();
   using unicode::NormalForm;
   const auto form = [](NormalForm f) {
     return [f](std::string_view text) { return unicode::normalize(text, f); };
@@ -21,14 +20,14 @@ Normalizer make_normalizer(const nlohmann::json& config, const JsonSite& site) {
   if (type == "NFKD") return form(NormalForm::kNfkd);
   if (type == "Lowercase") return [](std::string_view text) { return unicode::to_lower(text); };
   if (type == "Prepend") {
-    const std::string prepend = string_or(config, "prepend", "", site);
+    const std::string prepend = config.string("prepend", "");
     // Sections are never empty here: the tokenizer skips empty ones before normalising.
     return [prepend](std::string_view text) { return prepend + std::string(text); };
   }
-  if (type == "Replace") return make_replacer(config, site);
+  if (type == "Replace") return make_replacer(config);
   if (type == "Strip") {
-    const bool left = bool_or(config, "strip_left", true, site);
-    const bool right = bool_or(config, "strip_right", true, site);
+    const bool left = config.boolean("strip_left", true);
+    const bool right = config.boolean("strip_right", true);
     return [left, right](std::string_view text) {
       if (left) text = unicode::trim_js_whitespace_start(text);
       if (right) text = unicode::trim_js_whitespace_end(text);
@@ -36,21 +35,18 @@ Normalizer make_normalizer(const nlohmann::json& config, const JsonSite& site) {
     };
   }
   if (type == "Sequence") {
-    const auto& list = require(config, "normalizers", site);
-    if (!list.is_array()) site.at("normalizers").fail("expected an array");
     std::vector<Normalizer> steps;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      steps.push_back(make_normalizer(list[i], site.at("normalizers").at(i)));
-    }
+    for (const auto& step : config.required("normalizers").array("an array of normalizers"))
+      steps.push_back(make_normalizer(step));
     return [steps](std::string_view text) {
       std::string value(text);
       for (const auto& step : steps) value = step(value);
       return value;
     };
   }
-  site.at("type").fail("unknown normalizer type '" + type +
-                       "' (supported: NFC, NFD, NFKC, NFKD, Lowercase, Strip, Prepend, Replace, "
-                       "Sequence)");
+  config.fail("type", "unknown normalizer type '" + type +
+                          "' (supported: NFC, NFD, NFKC, NFKD, Lowercase, Strip, Prepend, Replace, "
+                          "Sequence)");
 }
 
 }  // namespace qdgen::inference::hf

@@ -117,24 +117,25 @@ PreTokenizer per_piece(Split split) {
   };
 }
 
-Behavior parse_behavior(const nlohmann::json& config, const JsonSite& site) {
-  const std::string name = string_or(config, "behavior", "Isolated", site);
+Behavior parse_behavior(common::JsonReader& config) {
+  const std::string name = config.string("behavior", "Isolated");
   if (name == "Removed") return Behavior::kRemoved;
   if (name == "Isolated") return Behavior::kIsolated;
   if (name == "MergedWithPrevious") return Behavior::kMergedWithPrevious;
   if (name == "MergedWithNext") return Behavior::kMergedWithNext;
   if (name == "Contiguous") return Behavior::kContiguous;
-  site.at("behavior")
-      .fail("unknown behavior '" + name +
-            "' (expected Removed, Isolated, MergedWithPrevious, MergedWithNext or "
-            "Contiguous)");
+  config.fail("behavior",
+              "unknown behavior '" + name +
+                  "' (expected Removed, Isolated, MergedWithPrevious, MergedWithNext or "
+                  "Contiguous)");
 }
 
-std::shared_ptr<unicode::Regex> compile(const std::string& pattern, const JsonSite& site) {
+std::shared_ptr<unicode::Regex> compile(const std::string& pattern,
+                                        const common::JsonValue& where) {
   try {
     return std::make_shared<unicode::Regex>(pattern);
   } catch (const std::invalid_argument& e) {
-    site.fail("regex '" + pattern + "' does not compile: " + e.what());
+    where.fail("regex '" + pattern + "' does not compile: " + e.what());
   }
 }
 
@@ -156,10 +157,10 @@ const std::array<std::string, 256>& byte_level_alphabet() {
   return table;
 }
 
-PreTokenizer make_byte_level(const nlohmann::json& config, const JsonSite& site) {
-  const bool add_prefix_space = bool_or(config, "add_prefix_space", true, site);
-  const bool use_regex = bool_or(config, "use_regex", true, site);
-  const auto regex = use_regex ? compile(gpt2_pattern(), site) : nullptr;
+PreTokenizer make_byte_level(common::JsonReader& config) {
+  const bool add_prefix_space = config.boolean("add_prefix_space", true);
+  const bool use_regex = config.boolean("use_regex", true);
+  const auto regex = use_regex ? compile(gpt2_pattern(), config.value()) : nullptr;
   return per_piece([=](const std::string& piece, std::size_t, std::vector<std::string>& out) {
     const bool prefix = add_prefix_space && (piece.empty() || piece.front() != ' ');
     std::string text = prefix ? " " + piece : piece;
@@ -180,8 +181,9 @@ PreTokenizer make_byte_level(const nlohmann::json& config, const JsonSite& site)
   });
 }
 
-PreTokenizer make_split(const nlohmann::json& config, const JsonSite& site) {
-  const auto& pattern = require(config, "pattern", site);
+PreTokenizer make_split(common::JsonReader& config) {
+  const common::JsonValue pattern_value = config.required("pattern");
+  const nlohmann::json& pattern = pattern_value.json();
   std::string source;
   if (pattern.is_object() && pattern.contains("Regex") && pattern["Regex"].is_string()) {
     source = unicode::oniguruma_to_icu(pattern["Regex"].get<std::string>());
@@ -189,31 +191,30 @@ PreTokenizer make_split(const nlohmann::json& config, const JsonSite& site) {
     // A literal: quote it for ICU.
     source = "\\Q" + pattern["String"].get<std::string>() + "\\E";
   } else {
-    site.at("pattern").fail("expected {\"String\": ...} or {\"Regex\": ...}, got " +
-                            pattern.dump());
+    pattern_value.expected("{\"String\": ...} or {\"Regex\": ...}");
   }
-  const auto regex = compile(source, site.at("pattern"));
-  const Behavior behavior = parse_behavior(config, site);
-  const bool invert = bool_or(config, "invert", false, site);
+  const auto regex = compile(source, pattern_value);
+  const Behavior behavior = parse_behavior(config);
+  const bool invert = config.boolean("invert", false);
   return per_piece([=](const std::string& piece, std::size_t, std::vector<std::string>& out) {
     apply_behavior(piece, segments_from_matches(piece.size(), regex->find_all(piece), invert),
                    behavior, out);
   });
 }
 
-PreTokenizer make_metaspace(const nlohmann::json& config, const JsonSite& site) {
-  const std::string replacement = string_or(config, "replacement", "\xE2\x96\x81", site);
+PreTokenizer make_metaspace(common::JsonReader& config) {
+  const std::string replacement = config.string("replacement", "\xE2\x96\x81");
   std::string scheme = "always";
-  if (config.contains("prepend_scheme") && !config["prepend_scheme"].is_null()) {
-    scheme = string_or(config, "prepend_scheme", "always", site);
-  } else if (config.contains("add_prefix_space")) {
-    scheme = bool_or(config, "add_prefix_space", true, site) ? "always" : "never";
+  if (const auto prepend_scheme = config.optional("prepend_scheme")) {
+    scheme = prepend_scheme->string();
+  } else if (const auto add_prefix_space = config.optional("add_prefix_space")) {
+    scheme = add_prefix_space->boolean() ? "always" : "never";
   }
   if (scheme != "always" && scheme != "first" && scheme != "never") {
-    site.at("prepend_scheme")
-        .fail("unknown prepend_scheme '" + scheme + "' (expected always, first or never)");
+    config.fail("prepend_scheme",
+                "unknown prepend_scheme '" + scheme + "' (expected always, first or never)");
   }
-  const bool split = bool_or(config, "split", true, site);
+  const bool split = config.boolean("split", true);
   return per_piece(
       [=](const std::string& piece, std::size_t section_index, std::vector<std::string>& out) {
         std::string text;
@@ -245,22 +246,21 @@ PreTokenizer make_metaspace(const nlohmann::json& config, const JsonSite& site) 
 
 }  // namespace
 
-PreTokenizer make_pre_tokenizer(const nlohmann::json& config, const JsonSite& site) {
-  const auto& type_value = require(config, "type", site);
-  const std::string type =
-      type_value.is_string() ? type_value.get<std::string>() : type_value.dump();
-  if (type == "ByteLevel") return make_byte_level(config, site);
-  if (type == "Split") return make_split(config, site);
-  if (type == "Metaspace") return make_metaspace(config, site);
+PreTokenizer make_pre_tokenizer(const common::JsonValue& value) {
+  common::JsonReader config = value.object();
+  const std::string type = config.required("type").string();
+  if (type == "ByteLevel") return make_byte_level(config);
+  if (type == "Split") return make_split(config);
+  if (type == "Metaspace") return make_metaspace(config);
   if (type == "Digits") {
-    const bool individual = bool_or(config, "individual_digits", false, site);
+    const bool individual = config.boolean("individual_digits", false);
     const Behavior behavior = individual ? Behavior::kIsolated : Behavior::kContiguous;
     return per_piece([=](const std::string& piece, std::size_t, std::vector<std::string>& out) {
       apply_behavior(piece, segments_from_chars(piece, unicode::is_numeric), behavior, out);
     });
   }
   if (type == "Whitespace") {
-    const auto regex = compile(R"(\w+|[^\w\s]+)", site);
+    const auto regex = compile(R"(\w+|[^\w\s]+)", value);
     return per_piece([=](const std::string& piece, std::size_t, std::vector<std::string>& out) {
       apply_behavior(piece, segments_from_matches(piece.size(), regex->find_all(piece), true),
                      Behavior::kRemoved, out);
@@ -273,19 +273,16 @@ PreTokenizer make_pre_tokenizer(const nlohmann::json& config, const JsonSite& si
     });
   }
   if (type == "Sequence") {
-    const auto& list = require(config, "pretokenizers", site);
-    if (!list.is_array()) site.at("pretokenizers").fail("expected an array");
     std::vector<PreTokenizer> steps;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      steps.push_back(make_pre_tokenizer(list[i], site.at("pretokenizers").at(i)));
-    }
+    for (const auto& step : config.required("pretokenizers").array("an array of pre-tokenizers"))
+      steps.push_back(make_pre_tokenizer(step));
     return [steps](std::vector<std::string>& pieces, std::size_t section_index) {
       for (const auto& step : steps) step(pieces, section_index);
     };
   }
-  site.at("type").fail("unknown pre_tokenizer type '" + type +
-                       "' (supported: ByteLevel, Split, Digits, Metaspace, Whitespace, "
-                       "WhitespaceSplit, Sequence)");
+  config.fail("type", "unknown pre_tokenizer type '" + type +
+                          "' (supported: ByteLevel, Split, Digits, Metaspace, Whitespace, "
+                          "WhitespaceSplit, Sequence)");
 }
 
 }  // namespace qdgen::inference::hf

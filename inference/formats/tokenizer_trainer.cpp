@@ -90,8 +90,10 @@ TrainedBpeTokenizer train_bpe_tokenizer(std::span<const std::string_view> texts,
   for (const auto text : texts) total_bytes += text.size();
   if (total_bytes == 0) throw std::invalid_argument("no text to train on (every text is empty)");
 
-  const hf::JsonSite site{"trained tokenizer", "pre_tokenizer"};
-  const auto split = hf::make_pre_tokenizer(trained_split_pre_tokenizer(), site);
+  const nlohmann::json split_config = trained_split_pre_tokenizer();
+  const auto split =
+      hf::make_pre_tokenizer(common::JsonValue(split_config, "trained tokenizer", "pre_tokenizer",
+                                               common::ReadOptions{.null_is_absent = true}));
   const unsigned threads =
       options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   const auto words = count_words(texts, split, specials, threads);

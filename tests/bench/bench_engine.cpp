@@ -97,8 +97,7 @@ Rate engine_rate(const ExperimentConfig& config, const RunOverrides& overrides, 
   const double evaluations = double(*overrides.iterations) * [&] {
     double batch = 0;
     for (const auto& group : config.emitters)
-      std::visit([&](const auto& o) { batch += double(group.count) * o.batch_size; },
-                 group.options);
+      batch += double(group.count) * group.spec->batch_size();
     return batch;
   }();
   return best_rate(repeats, evaluations, [&] {

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -184,6 +185,33 @@ TEST(RunCommand, BadInputIsOneLineNamingTheProblem) {
 
   const Result not_sqlite = qdgen("run --resume " + good.string());
   EXPECT_EQ(not_sqlite.status, 1);
+  fs::remove_all(dir);
+}
+
+TEST(RunCommand, OutOfRangeIntegersStopTheRunBeforeTheStoreExists) {
+  const fs::path dir = fresh_dir("ranges");
+  const fs::path store = dir / "run.sqlite";
+  // 2^32 + 2 once ran as dim 2.
+  const fs::path config = write_config(dir, 3);
+  std::string text;
+  {
+    std::ifstream in(config);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::string dim = "\"dim\": 10";
+  text.replace(text.find(dim), dim.size(), "\"dim\": 4294967298");
+  std::ofstream(config) << text;
+  const Result wide = qdgen("run " + config.string() + " --out " + store.string());
+  EXPECT_EQ(wide.status, 1);
+  EXPECT_EQ(wide.output, "qdgen run: " + config.string() +
+                             ": domain.dim: expected an integer in [2, 1000000], got 4294967298\n");
+  EXPECT_FALSE(fs::exists(store));
+
+  const fs::path good = write_config(dir, 3);
+  const Result threads = qdgen("run " + good.string() + " --in-memory --threads 5000");
+  EXPECT_NE(threads.status, 0) << threads.output;  // a command-line error, as CLI11 reports it
+  EXPECT_NE(threads.output.find("--threads: Value 5000 not in range 0 to 1024"), std::string::npos)
+      << threads.output;
   fs::remove_all(dir);
 }
 

@@ -255,39 +255,42 @@ TEST(LlamaConfigErrors, EachNamesTheFileAndTheKey) {
   };
   const json removed(json::value_t::discarded);
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {with("hidden_size", removed), "key 'hidden_size': missing (expected a positive integer)"},
-      {with("hidden_size", -5), "key 'hidden_size': expected a positive integer, got -5"},
-      {with("vocab_size", 0), "key 'vocab_size': expected a positive integer, got 0"},
+      {with("hidden_size", removed), ": hidden_size: missing (required key)"},
+      {with("hidden_size", -5), ": hidden_size: expected an integer in [1, 1048576], got -5"},
+      {with("vocab_size", 0), ": vocab_size: expected an integer in [1, 16777216], got 0"},
       {with("num_hidden_layers", 2.5),
-       "key 'num_hidden_layers': expected a positive integer, got 2.5"},
-      {with("intermediate_size", "5632"), "key 'intermediate_size': expected a positive integer"},
+       ": num_hidden_layers: expected an integer in [1, 4096], got 2.5"},
+      {with("intermediate_size", "5632"),
+       ": intermediate_size: expected an integer in [1, 4194304], got \"5632\""},
+      {with("max_position_embeddings", json::parse("2147483648")),
+       ": max_position_embeddings: expected an integer in [1, 16777216], got 2147483648"},
+      {with("num_attention_heads", json::parse("4294967328")),
+       ": num_attention_heads: expected an integer in [1, 4096], got 4294967328"},
       {with("num_key_value_heads", 5),
-       "key 'num_key_value_heads': 5 does not divide num_attention_heads 32"},
+       ": num_key_value_heads: 5 does not divide num_attention_heads 32"},
       {with("num_attention_heads", 30),
-       "key 'num_attention_heads': 30 does not divide hidden_size 2048"},
+       ": num_attention_heads: 30 does not divide hidden_size 2048"},
       {with("architectures", json::array({"GPT2LMHeadModel"})),
-       "key 'architectures': unknown architecture [\"GPT2LMHeadModel\"]"},
+       ": architectures: unknown architecture [\"GPT2LMHeadModel\"]"},
       {with("architectures", "LlamaForCausalLM"),
-       "key 'architectures': expected a list of class names"},
-      {with("hidden_act", "gelu"),
-       "key 'hidden_act': \"gelu\" is not supported (expected \"silu\")"},
+       ": architectures: expected a list of class names, got \"LlamaForCausalLM\""},
+      {with("hidden_act", "gelu"), ": hidden_act: \"gelu\" is not supported (expected \"silu\")"},
       {with("rope_scaling", json{{"type", "linear"}, {"factor", 2.0}}),
-       "key 'rope_scaling.rope_type': \"linear\" is not supported"},
+       ": rope_scaling.rope_type: \"linear\" is not supported"},
       {with("rope_scaling", json{{"rope_type", "yarn"}, {"factor", 4.0}}),
        "\"yarn\" is not supported"},
       {with("rope_scaling", json{{"rope_type", "llama3"}, {"low_freq_factor", 1.0}}),
-       "key 'rope_scaling.factor': missing"},
-      {with("rope_scaling", 8), "key 'rope_scaling': expected an object or null, got 8"},
-      {with("rms_norm_eps", -1e-5), "key 'rms_norm_eps': expected a positive number"},
-      {with("rope_theta", "10000"), "key 'rope_theta': expected a positive number"},
-      {with("tie_word_embeddings", 1), "key 'tie_word_embeddings': expected true or false, got 1"},
+       ": rope_scaling.factor: missing (required key)"},
+      {with("rope_scaling", 8), ": rope_scaling: expected an object or null, got 8"},
+      {with("rms_norm_eps", -1e-5), ": rms_norm_eps: expected a positive number, got -1e-05"},
+      {with("rope_theta", "10000"), ": rope_theta: expected a positive number, got \"10000\""},
+      {with("tie_word_embeddings", 1), ": tie_word_embeddings: expected true or false, got 1"},
       {with("eos_token_id", json::array({2, "</s>"})),
-       "key 'eos_token_id': expected a non-negative integer token id, got \"</s>\""},
+       ": eos_token_id[1]: expected an integer in [0, 16777215], got \"</s>\""},
       {with("bos_token_id", 99999),
-       "key 'bos_token_id': token id 99999 is outside the vocabulary of 32000"},
-      {with("torch_dtype", "int8"),
-       "key 'torch_dtype': \"int8\" is not float32, float16 or bfloat16"},
-      {with("head_dim", 63), "key 'head_dim': 63 is odd"},
+       ": bos_token_id: token id 99999 is outside the vocabulary of 32000"},
+      {with("torch_dtype", "int8"), ": torch_dtype: \"int8\" is not float32, float16 or bfloat16"},
+      {with("head_dim", 63), ": head_dim: 63 is odd"},
   };
   for (const auto& [message, expected] : cases) {
     EXPECT_NE(message.find(expected), std::string::npos)
@@ -298,10 +301,10 @@ TEST(LlamaConfigErrors, EachNamesTheFileAndTheKey) {
   json no_architecture = base;
   no_architecture.erase("architectures");
   no_architecture["model_type"] = "gpt2";
-  EXPECT_NE(parse_error(no_architecture).find("key 'model_type': unknown model type \"gpt2\""),
+  EXPECT_NE(parse_error(no_architecture).find(": model_type: unknown model type \"gpt2\""),
             std::string::npos);
   no_architecture.erase("model_type");
-  EXPECT_NE(parse_error(no_architecture).find("key 'architectures': missing"), std::string::npos);
+  EXPECT_NE(parse_error(no_architecture).find(": architectures: missing"), std::string::npos);
 }
 
 TEST(LlamaConfigFile, ReadsAFileAndNamesItInErrors) {
@@ -314,7 +317,7 @@ TEST(LlamaConfigFile, ReadsAFileAndNamesItInErrors) {
     read_llama_config(path);
     ADD_FAILURE() << "expected an error";
   } catch (const std::runtime_error& error) {
-    EXPECT_NE(std::string(error.what()).find(path.string() + ": not valid JSON"),
+    EXPECT_NE(std::string(error.what()).find(path.string() + ": vocab_size: not valid JSON"),
               std::string::npos);
   }
   std::filesystem::remove(path);

@@ -118,13 +118,27 @@ TEST_F(ModelFolder, TensorInTwoShardsIsAnError) {
 
 TEST_F(ModelFolder, MalformedIndexesAreClearErrors) {
   std::ofstream(folder_ / "model.safetensors.index.json") << "{\"weight_map\": ";
-  EXPECT_NE(open_error().find("model.safetensors.index.json: not valid JSON"), std::string::npos);
+  EXPECT_NE(open_error().find("model.safetensors.index.json: weight_map: not valid JSON"),
+            std::string::npos)
+      << open_error();
   write_index(nlohmann::json::array());
-  EXPECT_NE(open_error().find("missing \"weight_map\" object"), std::string::npos);
+  EXPECT_NE(open_error().find("weight_map: expected an object of tensor name: shard file, got []"),
+            std::string::npos)
+      << open_error();
+  std::ofstream(folder_ / "model.safetensors.index.json") << "{}";
+  EXPECT_NE(open_error().find("model.safetensors.index.json: weight_map: missing (required key)"),
+            std::string::npos)
+      << open_error();
+  std::ofstream(folder_ / "model.safetensors.index.json") << "{\"weight_map\": {\"a\": 1e999}}";
+  EXPECT_NE(open_error().find("weight_map.a: the number 1e999 does not fit a double"),
+            std::string::npos)
+      << open_error();
   write_index(nlohmann::json::object());
   EXPECT_NE(open_error().find("lists no tensors"), std::string::npos);
   write_index({{"a", 7}});
-  EXPECT_NE(open_error().find("weight_map entry 'a' is not a file name string"), std::string::npos);
+  EXPECT_NE(open_error().find("weight_map: 'a' maps to 7, expected a shard's file name"),
+            std::string::npos)
+      << open_error();
   write_index({{"a", "../elsewhere.safetensors"}});
   EXPECT_NE(open_error().find("expected a file name in the same folder"), std::string::npos);
 }

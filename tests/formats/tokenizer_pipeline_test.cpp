@@ -159,9 +159,9 @@ TEST(TokenizerErrors, MissingFileFolderEmptyAndBadJson) {
   expect_error([] { load_tokenizer(std::filesystem::temp_directory_path()); }, {"is a folder"});
   expect_error([] { load_tokenizer(write_file("empty.json", "")); }, {"empty.json", "empty"});
   expect_error([] { load_tokenizer(write_file("bad.json", "{\"model\": [1,")); },
-               {"bad.json", "invalid JSON"});
+               {"bad.json", ": model[1]: not valid JSON (parse error at line 1, column 14"});
   expect_error([] { load_tokenizer(write_file("nomodel.json", "{}")); },
-               {"nomodel.json", "missing key 'model'"});
+               {"nomodel.json", ": tokenizer.model: missing (required key)"});
 }
 
 TEST(TokenizerErrors, UnknownTypesNameTheKey) {
@@ -205,6 +205,66 @@ TEST(TokenizerErrors, BadValuesNameTheKey) {
   config = dash_tokenizer(nullptr);
   config["model"]["byte_fallback"] = "yes";
   expect_error([&] { load_json(config); }, {"tokenizer.model.byte_fallback", "true or false"});
+}
+
+TEST(TokenizerErrors, IdsAndCountsAreRangeChecked) {
+  // 2^31 - 1 once sized a 2^31-entry id table ("cannot create std::vector larger than ...").
+  json config = dash_tokenizer(nullptr);
+  config["model"]["vocab"]["zz"] = 2147483647;
+  expect_error([&] { load_json(config); },
+               {"tokenizer.json: tokenizer.model.vocab: token 'zz' has id 2147483647, expected an "
+                "integer in [0, 16777215]"});
+  config = dash_tokenizer(nullptr);
+  config["added_tokens"] = {{{"id", json::parse("4294967296")}, {"content", "<x>"}}};
+  expect_error([&] { load_json(config); },
+               {"tokenizer.added_tokens[0].id: expected an integer in [0, 16777215], got "
+                "4294967296"});
+  config = dash_tokenizer(nullptr);
+  config["added_tokens"] = {{{"id", 7}, {"content", ""}}};
+  expect_error([&] { load_json(config); },
+               {"tokenizer.added_tokens[0].content: expected a non-empty string, got \"\""});
+  config = dash_tokenizer(nullptr);
+  config["decoder"] = {{"type", "Strip"}, {"start", -1}};
+  expect_error([&] { load_json(config); },
+               {"tokenizer.decoder.start: expected an integer in [0, 1000000], got -1"});
+  config = dash_tokenizer(nullptr);
+  config["post_processor"] = {{"type", "RobertaProcessing"}, {"cls", {"a", -1}}, {"sep", {"b", 1}}};
+  expect_error([&] { load_json(config); },
+               {"tokenizer.post_processor.cls[1]: expected an integer in [0, 16777215], got -1"});
+}
+
+TEST(TokenizerErrors, NoLibraryMessageReachesTheUser) {
+  // Values of the wrong type where the reference expects one: each once threw nlohmann's own
+  // type_error text, or would have.
+  json config = dash_tokenizer(nullptr);
+  config["post_processor"] = {{"type", "TemplateProcessing"},
+                              {"single", {{{"SpecialToken", {{"id", 5}}}}}}};
+  expect_error([&] { load_json(config); },
+               {"tokenizer.post_processor.single[0].SpecialToken.id: expected a string, got 5"});
+  config["post_processor"] = {{"type", "TemplateProcessing"},
+                              {"single", {{{"SpecialToken", {{"id", "a"}}}}}},
+                              {"special_tokens", {{"a", {{"ids", {"zero"}}}}}}};
+  expect_error([&] { load_json(config); },
+               {"tokenizer.post_processor.special_tokens.a.ids[0]: expected an integer"});
+  config = dash_tokenizer(nullptr);
+  config["normalizer"] = {{"type", 3}};
+  expect_error([&] { load_json(config); }, {"tokenizer.normalizer.type: expected a string, got 3"});
+  config = dash_tokenizer(nullptr);
+  config["model"]["unk_token"] = 3;
+  expect_error([&] { load_json(config); }, {"tokenizer.model.unk_token: expected a string, got 3"});
+  std::string text = dash_tokenizer(nullptr).dump();
+  text.replace(text.find("\"a\":0"), 5, "\"a\":1e999");
+  expect_error([&] { load_tokenizer(write_file("tokenizer.json", text)); },
+               {"tokenizer.json: model.vocab.a: the number 1e999 does not fit a double"});
+  for (const std::string& bad : {std::string("[1, 2]"), std::string("{\"model\": 5}"),
+                                 std::string("{\"model\": {\"vocab\": []}}")}) {
+    try {
+      load_tokenizer(write_file("tokenizer.json", bad));
+      ADD_FAILURE() << bad;
+    } catch (const std::runtime_error& e) {
+      EXPECT_EQ(std::string(e.what()).find("json.exception"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(TokenizerErrors, TextTheVocabularyCannotRepresent) {

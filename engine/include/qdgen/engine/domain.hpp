@@ -1,7 +1,8 @@
 #pragma once
 // A domain turns solutions into (objective, measures, embedding?). Numeric benchmark
 // domains evaluate one vector at a time; a text domain overrides the batch call (an LLM
-// judges a whole batch at once) and offers its own mutation operator to emitters.
+// judges a whole batch at once) and offers its own mutation operator to emitters. Domains
+// are described by a config's "domain" section (domain_spec.hpp).
 
 #include <Eigen/Core>
 #include <optional>
@@ -11,9 +12,20 @@
 
 #include "qdgen/archive/elite.hpp"
 
+namespace qdgen::llm {
+class LanguageModel;
+}
+
 namespace qdgen::engine {
 
 class ThreadPool;
+
+// What the run lends a domain's batch calls: the evaluation threads and, for text domains,
+// the language model that mutates and judges (null for numeric domains).
+struct DomainContext {
+  ThreadPool& pool;
+  llm::LanguageModel* model = nullptr;
+};
 
 struct Evaluation {
   double objective = 0.0;
@@ -47,13 +59,14 @@ class Domain {
   virtual Evaluation evaluate(const archive::Solution& solution) const = 0;
   // Evaluates a batch in place: sets each candidate's objective, measures and embedding,
   // and merges the evaluation's metadata into its own (a text judge may also look at
-  // parents and operator). The default spreads evaluate() over the pool.
-  virtual void evaluate_batch(std::span<archive::Candidate> batch, ThreadPool& pool) const;
+  // parents and operator). The default spreads evaluate() over the context's pool.
+  virtual void evaluate_batch(std::span<archive::Candidate> batch,
+                              const DomainContext& context) const;
 
   // The domain's own variation operator (texts); numeric domains have none.
   virtual bool has_mutation() const { return false; }
   virtual std::vector<archive::Solution> mutate(std::span<const MutationRequest> requests,
-                                                ThreadPool& pool) const;
+                                                const DomainContext& context) const;
 };
 
 }  // namespace qdgen::engine

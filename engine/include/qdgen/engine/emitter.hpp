@@ -12,13 +12,11 @@
 
 namespace qdgen::engine {
 
-class ThreadPool;
-
 struct EmitterContext {
   const archive::Archive& archive;  // what parents come from and results are ranked against
   const Domain& domain;
   Rng& rng;  // the run's one generator, used in emitter order on the scheduler's thread
-  ThreadPool& pool;
+  const DomainContext& domain_context;  // the pool (and model) the domain's calls get
   // archive.elites() as it stands; the scheduler refreshes it whenever the archive changes,
   // so that every emitter's parent draws do not rebuild the list.
   std::vector<const archive::Elite*> elites;

@@ -26,7 +26,7 @@ class Scheduler {
   Scheduler(std::unique_ptr<Domain> domain, std::unique_ptr<archive::Archive> archive,
             std::unique_ptr<archive::Archive> result_archive,
             std::vector<std::unique_ptr<Emitter>> emitters, const SelectionConfig& selection,
-            std::uint64_t seed, int threads);
+            std::uint64_t seed, int threads, llm::LanguageModel* model = nullptr);
   ~Scheduler();
 
   // Runs the next iteration and returns everything the store commits for it.
@@ -69,6 +69,7 @@ class Scheduler {
   std::unique_ptr<EmitterSelector> selector_;
   Rng rng_;
   ThreadPool pool_;
+  DomainContext domain_context_;
   std::int64_t next_iteration_ = 0;
   std::int64_t next_candidate_id_ = 0;
   std::int64_t evaluations_ = 0;
@@ -76,8 +77,9 @@ class Scheduler {
   std::optional<archive::ArchiveStats> last_stats_;
 };
 
-// Builds the scheduler an experiment config describes (threads 0: all hardware threads).
-std::unique_ptr<Scheduler> make_scheduler(const ExperimentConfig& config, int threads);
-std::unique_ptr<Domain> make_domain(const DomainConfig& config);
+// Builds what an experiment config describes, once (threads 0: all hardware threads).
+// `model` is handed to the domain's calls (text domains); numeric domains need none.
+std::unique_ptr<Scheduler> make_scheduler(const ExperimentConfig& config, int threads,
+                                          llm::LanguageModel* model = nullptr);
 
 }  // namespace qdgen::engine

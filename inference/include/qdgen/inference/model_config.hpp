@@ -11,6 +11,10 @@
 
 namespace qdgen::inference {
 
+// The most positions a config may give (max_position_embeddings and the llama3 scaling's
+// original_max_position_embeddings); the other sizes' bounds are in README, "Model files".
+inline constexpr std::int64_t kMaxPositions = std::int64_t{1} << 24;
+
 struct RopeScalingLlama3 {  // rope_scaling {"rope_type": "llama3", ...}
   double factor = 8.0;
   double low_freq_factor = 1.0;
@@ -42,8 +46,9 @@ struct LlamaConfig {
   bool operator==(const LlamaConfig&) const = default;
 };
 
-// Validates every field (positive sizes, heads divide evenly, known architecture and
-// hidden_act "silu"); errors name `source` (the file) and the key. Keys missing from the
+// Validates every field (sizes in their bounds, heads divide evenly, known architecture and
+// hidden_act "silu"); errors name `source` (the file) and the key: "x/config.json:
+// hidden_size: expected an integer in [1, 1048576], got -5". Keys missing from the
 // file take transformers' defaults; sliding_window is ignored (full attention).
 LlamaConfig parse_llama_config(const nlohmann::json& json, const std::string& source);
 LlamaConfig read_llama_config(const std::filesystem::path& config_json);

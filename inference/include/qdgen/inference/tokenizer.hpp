@@ -16,6 +16,9 @@
 namespace qdgen::inference {
 
 using TokenId = std::int32_t;
+// Token ids lie in [0, kMaxVocabulary): files with larger ids or vocab_size are refused, so
+// no id table beyond 2^24 entries is ever allocated.
+inline constexpr std::int64_t kMaxVocabulary = std::int64_t{1} << 24;
 
 class Tokenizer {
  public:
