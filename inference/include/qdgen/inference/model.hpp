@@ -44,6 +44,9 @@ struct GenerationOptions {
   std::vector<std::int32_t> eos_token_ids;  // empty: the model config's
 };
 
+// Every method may be called from any thread: generate() calls join one continuous batch, and
+// the other passes take turns with its steps (one pass at a time). The model must outlive the
+// calls in flight.
 class LlamaModel {
  public:
   // `path`: a folder with config.json and model.safetensors (or shards), or a llama2.c .bin.
