@@ -1,8 +1,12 @@
-// The text layer over LlamaModel: tokenizes prompts, decodes results, trims stop strings.
+// The text layer over LlamaModel: tokenizes prompts, decodes results, trims stop strings,
+// streams text. Concurrent calls need nothing here: the model's batch engine joins them.
 #include "qdgen/inference/embedded_model.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
+
+#include "text_stream.hpp"
 
 namespace qdgen::inference {
 namespace {
@@ -56,12 +60,9 @@ std::string EmbeddedLanguageModel::description() const {
 std::vector<llm::Generation> EmbeddedLanguageModel::generate(
     std::span<const llm::GenerationRequest> requests, llm::GenerationStats* stats) {
   std::vector<TokenRequest> token_requests;
-  for (std::size_t i = 0; i < requests.size(); ++i) {
-    const llm::GenerationRequest& request = requests[i];
-    if (request.on_token) {
-      throw std::invalid_argument("request " + std::to_string(i) +
-                                  ": token streaming needs the batch engine (not built yet)");
-    }
+  // Streams live until the model has returned: it calls them no later.
+  std::vector<std::unique_ptr<TextStream>> streams;
+  for (const llm::GenerationRequest& request : requests) {
     TokenRequest token_request;
     token_request.prompt =
         request.prompt_ids.empty() ? tokenizer_->encode(request.prompt, true) : request.prompt_ids;
@@ -70,6 +71,13 @@ std::vector<llm::Generation> EmbeddedLanguageModel::generate(
     token_request.stop_at_eos = request.stop_at_eos;
     token_request.stop = request.stop;
     token_request.lora = request.lora;
+    if (request.on_token) {
+      auto& stream = streams.emplace_back(
+          std::make_unique<TextStream>(*tokenizer_, request.stop, request.on_token));
+      token_request.on_tokens = [stream = stream.get()](const TokenStep& step) {
+        return stream->on_step(step);
+      };
+    }
     token_requests.push_back(std::move(token_request));
   }
   GenerationOptions options;
@@ -97,32 +105,41 @@ std::vector<llm::Generation> EmbeddedLanguageModel::generate(
   return generations;
 }
 
+// One batched model call for every request: prompts that share a prefix compute it once, and
+// continuations of different prompts share forward passes.
 std::vector<std::vector<llm::ContinuationScore>> EmbeddedLanguageModel::score(
     std::span<const llm::ScoreRequest> requests) {
-  std::vector<std::vector<llm::ContinuationScore>> results;
-  results.reserve(requests.size());
+  std::vector<TokenScoreRequest> token_requests;
+  token_requests.reserve(requests.size());
   for (std::size_t r = 0; r < requests.size(); ++r) {
     const llm::ScoreRequest& request = requests[r];
     refuse_mixture(request.lora, "score request " + std::to_string(r));
     // A continuation's tokens are those the joint text adds after the prompt's, so that word
     // boundaries tokenize as they would in running text; separate encoding is the fallback
     // when the joint tokenization does not start with the prompt's.
-    const auto prompt_ids = tokenizer_->encode(request.prompt, true);
-    std::vector<std::vector<std::int32_t>> continuation_ids;
+    TokenScoreRequest& tokens = token_requests.emplace_back();
+    tokens.prompt = tokenizer_->encode(request.prompt, true);
+    tokens.lora = request.lora;
+    const auto& prompt_ids = tokens.prompt;
     for (const std::string& continuation : request.continuations) {
       const auto joint = tokenizer_->encode(request.prompt + continuation, true);
       if (joint.size() > prompt_ids.size() &&
           std::equal(prompt_ids.begin(), prompt_ids.end(), joint.begin())) {
-        continuation_ids.emplace_back(
+        tokens.continuations.emplace_back(
             joint.begin() + static_cast<std::ptrdiff_t>(prompt_ids.size()), joint.end());
       } else {
-        continuation_ids.push_back(tokenizer_->encode(continuation, false));
+        tokens.continuations.push_back(tokenizer_->encode(continuation, false));
       }
     }
-    const auto logprobs = model_->score(prompt_ids, continuation_ids);
+  }
+  const auto logprobs = model_->score(std::span<const TokenScoreRequest>(token_requests));
+  std::vector<std::vector<llm::ContinuationScore>> results;
+  results.reserve(requests.size());
+  for (std::size_t r = 0; r < requests.size(); ++r) {
     std::vector<llm::ContinuationScore> scores;
-    for (std::size_t c = 0; c < logprobs.size(); ++c) {
-      scores.push_back({logprobs[c], static_cast<std::int64_t>(continuation_ids[c].size())});
+    for (std::size_t c = 0; c < logprobs[r].size(); ++c) {
+      scores.push_back(
+          {logprobs[r][c], static_cast<std::int64_t>(token_requests[r].continuations[c].size())});
     }
     results.push_back(std::move(scores));
   }

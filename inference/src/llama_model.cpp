@@ -7,8 +7,8 @@
 
 #include "batch_generation.hpp"
 #include "llama_runtime.hpp"
-#include "prefix_cache.hpp"
 #include "qdgen/inference/model.hpp"
+#include "request_checks.hpp"
 
 namespace qdgen::inference {
 namespace {
@@ -51,7 +51,7 @@ class EmbeddedLlama final : public LlamaModel {
   EmbeddedLlama(LlamaWeights weights, int threads, std::int64_t prefix_cache_bytes)
       : runtime_(std::move(weights)),
         threads_(threads),
-        prefixes_(runtime_, std::max<std::int64_t>(0, prefix_cache_bytes)) {}
+        engine_(runtime_, std::max<std::int64_t>(0, prefix_cache_bytes)) {}
 
   const LlamaConfig& config() const override { return runtime_.config(); }
 
@@ -68,6 +68,7 @@ class EmbeddedLlama final : public LlamaModel {
   }
 
   std::vector<float> forward_logits(std::span<const std::int32_t> ids) override {
+    const auto exclusive = engine_.exclusive();
     c10::InferenceMode guard;
     const LlamaConfig& c = config();
     if (ids.empty()) throw std::invalid_argument("forward_logits: no tokens");
@@ -91,28 +92,33 @@ class EmbeddedLlama final : public LlamaModel {
                                     const GenerationOptions& options,
                                     GenerationStats* stats) override {
     c10::InferenceMode guard;
-    return generate_batched(runtime_, requests, options, prefixes_, stats);
+    return engine_.generate(requests, options, stats);
   }
 
   std::vector<double> score(std::span<const std::int32_t> prompt,
                             std::span<const std::vector<std::int32_t>> continuations) override {
     c10::InferenceMode guard;
-    return score_continuations(runtime_, prompt, continuations, prefixes_);
+    return engine_.score(prompt, continuations);
   }
 
   std::vector<std::vector<float>> embed(std::span<const std::vector<std::int32_t>> texts,
                                         bool skip_first_token) override {
     c10::InferenceMode guard;
-    return embed_sequences(runtime_, texts, skip_first_token);
+    return engine_.embed(texts, skip_first_token);
   }
 
-  PrefixCacheStats prefix_cache_stats() const override { return prefixes_.stats(); }
-  void clear_prefix_cache() override { prefixes_.clear(); }
+  std::vector<std::vector<double>> score(std::span<const TokenScoreRequest> requests) override {
+    return engine_.score(requests);
+  }
+  BatchEngine& batch_engine() override { return engine_; }
+
+  PrefixCacheStats prefix_cache_stats() const override { return engine_.prefix_cache_stats(); }
+  void clear_prefix_cache() override { engine_.clear_prefix_cache(); }
 
  private:
   LlamaRuntime runtime_;
   int threads_;
-  PrefixCache prefixes_;
+  LlamaBatchEngine engine_;
 };
 
 at::ScalarType pick_dtype(at::Device device) {

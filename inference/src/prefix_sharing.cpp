@@ -3,15 +3,16 @@
 #include <algorithm>
 #include <numeric>
 
-namespace qdgen::inference {
+#include "token_rows.hpp"
 
-std::vector<std::size_t> shared_prefix_lengths(std::span<const std::vector<std::int32_t>> prompts,
-                                               std::size_t min_length) {
-  // In lexicographic order, a prompt's longest common prefix with any other prompt is the
-  // longer of its common prefixes with its two neighbours.
-  std::vector<std::size_t> order(prompts.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(),
+namespace qdgen::inference {
+namespace {
+
+// In lexicographic order, a prompt's longest common prefix with any other prompt of the set is
+// the longer of its common prefixes with its two neighbours.
+void longest_shared_prefixes(std::span<const std::vector<std::int32_t>> prompts,
+                             std::vector<std::size_t> members, std::vector<std::size_t>& lengths) {
+  std::sort(members.begin(), members.end(),
             [&](std::size_t a, std::size_t b) { return prompts[a] < prompts[b]; });
   const auto common = [&](std::size_t a, std::size_t b) {
     const auto& x = prompts[a];
@@ -20,11 +21,31 @@ std::vector<std::size_t> shared_prefix_lengths(std::span<const std::vector<std::
         std::mismatch(x.begin(), x.begin() + std::min(x.size(), y.size()), y.begin()).first -
         x.begin());
   };
+  for (std::size_t i = 0; i + 1 < members.size(); ++i) {
+    const std::size_t shared = common(members[i], members[i + 1]);
+    lengths[members[i]] = std::max(lengths[members[i]], shared);
+    lengths[members[i + 1]] = std::max(lengths[members[i + 1]], shared);
+  }
+}
+
+}  // namespace
+
+std::vector<std::size_t> shared_prefix_lengths(std::span<const std::vector<std::int32_t>> prompts,
+                                               std::span<const LoraMixture> mixtures,
+                                               std::size_t min_length) {
+  // One set per distinct mixture (calls carry few).
   std::vector<std::size_t> lengths(prompts.size(), 0);
-  for (std::size_t i = 0; i + 1 < order.size(); ++i) {
-    const std::size_t shared = common(order[i], order[i + 1]);
-    lengths[order[i]] = std::max(lengths[order[i]], shared);
-    lengths[order[i + 1]] = std::max(lengths[order[i + 1]], shared);
+  std::vector<bool> placed(prompts.size(), false);
+  for (std::size_t first = 0; first < prompts.size(); ++first) {
+    if (placed[first]) continue;
+    std::vector<std::size_t> members;
+    for (std::size_t i = first; i < prompts.size(); ++i) {
+      if (!placed[i] && mixtures[i] == mixtures[first]) {
+        members.push_back(i);
+        placed[i] = true;
+      }
+    }
+    longest_shared_prefixes(prompts, std::move(members), lengths);
   }
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     const std::size_t cap = prompts[i].empty() ? 0 : prompts[i].size() - 1;
@@ -32,6 +53,29 @@ std::vector<std::size_t> shared_prefix_lengths(std::span<const std::vector<std::
     if (lengths[i] < min_length) lengths[i] = 0;
   }
   return lengths;
+}
+
+PrefixSources::PrefixSources(const LlamaRuntime& runtime, PrefixCache& kept, PrefixCache& call)
+    : runtime_(runtime), kept_(kept), call_(call) {}
+
+std::pair<PrefixCache*, PrefixCache::Hit> PrefixSources::best_hit(
+    std::span<const std::int32_t> tokens, const LoraMixture& mixture, std::int64_t max_length) {
+  const PrefixCache::Hit a = kept_.find(tokens, mixture, max_length);
+  const PrefixCache::Hit b = call_.find(tokens, mixture, max_length);
+  return b.length > a.length ? std::pair{&call_, b} : std::pair{&kept_, a};
+}
+
+PrefixSources::Work PrefixSources::ensure(std::span<const std::int32_t> prefix,
+                                          const LoraMixture& mixture) {
+  const auto length = static_cast<std::int64_t>(prefix.size());
+  const auto [owner, hit] = best_hit(prefix, mixture, length);
+  if (hit.length == length) return {};
+  KvCache kv = runtime_.make_cache(1, length);
+  owner->copy(hit, kv, 0);
+  runtime_.forward(kv, token_row(prefix.subspan(static_cast<std::size_t>(hit.length))), 0,
+                   std::vector<std::int64_t>{hit.length});
+  if (!kept_.insert(prefix, mixture, kv, 0)) call_.insert(prefix, mixture, kv, 0);
+  return {length - hit.length, hit.length};
 }
 
 }  // namespace qdgen::inference

@@ -172,6 +172,36 @@ std::array<double, 2> score_twice(LlamaModel& model, const std::vector<std::int3
   return seconds;
 }
 
+// A judge's iteration: 64 prompts (one 48-token instruction, a 16-token candidate each) with
+// two one-token answers, scored prompt by prompt or in one call, from an empty prefix cache
+// each time. Best of three.
+void bench_judge_iteration(LlamaModel& model, const Shape& s) {
+  std::vector<std::int32_t> instruction;
+  for (int t = 0; t < 48; ++t) instruction.push_back(static_cast<std::int32_t>(3 + t * 11 % 900));
+  std::vector<TokenScoreRequest> requests(64);
+  for (int i = 0; i < 64; ++i) {
+    requests[i].prompt = instruction;
+    for (int t = 0; t < 16; ++t)
+      requests[i].prompt.push_back(static_cast<std::int32_t>(1000 + (i * 16 + t) * 7 % 20000));
+    requests[i].continuations = {{5 + i}, {900 + i}};
+  }
+  double one_by_one = 1e9, batched = 1e9;
+  for (int repeat = 0; repeat < 3; ++repeat) {
+    model.clear_prefix_cache();
+    auto start = Clock::now();
+    for (const auto& r : requests) model.score(r.prompt, r.continuations);
+    one_by_one = std::min(one_by_one, seconds_since(start));
+    model.clear_prefix_cache();
+    start = Clock::now();
+    model.score(requests);
+    batched = std::min(batched, seconds_since(start));
+  }
+  std::printf(
+      "score, a judge's iteration (64 prompts = 48-token instruction + 16-token candidate, 2 "
+      "one-token answers each): prompt by prompt %7.1f ms, one batched call %7.1f ms (%.2fx)\n",
+      one_by_one * 1e3, batched * 1e3, one_by_one / batched);
+}
+
 void bench_shape(const Shape& s) {
   std::printf("\n== %s shape: dim %ld, %ld layers, %ld heads, hidden %ld, vocab %ld, seq %ld ==\n",
               s.name, s.dim, s.layers, s.heads, s.hidden, s.vocab, s.seq_len);
@@ -245,6 +275,8 @@ void bench_shape(const Shape& s) {
         "%7.1f ms (prompt KV kept: %.1fx)\n",
         long_prompt.size(), seconds[0] * 1e3, seconds[1] * 1e3, seconds[0] / seconds[1]);
   }
+
+  bench_judge_iteration(*model, s);
 
   model.reset();
   bench_decode_attention(s, 2);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "qdgen/inference/batch_engine.hpp"
 #include "qdgen/inference/generation.hpp"
 #include "qdgen/inference/llama2c.hpp"
 #include "qdgen/inference/model_config.hpp"
@@ -43,6 +44,9 @@ struct GenerationOptions {
   std::vector<std::int32_t> eos_token_ids;  // empty: the model config's
 };
 
+// Every method may be called from any thread: generate() calls join one continuous batch, and
+// the other passes take turns with its steps (one pass at a time). The model must outlive the
+// calls in flight.
 class LlamaModel {
  public:
   // `path`: a folder with config.json and model.safetensors (or shards), or a llama2.c .bin.
@@ -60,13 +64,20 @@ class LlamaModel {
   // Logits of every position by full recomputation (no cache): ids.size() rows of vocab_size.
   virtual std::vector<float> forward_logits(std::span<const std::int32_t> ids) = 0;
 
+  // Every call, from any thread, joins the one continuous batch (batch_engine()): this is
+  // batch_engine().wait(batch_engine().submit(requests, options), stats).
   virtual std::vector<TokenResult> generate(std::span<const TokenRequest> requests,
                                             const GenerationOptions& options = {},
                                             GenerationStats* stats = nullptr) = 0;
+  virtual BatchEngine& batch_engine() = 0;
   // Sum of log P(continuation token | everything before it) per continuation; the prompt is
   // computed once. Every continuation must be non-empty.
   virtual std::vector<double> score(std::span<const std::int32_t> prompt,
                                     std::span<const std::vector<std::int32_t>> continuations) = 0;
+  // Many prompts in one call (a judge's whole iteration): result[i][j] is continuation j of
+  // request i, as the call above gives it for request i alone. Prompts that share a prefix
+  // compute it once; continuations of different prompts share forward passes.
+  virtual std::vector<std::vector<double>> score(std::span<const TokenScoreRequest> requests) = 0;
   // Mean of the final (normalised) hidden states over each text's tokens, L2-normalised;
   // with skip_first_token the first token (a BOS, say) is context only, not pooled.
   virtual std::vector<std::vector<float>> embed(std::span<const std::vector<std::int32_t>> texts,
