@@ -264,7 +264,7 @@ std::vector<TokenResult> generate_batched(const LlamaRuntime& runtime,
     // Rows sample in parallel (each has its own sampler), then take their tokens in order.
     const float* logits_data = logits.data_ptr<float>();
     std::vector<std::int32_t> next(static_cast<std::size_t>(rows));
-    parallel_chunks(rows, [&](std::int64_t r) {
+    runtime.parallel_rows(rows, [&](std::int64_t r) {
       next[r] = active[r].sampler.next(std::span<const float>(logits_data + r * vocab, vocab));
     });
     for (std::int64_t r = 0; r < rows; ++r) {
@@ -360,7 +360,7 @@ std::vector<double> score_continuations(const LlamaRuntime& runtime,
       const std::int64_t n = std::min(kLogitRows, rows * fed - first_row_index);
       const at::Tensor logits = runtime.logits(hidden.narrow(0, first_row_index, n)).contiguous();
       const float* data = logits.data_ptr<float>();
-      parallel_chunks(n, [&](std::int64_t i) {
+      runtime.parallel_rows(n, [&](std::int64_t i) {
         const std::int64_t row = first_row_index + i, r = row / fed, j = row % fed;
         const auto& c = continuations[begin + static_cast<std::size_t>(r)];
         if (j + 1 >= static_cast<std::int64_t>(c.size())) return;  // padding
