@@ -130,7 +130,7 @@ at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::
 
   const std::int64_t layers = c.num_hidden_layers;
   // Each layer's closing residual add runs with the norm that follows it (the next layer's,
-  // or the final one), in one pass over the rows.
+  // or the final one), in one pass over the rows; norm_after(-1) is the first layer's.
   const auto norm_after = [&](std::int64_t l) -> const at::Tensor& {
     return l + 1 < layers ? weights_.layers[l + 1].attention_norm : weights_.final_norm;
   };
