@@ -7,7 +7,6 @@
 #include <limits>
 #include <vector>
 
-#include "packed_linear.hpp"
 #include "sampler.hpp"
 
 namespace qdgen::inference {
@@ -120,7 +119,7 @@ Kernels kernels(CpuKernels set) {
 at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& key_cache,
                             const at::Tensor& value_cache, std::span<const std::int64_t> slots,
                             std::span<const std::int64_t> lengths, std::int64_t heads, double scale,
-                            CpuKernels set) {
+                            CpuKernels set, CpuThreadPool& pool) {
   const std::int64_t rows = q.size(0), kv_heads = key_cache.size(1);
   const std::int64_t capacity = value_cache.size(2), hd = value_cache.size(3);
   const std::int64_t group = heads / kv_heads;
@@ -150,7 +149,7 @@ at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& key_cache,
   };
   const std::int64_t heads_per_chunk = rows >= 8 ? kv_heads : 1;
   const std::int64_t chunks_per_row = kv_heads / heads_per_chunk;
-  parallel_chunks(rows * chunks_per_row, [&](std::int64_t chunk) {
+  pool.run(rows * chunks_per_row, [&](std::int64_t chunk) {
     const std::int64_t r = chunk / chunks_per_row;
     const std::int64_t first_head = chunk % chunks_per_row * heads_per_chunk;
     const std::int64_t end_head = first_head + heads_per_chunk;

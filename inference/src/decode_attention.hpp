@@ -3,14 +3,17 @@
 // fp32: the decode step's attention without ATen's batched products, which ran one small
 // OpenBLAS call per (row, head) on one thread (13 % of a batch-32 decode of the 15M shape)
 // and read the whole cache from memory on that thread alone. Rows (or, in small batches,
-// (row, kv head) pairs) are split over the PackedLinear threads; each result depends on
+// (row, kv head) pairs) are split over the model's threads; each result depends on
 // nothing else in the batch. A 32-row cache does not fit the caches, so the step is bound by
 // memory bandwidth: it prefetches each next head's keys and values while computing one.
+
+#include <ATen/ATen.h>
 
 #include <cstdint>
 #include <span>
 
-#include "packed_linear.hpp"
+#include "cpu_kernels.hpp"
+#include "cpu_thread_pool.hpp"
 
 namespace qdgen::inference {
 
@@ -23,6 +26,6 @@ namespace qdgen::inference {
 at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& key_cache,
                             const at::Tensor& value_cache, std::span<const std::int64_t> slots,
                             std::span<const std::int64_t> lengths, std::int64_t heads, double scale,
-                            CpuKernels kernels);
+                            CpuKernels kernels, CpuThreadPool& pool);
 
 }  // namespace qdgen::inference

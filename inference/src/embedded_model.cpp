@@ -38,6 +38,8 @@ std::unique_ptr<EmbeddedLanguageModel> EmbeddedLanguageModel::load(
   runtime.device = options.device;
   runtime.threads = options.threads;
   runtime.prefix_cache_bytes = options.prefix_cache_bytes;
+  runtime.cpu_kernels = options.cpu_kernels;
+  runtime.aten_forward = options.aten_forward;
   auto model = LlamaModel::load(options.model, runtime);
   return std::make_unique<EmbeddedLanguageModel>(std::move(model), std::move(tokenizer),
                                                  options.max_batch);

@@ -1,6 +1,6 @@
-// The forward pass on the CPU in fp32 (decode steps, prefills, scored continuations): qdgen's
-// own kernels for the projections and attention, and plain loops over token rows for the rest
-// (RMS norms, rotary embedding, KV writes, SiLU gate, residual adds), which took thirty-odd
+// The forward pass's operations on the CPU in fp32 (decode steps, prefills, scored
+// continuations): qdgen's own kernels for attention, and plain loops over token rows for the
+// rest (RMS norms, rotary embedding, KV writes, SiLU gate, residual adds), which took thirty-odd
 // ATen calls per layer, each microseconds of dispatch on a few thousand floats, and ran on one
 // thread.
 
@@ -12,22 +12,11 @@
 #include <vector>
 
 #include "decode_attention.hpp"
-#include "llama_runtime.hpp"
-#include "packed_linear.hpp"
+#include "forward_backend.hpp"
 #include "sampler.hpp"
 
 namespace qdgen::inference {
 namespace {
-
-// Runs body(r) for every row: spread over the PackedLinear threads when the batch is large
-// enough to pay for waking them, in the caller's thread otherwise.
-void for_rows(std::int64_t rows, const std::function<void(std::int64_t)>& body) {
-  if (rows >= 8) {
-    parallel_chunks(rows, body);
-  } else {
-    for (std::int64_t r = 0; r < rows; ++r) body(r);
-  }
-}
 
 // out = in * rsqrt(mean(in^2) + eps) * weight over one row of `dim` floats.
 void rms_norm_row(const float* in, std::int64_t dim, const float* weight, float eps, float* out) {
@@ -80,52 +69,66 @@ void silu_gate_row(const float* gate, const float* up, std::int64_t f, float* ou
   }
 }
 
-}  // namespace
-
-at::Tensor LlamaRuntime::forward_cpu(KvCache& cache, const at::Tensor& tokens,
-                                     std::int64_t first_slot,
-                                     std::span<const std::int64_t> starts) const {
-  const LlamaConfig& c = config();
-  const std::int64_t rows = tokens.size(0), steps = tokens.size(1), n = rows * steps;
-  const std::int64_t dim = c.hidden_size, f = c.intermediate_size;
-  const std::int64_t heads = c.num_attention_heads, kv_heads = c.num_key_value_heads;
-  const std::int64_t hd = c.head_dim, half = hd / 2, capacity = cache.capacity;
-  const std::int64_t qkv_width = (heads + 2 * kv_heads) * hd;
-  const auto eps = static_cast<float>(c.rms_norm_eps);
-  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
-
-  // Token row i is step i % steps of row i / steps: its cache slot, position, and the causal
-  // length it attends over.
-  std::vector<std::int64_t> slots(n), positions(n), lengths(n);
-  for (std::int64_t i = 0; i < n; ++i) {
-    slots[i] = first_slot + i / steps;
-    positions[i] = starts[i / steps] + i % steps;
-    lengths[i] = positions[i] + 1;
+class KernelBackend final : public ForwardBackend {
+ public:
+  KernelBackend(const ForwardModel& model, const ForwardBatch& batch)
+      : model_(model),
+        cache_(batch.cache),
+        n_(batch.rows * batch.steps),
+        normed_(at::empty({n_, model.config.hidden_size}, at::kFloat)),
+        activation_(at::empty({n_, model.config.intermediate_size}, at::kFloat)) {
+    // Token row t is step t % steps of row t / steps: its cache slot, position, and the causal
+    // length it attends over.
+    slots_.resize(n_);
+    positions_.resize(n_);
+    lengths_.resize(n_);
+    for (std::int64_t t = 0; t < n_; ++t) {
+      slots_[t] = batch.first_slot + t / batch.steps;
+      positions_[t] = batch.starts[t / batch.steps] + t % batch.steps;
+      lengths_[t] = positions_[t] + 1;
+    }
   }
-  at::Tensor x = weights_.embedding.index_select(0, tokens.reshape({n})).contiguous();
-  at::Tensor normed = at::empty({n, dim}, at::kFloat);
-  at::Tensor activation = at::empty({n, f}, at::kFloat);
-  float* x_data = x.data_ptr<float>();
-  float* normed_data = normed.data_ptr<float>();
-  const float* cos_data = cos_.data_ptr<float>();
-  const float* sin_data = sin_.data_ptr<float>();
 
-  for (std::int64_t l = 0; l < c.num_hidden_layers; ++l) {
-    const LlamaLayerWeights& w = weights_.layers[l];
-    const LayerProjections& p = layers_[l];
-    const float* attention_norm = w.attention_norm.data_ptr<float>();
-    for_rows(n, [&](std::int64_t i) {
-      rms_norm_row(x_data + i * dim, dim, attention_norm, eps, normed_data + i * dim);
+  at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight) override {
+    const std::int64_t dim = model_.config.hidden_size;
+    const float* x_data = x.data_ptr<float>();
+    const float* w = weight.data_ptr<float>();
+    float* out = normed_.data_ptr<float>();
+    for_rows([&](std::int64_t t) { rms_norm_row(x_data + t * dim, dim, w, eps(), out + t * dim); });
+    return normed_;
+  }
+
+  at::Tensor add_and_norm(at::Tensor& x, const at::Tensor& delta,
+                          const at::Tensor& weight) override {
+    const std::int64_t dim = model_.config.hidden_size;
+    float* x_data = x.data_ptr<float>();
+    const at::Tensor d = delta.contiguous();
+    const float* d_data = d.data_ptr<float>();
+    const float* w = weight.data_ptr<float>();
+    float* out = normed_.data_ptr<float>();
+    for_rows([&](std::int64_t t) {
+      float* row = x_data + t * dim;
+      for (std::int64_t j = 0; j < dim; ++j) row[j] += d_data[t * dim + j];
+      rms_norm_row(row, dim, w, eps(), out + t * dim);
     });
-    at::Tensor qkv = p.qkv(normed);
+    return normed_;
+  }
+
+  at::Tensor rotate_and_cache(const at::Tensor& qkv, std::int64_t layer) override {
+    const LlamaConfig& c = model_.config;
+    const std::int64_t heads = c.num_attention_heads, kv_heads = c.num_key_value_heads;
+    const std::int64_t hd = c.head_dim, half = hd / 2, capacity = cache_.capacity;
+    const std::int64_t width = (heads + 2 * kv_heads) * hd;
     float* qkv_data = qkv.data_ptr<float>();
-    float* key_cache = cache.keys[l].data_ptr<float>();
-    float* value_cache = cache.values[l].data_ptr<float>();
-    for_rows(n, [&](std::int64_t i) {
-      const std::int64_t position = positions[i], slot = slots[i];
+    float* key_cache = cache_.keys[layer].data_ptr<float>();
+    float* value_cache = cache_.values[layer].data_ptr<float>();
+    const float* cos_data = model_.cos.data_ptr<float>();
+    const float* sin_data = model_.sin.data_ptr<float>();
+    for_rows([&](std::int64_t t) {
+      const std::int64_t position = positions_[t], slot = slots_[t];
       const float* cos = cos_data + position * half;
       const float* sin = sin_data + position * half;
-      float* q = qkv_data + i * qkv_width;
+      float* q = qkv_data + t * width;
       for (std::int64_t h = 0; h < heads; ++h) rotate_head(q + h * hd, cos, sin, half);
       float* k = q + heads * hd;
       const float* v = k + kv_heads * hd;
@@ -138,38 +141,54 @@ at::Tensor LlamaRuntime::forward_cpu(KvCache& cache, const at::Tensor& tokens,
                     static_cast<std::size_t>(hd) * sizeof(float));
       }
     });
-    // Every token row's keys and values are in the cache now, so each attends causally.
-    const at::Tensor attended =
-        decode_attention(qkv.narrow(1, 0, heads * hd), cache.keys[l], cache.values[l], slots,
-                         lengths, heads, scale, kernels_);
-    const at::Tensor projected = p.output(attended);
-    const float* projected_data = projected.data_ptr<float>();
-    const float* mlp_norm = w.mlp_norm.data_ptr<float>();
-    for_rows(n, [&](std::int64_t i) {
-      float* row = x_data + i * dim;
-      for (std::int64_t j = 0; j < dim; ++j) row[j] += projected_data[i * dim + j];
-      rms_norm_row(row, dim, mlp_norm, eps, normed_data + i * dim);
-    });
-    const at::Tensor gate_up = p.gate_up(normed);
-    const float* gate_up_data = gate_up.data_ptr<float>();
-    float* activation_data = activation.data_ptr<float>();
-    for_rows(n, [&](std::int64_t i) {
-      const float* gate = gate_up_data + i * 2 * f;
-      silu_gate_row(gate, gate + f, f, activation_data + i * f, kernels_);
-    });
-    const at::Tensor down = p.down(activation);
-    const float* down_data = down.data_ptr<float>();
-    for_rows(n, [&](std::int64_t i) {
-      for (std::int64_t j = 0; j < dim; ++j) x_data[i * dim + j] += down_data[i * dim + j];
-    });
+    return qkv.narrow(1, 0, heads * hd);
   }
-  at::Tensor out = at::empty({n, dim}, at::kFloat);
-  float* out_data = out.data_ptr<float>();
-  const float* final_norm = weights_.final_norm.data_ptr<float>();
-  for_rows(n, [&](std::int64_t i) {
-    rms_norm_row(x_data + i * dim, dim, final_norm, eps, out_data + i * dim);
-  });
-  return out.view({rows, steps, dim});
+
+  at::Tensor attend(const at::Tensor& queries, std::int64_t layer) override {
+    // Every token row's keys and values are in the cache now, so each attends causally.
+    const LlamaConfig& c = model_.config;
+    const double scale = 1.0 / std::sqrt(static_cast<double>(c.head_dim));
+    return decode_attention(queries, cache_.keys[layer], cache_.values[layer], slots_, lengths_,
+                            c.num_attention_heads, scale, model_.kernels, model_.pool);
+  }
+
+  at::Tensor silu_gate(const at::Tensor& gate_up) override {
+    const std::int64_t f = model_.config.intermediate_size;
+    const at::Tensor g = gate_up.contiguous();
+    const float* gate_up_data = g.data_ptr<float>();
+    float* out = activation_.data_ptr<float>();
+    for_rows([&](std::int64_t t) {
+      const float* gate = gate_up_data + t * 2 * f;
+      silu_gate_row(gate, gate + f, f, out + t * f, model_.kernels);
+    });
+    return activation_;
+  }
+
+ private:
+  float eps() const { return static_cast<float>(model_.config.rms_norm_eps); }
+
+  // Runs body(t) for every token row: spread over the model's threads when there are enough
+  // rows to pay for waking them, in the caller's thread otherwise.
+  void for_rows(const std::function<void(std::int64_t)>& body) const {
+    if (n_ >= 8) {
+      model_.pool.run(n_, body);
+    } else {
+      for (std::int64_t t = 0; t < n_; ++t) body(t);
+    }
+  }
+
+  const ForwardModel& model_;
+  KvCache& cache_;
+  std::int64_t n_;
+  std::vector<std::int64_t> slots_, positions_, lengths_;
+  at::Tensor normed_, activation_;  // reused by every layer
+};
+
+}  // namespace
+
+std::unique_ptr<ForwardBackend> make_kernel_backend(const ForwardModel& model,
+                                                    const ForwardBatch& batch) {
+  return std::make_unique<KernelBackend>(model, batch);
 }
 
 }  // namespace qdgen::inference

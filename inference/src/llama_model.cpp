@@ -2,6 +2,7 @@
 // inference mode (no autograd bookkeeping).
 #include <dlfcn.h>
 
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -26,31 +27,37 @@ at::Device pick_device(const std::string& name) {
   throw std::runtime_error("device '" + name + "': expected auto, cpu or cuda");
 }
 
-// The projections (nearly all the arithmetic) run in PackedLinear on its own pool of
-// `threads` threads. libtorch's OpenMP pool and OpenBLAS (attention products only) keep one
-// thread each: idle OpenMP workers spin at their barrier, and on a shared 2-core machine a
-// descheduled worker stalls the whole team (measured: OpenMP at 2 threads beside OpenBLAS at
-// 2 made batch 32 4x slower; OpenMP alone at 2 under load spent 59 % spinning).
-// OpenBLAS is looked up at run time so that another BLAS behind libblas.so.3 still works.
-int set_cpu_threads(int requested) {
-  const int threads = requested > 0
-                          ? requested
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  at::set_num_threads(1);
-  set_packed_linear_threads(threads);
-  using SetThreads = void (*)(int);
-  if (auto set_blas =
-          reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
-    set_blas(1);
-  }
-  return threads;
+// The model's CPU work runs on its own pool (CpuThreadPool) of `threads` threads. libtorch's
+// OpenMP pool and OpenBLAS (the ATen path's products only) keep one thread each: idle OpenMP
+// workers spin at their barrier, and on a shared 2-core machine a descheduled worker stalls the
+// whole team (measured: OpenMP at 2 threads beside OpenBLAS at 2 made batch 32 4x slower;
+// OpenMP alone at 2 under load spent 59 % spinning). That setting is the process's, made once
+// and the same for every model. OpenBLAS is looked up at run time so that another BLAS behind
+// libblas.so.3 still works.
+RuntimeOptions runtime_options(const ModelOptions& options) {
+  static std::once_flag single_threaded_libraries;
+  std::call_once(single_threaded_libraries, [] {
+    at::set_num_threads(1);
+    using SetThreads = void (*)(int);
+    if (auto set_blas =
+            reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+      set_blas(1);
+    }
+  });
+  RuntimeOptions runtime;
+  runtime.kernels = choose_cpu_kernels(options.cpu_kernels);
+  runtime.threads = options.threads > 0
+                        ? options.threads
+                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  runtime.aten_forward = options.aten_forward;
+  return runtime;
 }
 
 class EmbeddedLlama final : public LlamaModel {
  public:
-  EmbeddedLlama(LlamaWeights weights, int threads, std::int64_t prefix_cache_bytes)
-      : runtime_(std::move(weights)),
-        threads_(threads),
+  EmbeddedLlama(LlamaWeights weights, const RuntimeOptions& runtime,
+                std::int64_t prefix_cache_bytes)
+      : runtime_(std::move(weights), runtime),
         engine_(runtime_, std::max<std::int64_t>(0, prefix_cache_bytes)) {}
 
   const LlamaConfig& config() const override { return runtime_.config(); }
@@ -62,7 +69,7 @@ class EmbeddedLlama final : public LlamaModel {
                              : dtype == at::kBFloat16 ? "bfloat16"
                                                       : "float16";
     return std::string(cpu ? "cpu" : "cuda") + " (" + type +
-           (cpu ? ", " + std::to_string(threads_) + " threads, " +
+           (cpu ? ", " + std::to_string(runtime_.threads()) + " threads, " +
                       cpu_kernels_name(runtime_.cpu_kernels()) + " kernels)"
                 : ")");
   }
@@ -117,7 +124,6 @@ class EmbeddedLlama final : public LlamaModel {
 
  private:
   LlamaRuntime runtime_;
-  int threads_;
   LlamaBatchEngine engine_;
 };
 
@@ -130,28 +136,28 @@ at::ScalarType pick_dtype(at::Device device) {
 std::unique_ptr<LlamaModel> LlamaModel::load(const std::filesystem::path& path,
                                              const ModelOptions& options) {
   const at::Device device = pick_device(options.device);
-  const int threads = set_cpu_threads(options.threads);
+  const RuntimeOptions runtime = runtime_options(options);
   c10::InferenceMode guard;
   if (std::filesystem::is_directory(path)) {
     return std::make_unique<EmbeddedLlama>(load_hf_folder(path, device, pick_dtype(device)),
-                                           threads, options.prefix_cache_bytes);
+                                           runtime, options.prefix_cache_bytes);
   }
   if (!std::filesystem::exists(path)) {
     throw std::runtime_error(path.string() +
                              ": no such model (expected a model folder or a llama2.c .bin)");
   }
   return std::make_unique<EmbeddedLlama>(load_llama2c_file(path, device, pick_dtype(device)),
-                                         threads, options.prefix_cache_bytes);
+                                         runtime, options.prefix_cache_bytes);
 }
 
 std::unique_ptr<LlamaModel> LlamaModel::from_tensors(const LlamaConfig& config,
                                                      const std::vector<OwnedTensor>& tensors,
                                                      const ModelOptions& options) {
   const at::Device device = pick_device(options.device);
-  const int threads = set_cpu_threads(options.threads);
+  const RuntimeOptions runtime = runtime_options(options);
   c10::InferenceMode guard;
   return std::make_unique<EmbeddedLlama>(
-      weights_from_owned(config, tensors, "tensors", device, pick_dtype(device)), threads,
+      weights_from_owned(config, tensors, "tensors", device, pick_dtype(device)), runtime,
       options.prefix_cache_bytes);
 }
 

@@ -3,12 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstdlib>
 #include <numbers>
 #include <stdexcept>
-#include <string>
 
-#include "cpu_memory.hpp"
+#include "forward_backend.hpp"
 
 namespace qdgen::inference {
 namespace {
@@ -42,9 +40,11 @@ std::vector<double> rope_inverse_frequencies(const LlamaConfig& config) {
 
 }  // namespace
 
-LlamaRuntime::LlamaRuntime(LlamaWeights weights) : weights_(std::move(weights)) {
-  const char* aten_forward = std::getenv("QDGEN_ATEN_FORWARD");
-  aten_forward_ = aten_forward != nullptr && std::string(aten_forward) == "1";
+LlamaRuntime::LlamaRuntime(LlamaWeights weights, const RuntimeOptions& options)
+    : pool_(std::make_unique<CpuThreadPool>(std::max(1, options.threads))),
+      kernels_(options.kernels),
+      aten_forward_(options.aten_forward),
+      weights_(std::move(weights)) {
   const LlamaConfig& c = config();
   const auto inverse = rope_inverse_frequencies(c);
   const std::int64_t half = c.head_dim / 2, positions = c.max_position_embeddings;
@@ -64,15 +64,16 @@ LlamaRuntime::LlamaRuntime(LlamaWeights weights) : weights_(std::move(weights)) 
   // The plain matrices are dropped once packed; a tied lm_head keeps the embedding, which
   // the token lookup still needs.
   const bool packed = runs_own_kernels();
+  CpuThreadPool& pool = *pool_;
   for (LlamaLayerWeights& w : weights_.layers) {
-    layers_.push_back({Projection(w.qkv, w.qkv_bias, packed, kernels_),
-                       Projection(w.output, w.output_bias, packed, kernels_),
-                       Projection(w.gate_up, w.gate_up_bias, packed, kernels_),
-                       Projection(w.down, w.down_bias, packed, kernels_)});
+    layers_.push_back({Projection(w.qkv, w.qkv_bias, packed, kernels_, pool),
+                       Projection(w.output, w.output_bias, packed, kernels_, pool),
+                       Projection(w.gate_up, w.gate_up_bias, packed, kernels_, pool),
+                       Projection(w.down, w.down_bias, packed, kernels_, pool)});
     w.qkv = w.qkv_bias = w.output = w.output_bias = at::Tensor();
     w.gate_up = w.gate_up_bias = w.down = w.down_bias = at::Tensor();
   }
-  lm_head_ = Projection(weights_.lm_head, {}, packed, kernels_);
+  lm_head_ = Projection(weights_.lm_head, {}, packed, kernels_, pool);
   weights_.lm_head = at::Tensor();
 }
 
@@ -106,41 +107,11 @@ KvCache LlamaRuntime::make_cache(std::int64_t slots, std::int64_t capacity) cons
   return cache;
 }
 
-at::Tensor LlamaRuntime::rms_norm(const at::Tensor& x, const at::Tensor& weight) const {
-  const at::Tensor xf = x.to(at::kFloat);
-  const at::Tensor scale = at::rsqrt(xf.square().mean(-1, true).add_(config().rms_norm_eps));
-  return (xf * scale).to(x.scalar_type()).mul_(weight);
-}
-
-// Rotary embedding on halves (Hugging Face's rotate_half). x: [rows, T, heads, hd].
-at::Tensor LlamaRuntime::rotate(const at::Tensor& x, const at::Tensor& cos,
-                                const at::Tensor& sin) const {
-  const std::int64_t half = config().head_dim / 2;
-  const at::Tensor first = x.narrow(-1, 0, half), second = x.narrow(-1, half, half);
-  return at::cat({first * cos - second * sin, second * cos + first * sin}, -1);
-}
-
-Projection::Projection(const at::Tensor& weight, const at::Tensor& bias, bool packed,
-                       CpuKernels kernels) {
-  if (packed) {
-    packed_ = PackedLinear(weight, bias, kernels);
-  } else {
-    weight_ = weight;
-    bias_ = bias;
-  }
-}
-
-at::Tensor Projection::operator()(const at::Tensor& x) const {
-  if (packed_.defined()) return packed_(x);
-  return bias_.defined() ? at::addmm(bias_, x, weight_.t()) : at::mm(x, weight_.t());
-}
-
 at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::int64_t first_slot,
-                                 std::span<const std::int64_t> starts) const {
+                                 std::span<const std::int64_t> starts,
+                                 const RowAdapters& adapters) const {
   const LlamaConfig& c = config();
   const std::int64_t rows = tokens.size(0), steps = tokens.size(1), n = rows * steps;
-  const std::int64_t heads = c.num_attention_heads, kv_heads = c.num_key_value_heads;
-  const std::int64_t group = heads / kv_heads, hd = c.head_dim, half = hd / 2;
   if (static_cast<std::int64_t>(starts.size()) != rows || first_slot + rows > cache.slots) {
     throw std::logic_error("LlamaRuntime::forward: rows do not match the cache slots");
   }
@@ -148,104 +119,40 @@ at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::
   if (end > cache.capacity || end > c.max_position_embeddings) {
     throw std::logic_error("LlamaRuntime::forward: positions beyond the cache or the context");
   }
-  if (runs_own_kernels()) {
-    return forward_cpu(cache, tokens, first_slot, starts);
+  if (static_cast<std::int64_t>(adapters.weights.size()) != rows * adapters.count) {
+    throw std::logic_error("LlamaRuntime::forward: adapter weights do not match the rows");
   }
-  const bool same_start =
-      std::all_of(starts.begin(), starts.end(), [&](std::int64_t s) { return s == starts[0]; });
+  const RowAdapters row_adapters{adapters.count, adapters.weights, steps};
+  const ForwardModel model{c, cos_, sin_, kernels_, *pool_};
+  const ForwardBatch batch{cache, rows, steps, first_slot, starts, end};
+  const std::unique_ptr<ForwardBackend> backend =
+      runs_own_kernels() ? make_kernel_backend(model, batch) : make_aten_backend(model, batch);
 
-  std::vector<std::int64_t> position_list(n);
-  for (std::int64_t r = 0; r < rows; ++r) {
-    for (std::int64_t t = 0; t < steps; ++t) position_list[r * steps + t] = starts[r] + t;
-  }
-  const at::Tensor positions = at::tensor(position_list, at::kLong).to(device());
-  const at::Tensor cos = cos_.index_select(0, positions).view({rows, steps, 1, half});
-  const at::Tensor sin = sin_.index_select(0, positions).view({rows, steps, 1, half});
-
-  // ATen's batched products need an additive causal mask [rows, 1, 1, T, end], except when
-  // every row sees all of `end`.
-  at::Tensor mask;
-  if (!(steps == 1 && same_start)) {
-    const at::Tensor keys = at::arange(end, positions.options()).view({1, 1, end});
-    mask = at::zeros({rows, steps, end}, at::TensorOptions().device(device()).dtype(dtype()))
-               .masked_fill_(keys > positions.view({rows, steps, 1}),
-                             -std::numeric_limits<float>::infinity())
-               .view({rows, 1, 1, steps, end});
-  }
-  at::Tensor slot_index, position_index;
-  if (!same_start && steps == 1) {
-    slot_index = at::arange(first_slot, first_slot + rows, positions.options());
-    position_index = positions;
-  }
-
-  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
-
+  const std::int64_t layers = c.num_hidden_layers;
+  // Each layer's closing residual add runs with the norm that follows it (the next layer's,
+  // or the final one), in one pass over the rows; norm_after(-1) is the first layer's.
+  const auto norm_after = [&](std::int64_t l) -> const at::Tensor& {
+    return l + 1 < layers ? weights_.layers[l + 1].attention_norm : weights_.final_norm;
+  };
   at::Tensor x = weights_.embedding.index_select(0, tokens.reshape({n}).to(device()));
-  for (std::int64_t l = 0; l < c.num_hidden_layers; ++l) {
-    const LlamaLayerWeights& w = weights_.layers[l];
+  at::Tensor normed = backend->rms_norm(x, norm_after(-1));
+  for (std::int64_t l = 0; l < layers; ++l) {
     const LayerProjections& p = layers_[l];
-    const at::Tensor qkv = p.qkv(rms_norm(x, w.attention_norm));
-    const at::Tensor q =
-        rotate(qkv.narrow(1, 0, heads * hd).view({rows, steps, heads, hd}), cos, sin);
-    const at::Tensor k = rotate(
-        qkv.narrow(1, heads * hd, kv_heads * hd).view({rows, steps, kv_heads, hd}), cos, sin);
-    const at::Tensor v =
-        qkv.narrow(1, (heads + kv_heads) * hd, kv_heads * hd).view({rows, steps, kv_heads, hd});
-
-    at::Tensor& key_cache = cache.keys[l];
-    at::Tensor& value_cache = cache.values[l];
-    if (same_start) {
-      key_cache.narrow(0, first_slot, rows)
-          .narrow(3, starts[0], steps)
-          .copy_(k.permute({0, 2, 3, 1}));
-      value_cache.narrow(0, first_slot, rows)
-          .narrow(2, starts[0], steps)
-          .copy_(v.permute({0, 2, 1, 3}));
-    } else if (steps == 1) {
-      using at::indexing::Slice;
-      key_cache.index_put_({slot_index, Slice(), Slice(), position_index}, k.select(1, 0));
-      value_cache.index_put_({slot_index, Slice(), position_index}, v.select(1, 0));
-    } else {
-      for (std::int64_t r = 0; r < rows; ++r) {
-        key_cache.select(0, first_slot + r)
-            .narrow(2, starts[r], steps)
-            .copy_(k[r].permute({1, 2, 0}));
-        value_cache.select(0, first_slot + r)
-            .narrow(1, starts[r], steps)
-            .copy_(v[r].transpose(0, 1));
-      }
-    }
-
-    // Grouped-query attention: query head h reads kv head h / group.
-    const at::Tensor keys =
-        key_cache.narrow(0, first_slot, rows).narrow(3, 0, end).reshape({rows * kv_heads, hd, end});
-    const at::Tensor values = value_cache.narrow(0, first_slot, rows)
-                                  .narrow(2, 0, end)
-                                  .reshape({rows * kv_heads, end, hd});
-    const at::Tensor grouped_q = q.view({rows, steps, kv_heads, group, hd})
-                                     .permute({0, 2, 3, 1, 4})
-                                     .reshape({rows * kv_heads, group * steps, hd});
-    at::Tensor scores = at::bmm(grouped_q, keys).mul_(scale);
-    if (mask.defined()) scores.view({rows, kv_heads, group, steps, end}).add_(mask);
-    const at::Tensor probabilities = at::softmax(scores, -1);
-    const at::Tensor attended = at::bmm(probabilities, values)
-                                    .view({rows, kv_heads, group, steps, hd})
-                                    .permute({0, 3, 1, 2, 4})
-                                    .reshape({n, heads * hd});
-    x.add_(p.output(attended));
-    const at::Tensor gate_up = p.gate_up(rms_norm(x, w.mlp_norm));
-    const std::int64_t f = c.intermediate_size;
-    const at::Tensor activation = at::silu(gate_up.narrow(1, 0, f)).mul_(gate_up.narrow(1, f, f));
-    x.add_(p.down(activation));
+    const at::Tensor queries = backend->rotate_and_cache(p.qkv(normed, row_adapters), l);
+    const at::Tensor attended = backend->attend(queries, l);
+    normed =
+        backend->add_and_norm(x, p.output(attended, row_adapters), weights_.layers[l].mlp_norm);
+    const at::Tensor activation = backend->silu_gate(p.gate_up(normed, row_adapters));
+    normed = backend->add_and_norm(x, p.down(activation, row_adapters), norm_after(l));
   }
-  return rms_norm(x, weights_.final_norm).view({rows, steps, c.hidden_size});
+  return normed.view({rows, steps, c.hidden_size});
 }
 
 at::Tensor LlamaRuntime::logits(const at::Tensor& hidden) const {
   auto shape = hidden.sizes().vec();
   shape.back() = config().vocab_size;
   const at::Tensor rows = hidden.reshape({-1, hidden.size(-1)});
-  return lm_head_(rows).view(shape).to(at::kFloat).cpu();
+  return lm_head_(rows, RowAdapters{}).view(shape).to(at::kFloat).cpu();
 }
 
 void LlamaRuntime::copy_slot(const KvCache& source, std::int64_t from, KvCache& target,

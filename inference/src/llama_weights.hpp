@@ -2,6 +2,8 @@
 // The weights of a Llama-family decoder as torch tensors, validated and laid out for the
 // forward pass: q/k/v fused into one matrix, gate/up fused into another.
 
+#include <ATen/ATen.h>
+
 #include <filesystem>
 #include <functional>
 #include <optional>

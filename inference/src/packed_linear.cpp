@@ -4,17 +4,8 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <cstdlib>
 #include <cstring>
-#include <functional>
-#include <memory>
-#include <mutex>
 #include <stdexcept>
-#include <thread>
-#include <vector>
 
 namespace qdgen::inference {
 namespace {
@@ -166,150 +157,11 @@ const Kernels& kernels(CpuKernels set) {
   return all[static_cast<std::size_t>(set)];
 }
 
-// Splits work into chunks that threads claim from a counter; the caller works too and returns
-// once every chunk is done, without waiting for a worker the OS has not scheduled. On a
-// shared machine that matters: at::parallel_for (OpenMP, a static split and an end barrier)
-// spent 59 % of a batch-32 decode spinning for a descheduled worker.
-class ChunkPool {
- public:
-  ~ChunkPool() { resize(1); }
-
-  void resize(int threads) {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_all();
-    for (std::thread& worker : workers_) worker.join();
-    workers_.clear();
-    stop_ = false;
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work_loop(); });
-  }
-
-  void run(std::int64_t chunks, const std::function<void(std::int64_t)>& work) {
-    if (workers_.empty() || chunks <= 1) {
-      for (std::int64_t i = 0; i < chunks; ++i) work(i);
-      return;
-    }
-    auto task = std::make_shared<Task>();
-    task->work = &work;
-    task->chunks = chunks;
-    {
-      std::lock_guard lock(mutex_);
-      task_ = task;
-      generation_.fetch_add(1, std::memory_order_release);
-    }
-    wake_.notify_all();
-    help(*task);
-    for (int spins = 0; task->done.load(std::memory_order_acquire) < chunks; ++spins) {
-      if (spins < 4096) {
-        _mm_pause();
-      } else {
-        std::this_thread::yield();
-      }
-    }
-  }
-
- private:
-  struct Task {
-    const std::function<void(std::int64_t)>* work = nullptr;
-    std::int64_t chunks = 0;
-    std::atomic<std::int64_t> next{0}, done{0};
-  };
-
-  static void help(Task& task) {
-    for (std::int64_t i = task.next.fetch_add(1); i < task.chunks; i = task.next.fetch_add(1)) {
-      (*task.work)(i);
-      task.done.fetch_add(1, std::memory_order_release);
-    }
-  }
-
-  void work_loop() {
-    std::uint64_t seen = generation_.load(std::memory_order_acquire);
-    while (true) {
-      // Decode steps call back within microseconds: spin a little before sleeping, yielding
-      // now and then so that on a busy machine the spin does not take the core from the
-      // thread that will post the next task.
-      const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(100);
-      for (int i = 0; generation_.load(std::memory_order_acquire) == seen; ++i) {
-        _mm_pause();
-        if (i % 64 == 63) {
-          if (std::chrono::steady_clock::now() > until) break;
-          std::this_thread::yield();
-        }
-      }
-      std::shared_ptr<Task> task;
-      {
-        std::unique_lock lock(mutex_);
-        wake_.wait(lock,
-                   [&] { return stop_ || generation_.load(std::memory_order_acquire) != seen; });
-        if (stop_) return;
-        seen = generation_.load(std::memory_order_acquire);
-        task = task_;
-      }
-      help(*task);
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::shared_ptr<Task> task_;  // guarded by mutex_
-  std::atomic<std::uint64_t> generation_{0};
-  bool stop_ = false;
-  std::vector<std::thread> workers_;
-};
-
-ChunkPool& pool() {
-  static ChunkPool instance;
-  return instance;
-}
-
-std::mutex& pool_size_mutex() {
-  static std::mutex mutex;
-  return mutex;
-}
-
 }  // namespace
 
-CpuKernels cpu_kernels_from_environment() {
-  static const CpuKernels widest = [] {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return CpuKernels::kAvx512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return CpuKernels::kAvx2;
-    return CpuKernels::kPortable;
-  }();
-  const char* asked = std::getenv("QDGEN_CPU_KERNELS");
-  if (asked == nullptr || *asked == '\0') return widest;
-  for (const CpuKernels k : {CpuKernels::kAvx512, CpuKernels::kAvx2, CpuKernels::kPortable}) {
-    if (std::strcmp(asked, cpu_kernels_name(k)) == 0) return std::max(k, widest);
-  }
-  throw std::runtime_error(std::string("QDGEN_CPU_KERNELS='") + asked +
-                           "': expected avx512, avx2 or portable");
-}
-
-const char* cpu_kernels_name(CpuKernels kernels) {
-  switch (kernels) {
-    case CpuKernels::kAvx512:
-      return "avx512";
-    case CpuKernels::kAvx2:
-      return "avx2";
-    case CpuKernels::kPortable:
-      return "portable";
-  }
-  return "unknown";
-}
-
-void set_packed_linear_threads(int threads) {
-  std::lock_guard lock(pool_size_mutex());
-  pool().resize(std::max(1, threads));
-}
-
-void parallel_chunks(std::int64_t chunks, const std::function<void(std::int64_t)>& work) {
-  pool().run(chunks, work);
-}
-
-PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias, CpuKernels kernels)
-    : kernels_(kernels) {
+PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias, CpuKernels kernels,
+                           CpuThreadPool& pool)
+    : kernels_(kernels), pool_(&pool) {
   if (weight.dim() != 2 || weight.scalar_type() != at::kFloat || !weight.device().is_cpu()) {
     throw std::logic_error("PackedLinear: the weight must be a 2-D float32 CPU tensor");
   }
@@ -351,7 +203,7 @@ at::Tensor PackedLinear::operator()(const at::Tensor& input) const {
   std::int64_t per_chunk = std::max<std::int64_t>(1, 65536 / (rows * depth * kPanel) + 1);
   per_chunk += per_chunk % 2;
   const std::int64_t chunks = (panels + per_chunk - 1) / per_chunk;
-  pool().run(chunks, [&](std::int64_t chunk) {
+  pool_->run(chunks, [&](std::int64_t chunk) {
     const std::int64_t begin = chunk * per_chunk, end = std::min(panels, begin + per_chunk);
     for (std::int64_t p = begin; p < end;) {
       const float* panel = packed + p * depth * kPanel;

@@ -5,7 +5,8 @@
 // compiled with -O3 -fopenmp, at batch 1.
 // Usage: bench_generation [15m|110m|all] [BATCH|attention [THREADS]]   (default: all; with
 // BATCH, only that batch size's decoding, three times, on THREADS threads (2): a short run to
-// profile; with "attention", only decode attention against the memory bandwidth)
+// profile; with "attention", only decode attention against the memory bandwidth).
+// QDGEN_CPU_KERNELS=avx512|avx2|portable picks the CPU kernel set (default: the widest).
 
 #include <ATen/ATen.h>
 #include <omp.h>
@@ -13,14 +14,16 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "cpu_kernels.hpp"
+#include "cpu_thread_pool.hpp"
 #include "decode_attention.hpp"
 #include "llama2c_reference.hpp"
-#include "packed_linear.hpp"
 #include "qdgen/inference/model.hpp"
 #include "random_llama.hpp"
 
@@ -49,6 +52,17 @@ LlamaConfig config_of(const Shape& s) {
   c.bos_token_id = 1;
   c.eos_token_ids = {1};
   return c;
+}
+
+const char* kernels_asked() {
+  const char* asked = std::getenv("QDGEN_CPU_KERNELS");
+  return asked != nullptr && *asked != '\0' ? asked : "auto";
+}
+
+ModelOptions cpu_options(int threads) {
+  ModelOptions options{"cpu", threads};
+  options.cpu_kernels = kernels_asked();
+  return options;
 }
 
 double seconds_since(Clock::time_point start) {
@@ -86,17 +100,16 @@ double process_cpu_seconds() {
   return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
-// Bytes per second that `threads` threads read from a 256 MiB buffer (far past the caches):
+// Bytes per second that the pool's threads read from a 256 MiB buffer (far past the caches):
 // the ceiling of any step that streams the KV cache.
-double memory_read_bandwidth(int threads) {
-  set_packed_linear_threads(threads);
+double memory_read_bandwidth(CpuThreadPool& pool) {
   const std::int64_t words = std::int64_t{32} << 20, chunks = 64;
   std::vector<std::uint64_t> buffer(static_cast<std::size_t>(words), 1);
   std::vector<std::uint64_t> sums(chunks);
   double best = 1e9;
   for (int repeat = 0; repeat < 5; ++repeat) {
     const auto start = Clock::now();
-    parallel_chunks(chunks, [&](std::int64_t c) {
+    pool.run(chunks, [&](std::int64_t c) {
       std::uint64_t sum = 0;
       const std::uint64_t* begin = buffer.data() + c * (words / chunks);
       for (std::int64_t i = 0; i < words / chunks; ++i) sum ^= begin[i];
@@ -114,7 +127,9 @@ double memory_read_bandwidth(int threads) {
 void bench_decode_attention(const Shape& s, int threads) {
   const std::int64_t rows = 32, hd = s.dim / s.heads, length = 4 + s.decode_tokens / 2;
   const std::int64_t capacity = 4 + s.decode_tokens;
-  const double bandwidth = memory_read_bandwidth(threads);
+  CpuThreadPool pool(threads);
+  const double bandwidth = memory_read_bandwidth(pool);
+  const CpuKernels kernels = choose_cpu_kernels(kernels_asked());
   std::vector<at::Tensor> keys, values;
   for (std::int64_t l = 0; l < s.layers; ++l) {
     keys.push_back(at::randn({rows, s.heads, hd, capacity}));
@@ -129,8 +144,7 @@ void bench_decode_attention(const Shape& s, int threads) {
     const auto start = Clock::now();
     for (int step = 0; step < 20; ++step)
       for (std::int64_t l = 0; l < s.layers; ++l)
-        decode_attention(q, keys[l], values[l], slots, lengths, s.heads, 0.125,
-                         cpu_kernels_from_environment());
+        decode_attention(q, keys[l], values[l], slots, lengths, s.heads, 0.125, kernels, pool);
     best = std::min(best, seconds_since(start) / 20);
   }
   const double bytes = 2.0 * static_cast<double>(rows * s.layers * s.dim * length) * 4;
@@ -145,7 +159,7 @@ void bench_decode_attention(const Shape& s, int threads) {
 void profile_batch(const Shape& s, int batch, int threads) {
   const LlamaConfig config = config_of(s);
   auto model = LlamaModel::from_tensors(config, qdgen::testing::random_llama_tensors(config, 1),
-                                        {"cpu", threads});
+                                        cpu_options(threads));
   decode_tokens_per_second(*model, s, batch);
   for (int repeat = 0; repeat < 3; ++repeat) {
     const double cpu = process_cpu_seconds();
@@ -221,7 +235,7 @@ void bench_shape(const Shape& s) {
   std::printf("run.c-equivalent (-O3, 1 thread),          batch 1: %8.1f tokens/s\n",
               baseline_one_thread);
 
-  auto model = LlamaModel::from_tensors(config, tensors, {"cpu", 2});
+  auto model = LlamaModel::from_tensors(config, tensors, cpu_options(2));
   std::printf("qdgen on %s\n", model->device_name().c_str());
   decode_tokens_per_second(*model, s, 1);  // warm-up
   double batch1 = 0, batch32 = 0;
@@ -281,7 +295,7 @@ void bench_shape(const Shape& s) {
   model.reset();
   bench_decode_attention(s, 2);
   bench_decode_attention(s, 1);
-  auto single = LlamaModel::from_tensors(config, tensors, {"cpu", 1});
+  auto single = LlamaModel::from_tensors(config, tensors, cpu_options(1));
   decode_tokens_per_second(*single, s, 1);
   const double one_thread_1 = decode_tokens_per_second(*single, s, 1);
   const double one_thread_32 = decode_tokens_per_second(*single, s, 32);

@@ -1,10 +1,9 @@
-// Two paths of the same forward pass: qdgen's CPU kernels (what the CPU runs) and the ATen ops
-// that CUDA runs, forced onto the CPU by QDGEN_ATEN_FORWARD=1. No GPU is needed to check that
+// Two backends of the same forward pass: qdgen's CPU kernels (what the CPU runs) and the ATen ops
+// that CUDA runs, put on the CPU by ModelOptions::aten_forward. No GPU is needed to check that
 // the CUDA path computes the same model: same logits, same greedy tokens, same scores.
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <random>
 
 #include "qdgen/inference/model.hpp"
@@ -21,11 +20,9 @@ std::vector<std::int32_t> random_ids(std::size_t count, std::uint64_t seed, std:
 }
 
 std::unique_ptr<LlamaModel> model_on_aten_ops(const LlamaConfig& config) {
-  setenv("QDGEN_ATEN_FORWARD", "1", 1);
-  auto model =
-      LlamaModel::from_tensors(config, testing::random_llama_weights(config, 7), {"cpu", 1});
-  unsetenv("QDGEN_ATEN_FORWARD");
-  return model;
+  ModelOptions options{"cpu", 1};
+  options.aten_forward = true;
+  return LlamaModel::from_tensors(config, testing::random_llama_weights(config, 7), options);
 }
 
 class AtenPath : public ::testing::TestWithParam<bool> {

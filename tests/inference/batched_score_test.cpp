@@ -100,9 +100,11 @@ TEST_F(BatchedScore, MoreRequestsThanOneGroupHolds) {
 }
 
 TEST_F(BatchedScore, TheAtenOpsAgreeWithinRounding) {
-  setenv("QDGEN_ATEN_FORWARD", "1", 1);
-  const auto aten = LlamaModel::from_tensors(config_, weights_, {"cpu", 1});
-  unsetenv("QDGEN_ATEN_FORWARD");
+  ModelOptions options;
+  options.device = "cpu";
+  options.threads = 1;
+  options.aten_forward = true;
+  const auto aten = LlamaModel::from_tensors(config_, weights_, options);
   const auto requests = judge_requests(6);
   const auto batched = aten->score(requests);
   for (std::size_t i = 0; i < requests.size(); ++i) {

@@ -126,17 +126,17 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Llama2cParity,
                                            RawShape{48, 128, 2, 6, 6, 200, 80, false},
                                            RawShape{64, 96, 2, 8, 1, 96, 64, true}));
 
-// qdgen uses the widest CPU kernels the machine has; QDGEN_CPU_KERNELS picks a narrower set,
-// so that the AVX2 and portable paths are checked on an AVX-512 machine too. A model reads it
-// when it is made, so these run in any process, beside models on other sets.
+// qdgen uses the widest CPU kernels the machine has; ModelOptions::cpu_kernels picks a narrower
+// set, so that the AVX2 and portable paths are checked on an AVX-512 machine too. Each model
+// keeps its own set, so these run in any process, beside models on other sets.
 class NarrowCpuKernels : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(NarrowCpuKernels, GiveRunCsTokensAndLogitsAndBatchedEqualsAlone) {
   const RawShape shape{64, 160, 3, 4, 2, 128, 96, true};
   const auto path = write_raw_llama2c(shape, 21, std::string("kernels_") + GetParam());
-  ::setenv("QDGEN_CPU_KERNELS", GetParam(), 1);
-  const auto model = LlamaModel::load(path, {"cpu", 2});
-  ::unsetenv("QDGEN_CPU_KERNELS");
+  ModelOptions options{"cpu", 2};
+  options.cpu_kernels = GetParam();
+  const auto model = LlamaModel::load(path, options);
   ASSERT_NE(model->device_name().find(std::string(GetParam()) + " kernels"), std::string::npos)
       << model->device_name();
   testing::Llama2cReference reference(path);
@@ -170,16 +170,16 @@ INSTANTIATE_TEST_SUITE_P(Sets, NarrowCpuKernels, ::testing::Values("avx2", "port
 TEST(CpuKernelChoice, AnUnknownSetIsRefusedByName) {
   const RawShape shape{32, 64, 1, 4, 4, 16, 64, true};
   const auto path = write_raw_llama2c(shape, 6, "kernels_unknown");
-  ::setenv("QDGEN_CPU_KERNELS", "sse2", 1);
+  ModelOptions options{"cpu", 1};
+  options.cpu_kernels = "sse2";
   std::string message;
   try {
-    LlamaModel::load(path, {"cpu", 1});
+    LlamaModel::load(path, options);
   } catch (const std::exception& e) {
     message = e.what();
   }
-  ::unsetenv("QDGEN_CPU_KERNELS");
   std::filesystem::remove(path);
-  EXPECT_EQ(message, "QDGEN_CPU_KERNELS='sse2': expected avx512, avx2 or portable");
+  EXPECT_EQ(message, "cpu_kernels 'sse2': expected auto, avx512, avx2 or portable");
 }
 
 TEST(Llama2cTermination, GenerationStopsAtTheBosTokenLikeRunC) {

@@ -20,10 +20,16 @@ namespace qdgen::inference {
 
 struct ModelOptions {
   std::string device = "auto";  // "auto" (CUDA when available), "cpu", "cuda"
-  int threads = 0;              // CPU threads for the matrix products; 0: all cores
+  int threads = 0;              // threads of the model's own CPU pool; 0: all cores
   // Memory for the KV of prompt prefixes kept across calls (least recently used evicted
   // first); 0 keeps none beyond each call.
   std::int64_t prefix_cache_bytes = std::int64_t{256} << 20;
+  // CPU kernel set: "auto" (the widest this CPU has), "avx512", "avx2" or "portable"; an unknown
+  // name, or a set the CPU lacks, is refused when the model loads.
+  std::string cpu_kernels = "auto";
+  // On the CPU, the ATen operations that CUDA runs instead of qdgen's kernels (to test that
+  // path on a machine without a GPU).
+  bool aten_forward = false;
 };
 
 // The prefix cache: prompts' KV kept across generate() and score() calls, keyed by their
