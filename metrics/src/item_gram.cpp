@@ -117,7 +117,7 @@ double largest_magnitude(const MatrixView& x) {
 struct Scaling {
   KernelKind kind;
   const Eigen::VectorXd& root_p;
-  double inverse_largest = 1;        // linear: 1 / max |x_ij|
+  double largest = 1;                // linear: max |x_ij|
   std::int64_t first_zero_row = -1;  // cosine: reported once every value is known finite
 };
 
@@ -127,8 +127,8 @@ void scale_item(double* y, std::int64_t d, std::int64_t stride, std::int64_t row
                 double squared_norm, Scaling& scaling) {
   const double root_p = scaling.root_p(row);
   if (scaling.kind == KernelKind::linear) {
-    const double factor = root_p * scaling.inverse_largest;
-    for (std::int64_t j = 0; j < d; ++j) y[j * stride] *= factor;
+    // Divided, not multiplied by 1 / largest: that overflows when the largest is subnormal.
+    for (std::int64_t j = 0; j < d; ++j) y[j * stride] = y[j * stride] / scaling.largest * root_p;
     return;
   }
   if (squared_norm >= kSafeLow && squared_norm <= kSafeHigh) {
@@ -145,7 +145,7 @@ void scale_item(double* y, std::int64_t d, std::int64_t stride, std::int64_t row
     if (scaling.first_zero_row < 0) scaling.first_zero_row = row;
     return;
   }
-  // Divided (not multiplied by 1 / largest, which overflows for subnormal rows).
+  // Divided, as above.
   double scaled_squares = 0;
   for (std::int64_t j = 0; j < d; ++j) {
     const double v = y[j * stride] / largest;
@@ -159,11 +159,12 @@ void scale_item(double* y, std::int64_t d, std::int64_t stride, std::int64_t row
 // and once more, from L1, for the copy.
 template <typename Float>
 void fill_item(const std::byte* x, std::int64_t d, std::int64_t row, double* y, Scaling& scaling) {
-  const double root_p = scaling.root_p(row);
   if (scaling.kind == KernelKind::linear) {
-    scaled_copy<Float>(x, d, root_p * scaling.inverse_largest, y);
+    scaled_copy<Float>(x, d, 1.0, y);
+    scale_item(y, d, 1, row, 0, scaling);
     return;
   }
+  const double root_p = scaling.root_p(row);
   const double squared_norm = sum_of_squares<Float>(x, d);
   if (squared_norm >= kSafeLow && squared_norm <= kSafeHigh) {
     scaled_copy<Float>(x, d, root_p / std::sqrt(squared_norm), y);
@@ -176,21 +177,23 @@ void fill_item(const std::byte* x, std::int64_t d, std::int64_t row, double* y, 
 // Scales a count x d column-major block of items (leading dimension ld) in place.
 void scale_item_rows(double* block, std::int64_t count, std::int64_t d, std::int64_t ld,
                      std::int64_t first_row, Scaling& scaling, std::vector<double>& squares) {
-  squares.assign(static_cast<std::size_t>(count), 0.0);
-  if (scaling.kind == KernelKind::cosine) {
+  const auto root_p = scaling.root_p.segment(first_row, count);
+  if (scaling.kind == KernelKind::linear) {
     for (std::int64_t j = 0; j < d; ++j) {
-      const double* column = block + j * ld;
-      for (std::int64_t k = 0; k < count; ++k) {
-        squares[static_cast<std::size_t>(k)] += column[k] * column[k];
-      }
+      double* column = block + j * ld;
+      for (std::int64_t k = 0; k < count; ++k) column[k] = column[k] / scaling.largest * root_p(k);
+    }
+    return;
+  }
+  squares.assign(static_cast<std::size_t>(count), 0.0);
+  for (std::int64_t j = 0; j < d; ++j) {
+    const double* column = block + j * ld;
+    for (std::int64_t k = 0; k < count; ++k) {
+      squares[static_cast<std::size_t>(k)] += column[k] * column[k];
     }
   }
-  std::vector<double> factors(static_cast<std::size_t>(count));
-  bool all_plain = scaling.kind == KernelKind::cosine;
-  for (std::int64_t k = 0; k < count; ++k) {
-    const double s = squares[static_cast<std::size_t>(k)];
-    all_plain = all_plain && s >= kSafeLow && s <= kSafeHigh;
-  }
+  bool all_plain = true;
+  for (const double s : squares) all_plain = all_plain && s >= kSafeLow && s <= kSafeHigh;
   if (!all_plain) {
     for (std::int64_t k = 0; k < count; ++k) {
       scale_item(block + k, d, ld, first_row + k, squares[static_cast<std::size_t>(k)], scaling);
@@ -198,9 +201,10 @@ void scale_item_rows(double* block, std::int64_t count, std::int64_t d, std::int
     return;
   }
   // The common case, column by column so that it vectorises.
+  std::vector<double> factors(static_cast<std::size_t>(count));
   for (std::int64_t k = 0; k < count; ++k) {
     factors[static_cast<std::size_t>(k)] =
-        scaling.root_p(first_row + k) / std::sqrt(squares[static_cast<std::size_t>(k)]);
+        root_p(k) / std::sqrt(squares[static_cast<std::size_t>(k)]);
   }
   for (std::int64_t j = 0; j < d; ++j) {
     double* column = block + j * ld;
@@ -216,7 +220,7 @@ Scaling scaling_for(const MatrixView& x, KernelKind kind, const Eigen::VectorXd&
   if (kind == KernelKind::linear) {
     const double largest = largest_magnitude(x);
     if (largest == 0) throw all_zero();
-    scaling.inverse_largest = 1 / largest;
+    scaling.largest = largest;
   }
   return scaling;
 }
