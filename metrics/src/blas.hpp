@@ -15,6 +15,7 @@ void dsyevd_2stage_(const char* jobz, const char* uplo, const int* n, double* a,
 void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha,
             const double* a, const int* lda, const double* beta, double* c, const int* ldc,
             std::size_t uplo_len, std::size_t trans_len);
+int openblas_get_num_threads();
 }
 
 namespace qdgen::metrics::detail {

@@ -4,8 +4,11 @@
 #include <cfloat>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <stdexcept>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include "blas.hpp"
@@ -233,6 +236,64 @@ void check_after_pass(const Scaling& scaling, const Eigen::MatrixXd& gram) {
 
 }  // namespace
 
+// Row-major items [first, first + count) into the columns of a d x count buffer, scaled on
+// the way in, split between as many threads as OpenBLAS uses: while one thread scales,
+// OpenBLAS's other threads only spin waiting for the next dsyrk (measured on 20,000 x 768,
+// 2 threads: the scaling was a tenth of dsyrk's time, all of it serial).
+void fill_block(const MatrixView& x, std::int64_t first, std::int64_t count, double* buffer,
+                Scaling& scaling) {
+  const std::int64_t item_bytes = x.cols * (x.type == ScalarType::float64 ? 8 : 4);
+  const auto fill_items = [&](std::int64_t begin, std::int64_t end, Scaling& part_scaling) {
+    for (std::int64_t item = begin; item < end; ++item) {
+      const std::byte* source = x.data + (first + item) * item_bytes;
+      double* y = buffer + item * x.cols;
+      if (x.type == ScalarType::float64) {
+        fill_item<double>(source, x.cols, first + item, y, part_scaling);
+      } else {
+        fill_item<float>(source, x.cols, first + item, y, part_scaling);
+      }
+    }
+  };
+  constexpr std::int64_t kItemsPerThread = 64;
+  const std::int64_t parts = std::clamp<std::int64_t>(
+      std::min<std::int64_t>(openblas_get_num_threads(), count / kItemsPerThread), 1, 16);
+  if (parts == 1) {
+    fill_items(0, count, scaling);
+    return;
+  }
+  // Each part has its own Scaling (its first zero row) and its own error; part p holds
+  // lower rows than part p + 1, so the first error in part order is the first in row order,
+  // and a non-finite value anywhere still comes before any zero row.
+  std::vector<Scaling> part_scaling(static_cast<std::size_t>(parts), scaling);
+  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(parts));
+  const auto run_part = [&](std::int64_t p) {
+    try {
+      fill_items(count * p / parts, count * (p + 1) / parts,
+                 part_scaling[static_cast<std::size_t>(p)]);
+    } catch (...) {
+      errors[static_cast<std::size_t>(p)] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (std::int64_t p = 1; p < parts; ++p) {
+    try {
+      threads.emplace_back(run_part, p);
+    } catch (const std::system_error&) {
+      run_part(p);  // no thread to be had: this one does the part
+    }
+  }
+  run_part(0);
+  for (std::thread& thread : threads) thread.join();
+  for (const std::exception_ptr& error : errors) {
+    if (error) std::rethrow_exception(error);
+  }
+  for (const Scaling& part : part_scaling) {
+    if (part.first_zero_row >= 0 && scaling.first_zero_row < 0) {
+      scaling.first_zero_row = part.first_zero_row;
+    }
+  }
+}
+
 Eigen::MatrixXd item_gram_of_features(const MatrixView& x, KernelKind kind,
                                       const Eigen::VectorXd& root_p) {
   Scaling scaling = scaling_for(x, kind, root_p);
@@ -246,17 +307,7 @@ Eigen::MatrixXd item_gram_of_features(const MatrixView& x, KernelKind kind,
     const std::int64_t count = std::min(block, x.rows - first);
     const int k = static_cast<int>(count);
     if (x.row_major) {
-      // One item per column of a d x count buffer, scaled on the way in.
-      const std::int64_t item_bytes = x.cols * (x.type == ScalarType::float64 ? 8 : 4);
-      for (std::int64_t item = 0; item < count; ++item) {
-        const std::byte* source = x.data + (first + item) * item_bytes;
-        double* y = buffer.data() + item * x.cols;
-        if (x.type == ScalarType::float64) {
-          fill_item<double>(source, x.cols, first + item, y, scaling);
-        } else {
-          fill_item<float>(source, x.cols, first + item, y, scaling);
-        }
-      }
+      fill_block(x, first, count, buffer.data(), scaling);
       dsyrk_("U", "N", &d, &k, &one, buffer.data(), &d, first == 0 ? &zero : &one, gram.data(), &d,
              1, 1);
     } else {

