@@ -44,7 +44,8 @@ Files:
   .csv    one item per line, comma-separated numbers; an all-text first line is a header
   .npy    2-D float32/float64 array, one item per row (NumPy's np.save)
   .jsonl  one {"text": "..."} object per line (ngram kernel only)
-Weights (--weights): a CSV/NPY with one non-negative number per item, summing to 1.
+Weights (--weights): a CSV/NPY with one non-negative number per item, summing to 1, as one
+column (one number per line) or one row.
 
 With cosine or linear and fewer features than items (d < n), the score comes from the
 d x d matrix XᵀX/n (cost n d^2), otherwise from the n x n kernel matrix.
@@ -57,9 +58,15 @@ Example:
 constexpr const char* kHillFooter = R"(
 Hill numbers are the effective number of species of an abundance vector p (counts or
 proportions; zeros are absent species): the Vendi score with the identity kernel.
-Each row of FILE (.csv or .npy) is one abundance vector.
 
-Example:
+FILE (.csv or .npy) holds abundance vectors:
+  a single column (one count per line)   one vector, one species per line
+  a single row                           one vector
+  many rows and columns                  one vector per row
+
+Examples:
+  printf '25\n25\n25\n25\n' > counts.csv
+  qdgen metrics hill counts.csv                      # 4 at every order: four equal species
   printf '2,1,1\n5,5,0\n' > abundances.csv
   qdgen metrics hill abundances.csv --q 0,1,2,inf     # row 1: 3, 2.828, 2.667, 2
 )";
@@ -148,14 +155,16 @@ void run_vendi(const VendiOptions& options) {
       return qm::vendi_of_texts(texts, kernel.ngram_order, orders, weights);
     });
   } else {
-    const Eigen::MatrixXd matrix = qm::read_matrix(path);
+    // Mapped, not read: the d x d path streams the items from the file's pages into BLAS,
+    // and a precomputed kernel is copied once, into LAPACK's buffer.
+    const qm::MatrixFile matrix(path);
     if (!weights.empty()) {
-      naming_file(options.weights_file, [&] { qm::check_weights(weights, matrix.rows()); });
+      naming_file(options.weights_file, [&] { qm::check_weights(weights, matrix.view().rows); });
     }
     result = naming_file(options.file, [&] {
       return kernel.kind == qm::KernelKind::precomputed
-                 ? qm::vendi_of_kernel_matrix(matrix, orders, weights)
-                 : qm::vendi_of_features(matrix, kernel, orders, weights);
+                 ? qm::vendi_of_kernel_matrix(matrix.view(), orders, weights)
+                 : qm::vendi_of_features(matrix.view(), kernel, orders, weights);
     });
   }
 
@@ -194,13 +203,12 @@ struct HillOptions {
 
 void run_hill(const HillOptions& options) {
   const std::vector<double> orders = parse_orders(options.orders);
-  const Eigen::MatrixXd abundances = qm::read_matrix(options.file);
+  const std::vector<std::vector<double>> abundances = qm::read_vectors(options.file);
   std::vector<std::vector<double>> numbers;
-  for (Eigen::Index row = 0; row < abundances.rows(); ++row) {
-    const Eigen::VectorXd vector = abundances.row(row).transpose();
+  for (std::size_t row = 0; row < abundances.size(); ++row) {
     numbers.push_back(naming_file(options.file, [&] {
       try {
-        return qm::hill_numbers(std::span(vector.data(), vector.size()), orders);
+        return qm::hill_numbers(abundances[row], orders);
       } catch (const std::runtime_error& e) {
         throw std::runtime_error("row " + std::to_string(row + 1) + ": " + e.what());
       }
@@ -218,7 +226,7 @@ void run_hill(const HillOptions& options) {
     return;
   }
   std::cout << "Hill numbers of " << options.file << " (" << numbers.size()
-            << (numbers.size() == 1 ? " vector" : " vectors") << ", " << abundances.cols()
+            << (numbers.size() == 1 ? " vector" : " vectors") << ", " << abundances[0].size()
             << " species)\n\n"
             << std::setw(6) << "row";
   for (double q : orders) std::cout << "  " << std::setw(14) << ("q=" + format_number(q));
@@ -265,7 +273,9 @@ void add_metrics_command(CLI::App& app) {
   auto hill_options = std::make_shared<HillOptions>();
   auto* hill = metrics->add_subcommand(
       "hill", "Hill numbers (effective number of species) of abundance vectors");
-  hill->add_option("FILE", hill_options->file, "Abundances: one vector per row (.csv or .npy)")
+  hill->add_option("FILE", hill_options->file,
+                   "Abundances (.csv or .npy): one column or one row is one vector; otherwise "
+                   "one vector per row")
       ->type_name("FILE")
       ->required();
   hill->add_option("--q", hill_options->orders, kOrdersHelp)

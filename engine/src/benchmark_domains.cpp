@@ -87,9 +87,9 @@ class PlanarArm : public Domain {
       throw std::runtime_error("arm: expected " + std::to_string(joints_) + " joint angles, got " +
                                std::to_string(theta.size()));
     Evaluation result;
-    // Population variance, as numpy's var; (-var + 1) * 100 maps [-1, 0] to [0, 100].
-    const double variance = (theta.array() - theta.mean()).square().mean();
-    result.objective = (1.0 - variance) * 100.0;
+    // pyribs' arm objective: minus the population variance of the angles (numpy's var), in
+    // [-pi^2, 0] for angles in [-pi, pi]; the shipped configs count QD score from -pi^2.
+    result.objective = -(theta.array() - theta.mean()).square().mean();
     double angle = 0.0;
     Eigen::Vector2d tip = Eigen::Vector2d::Zero();
     for (Eigen::Index i = 0; i < theta.size(); ++i) {

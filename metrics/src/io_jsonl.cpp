@@ -1,18 +1,28 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "input_file.hpp"
+#include "mapped_file.hpp"
 #include "qdgen/metrics/io.hpp"
+#include "visible_text.hpp"
 
 namespace qdgen::metrics {
 
 std::vector<std::string> read_jsonl_texts(const std::filesystem::path& file) {
-  std::ifstream stream = detail::open_input(file);
+  const detail::MappedFile mapped(file);
+  std::string_view text(reinterpret_cast<const char*>(mapped.bytes().data()),
+                        mapped.bytes().size());
+  if (text.starts_with(detail::kUtf8Bom)) text.remove_prefix(detail::kUtf8Bom.size());
   std::vector<std::string> texts;
-  std::string line;
-  for (std::size_t line_number = 1; std::getline(stream, line); ++line_number) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+  std::size_t line_number = 0;
+  for (std::size_t start = 0; start < text.size();) {
+    const std::size_t newline = std::min(text.find('\n', start), text.size());
+    const std::string_view line = text.substr(start, newline - start);
+    start = newline + 1;
+    ++line_number;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     const auto at_line = [&](const std::string& message) {
       return std::runtime_error(
           detail::at_file(file, "line " + std::to_string(line_number) + ": " + message));
@@ -24,7 +34,6 @@ std::vector<std::string> read_jsonl_texts(const std::filesystem::path& file) {
     }
     texts.push_back(object["text"].get<std::string>());
   }
-  if (stream.bad()) throw std::runtime_error(detail::at_file(file, "read error"));
   if (texts.empty()) {
     throw std::runtime_error(
         detail::at_file(file, "has no texts; expected JSONL lines {\"text\": ...}"));

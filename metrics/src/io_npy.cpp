@@ -6,13 +6,15 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "input_file.hpp"
+#include "mapped_file.hpp"
+#include "matrix_formats.hpp"
 #include "qdgen/metrics/io.hpp"
+#include "visible_text.hpp"
 
 namespace qdgen::metrics {
 namespace {
@@ -64,7 +66,8 @@ std::vector<std::int64_t> parse_shape(const std::string& tuple, const std::files
       ++digits;
     }
     if (digits == 0 || (i < tuple.size() && tuple[i] >= '0' && tuple[i] <= '9')) {
-      throw std::runtime_error(detail::at_file(file, "NPY shape " + tuple + " is malformed"));
+      throw std::runtime_error(
+          detail::at_file(file, "NPY shape " + detail::visible(tuple) + " is malformed"));
     }
     shape.push_back(value);
   }
@@ -76,70 +79,55 @@ NpyHeader parse_header(const std::string& text, const std::filesystem::path& fil
   header.descr = value_of(text, "descr", file);
   const std::string fortran = value_of(text, "fortran_order", file);
   if (fortran != "False" && fortran != "True") {
-    throw std::runtime_error(
-        detail::at_file(file, "NPY fortran_order is '" + fortran + "'; expected True or False"));
+    throw std::runtime_error(detail::at_file(
+        file, "NPY fortran_order is '" + detail::visible(fortran) + "'; expected True or False"));
   }
   header.fortran_order = fortran == "True";
   header.shape = parse_shape(value_of(text, "shape", file), file);
   return header;
 }
 
-template <typename Float>
-Eigen::MatrixXd decode(const std::vector<char>& bytes, std::int64_t rows, std::int64_t cols,
-                       bool fortran_order) {
-  Eigen::MatrixXd matrix(rows, cols);
-  const std::int64_t count = rows * cols;
-  for (std::int64_t k = 0; k < count; ++k) {
-    Float value;
-    std::memcpy(&value, bytes.data() + k * static_cast<std::int64_t>(sizeof(Float)), sizeof(Float));
-    const std::int64_t i = fortran_order ? k % rows : k / cols;
-    const std::int64_t j = fortran_order ? k / rows : k % cols;
-    matrix(i, j) = static_cast<double>(value);
-  }
-  return matrix;
-}
-
 }  // namespace
 
-Eigen::MatrixXd read_npy_matrix(const std::filesystem::path& file) {
+namespace detail {
+
+NpyLayout parse_npy(std::span<const std::byte> data, const std::filesystem::path& file) {
   static_assert(std::endian::native == std::endian::little, "the NPY reader assumes little-endian");
-  std::ifstream stream = detail::open_input(file);
-  const std::vector<char> bytes((std::istreambuf_iterator<char>(stream)),
-                                std::istreambuf_iterator<char>());
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
+  const std::size_t size = data.size();
   const auto fail = [&](const std::string& message) {
     return std::runtime_error(detail::at_file(file, message));
   };
-  if (bytes.size() < 10 || std::memcmp(bytes.data(), "\x93NUMPY", 6) != 0) {
+  if (size < 10 || std::memcmp(bytes, "\x93NUMPY", 6) != 0) {
     throw fail("is not an NPY file (no \\x93NUMPY magic)");
   }
-  const int major = static_cast<unsigned char>(bytes[6]);
+  const int major = bytes[6];
   std::size_t header_length = 0, header_start = 0;
   if (major == 1) {
-    header_length = static_cast<unsigned char>(bytes[8]) |
-                    (static_cast<std::size_t>(static_cast<unsigned char>(bytes[9])) << 8);
+    header_length = bytes[8] | (static_cast<std::size_t>(bytes[9]) << 8);
     header_start = 10;
   } else if (major == 2 || major == 3) {
-    if (bytes.size() < 12) throw fail("NPY header is truncated");
+    if (size < 12) throw fail("NPY header is truncated");
     for (int b = 3; b >= 0; --b) {
-      header_length =
-          (header_length << 8) | static_cast<unsigned char>(bytes[8 + static_cast<std::size_t>(b)]);
+      header_length = (header_length << 8) | bytes[8 + static_cast<std::size_t>(b)];
     }
     header_start = 12;
   } else {
     throw fail("NPY version " + std::to_string(major) + " is not supported; expected 1, 2 or 3");
   }
-  if (bytes.size() < header_start + header_length) throw fail("NPY header is truncated");
+  if (size < header_start + header_length) throw fail("NPY header is truncated");
   const NpyHeader header = parse_header(
-      std::string(bytes.begin() + static_cast<std::ptrdiff_t>(header_start),
-                  bytes.begin() + static_cast<std::ptrdiff_t>(header_start + header_length)),
-      file);
+      std::string(reinterpret_cast<const char*>(bytes) + header_start, header_length), file);
+  NpyLayout layout;
   std::size_t item_size = 0;
   if (header.descr == "<f8" || header.descr == "=f8") {
+    layout.type = ScalarType::float64;
     item_size = 8;
   } else if (header.descr == "<f4" || header.descr == "=f4") {
+    layout.type = ScalarType::float32;
     item_size = 4;
   } else {
-    throw fail("NPY dtype '" + header.descr +
+    throw fail("NPY dtype '" + visible(header.descr) +
                "' is not supported; expected float32 or float64 "
                "('<f4' or '<f8')");
   }
@@ -150,25 +138,39 @@ Eigen::MatrixXd read_npy_matrix(const std::filesystem::path& file) {
   const std::int64_t rows = header.shape.size() == 2 ? header.shape[0] : 1;
   const std::int64_t cols = header.shape.back();
   if (rows == 0 || cols == 0) throw fail("NPY array is empty; expected at least one value");
-  if (rows > static_cast<std::int64_t>(bytes.size()) / cols) {
+  if (rows > static_cast<std::int64_t>(size) / cols) {
     throw fail("NPY shape " + std::to_string(rows) + " x " + std::to_string(cols) +
                " is larger than the file");
   }
-  const std::vector<char> data(
-      bytes.begin() + static_cast<std::ptrdiff_t>(header_start + header_length), bytes.end());
+  const std::size_t data_bytes = size - header_start - header_length;
   const auto expected_bytes = static_cast<std::size_t>(rows * cols) * item_size;
-  if (data.size() != expected_bytes) {
-    throw fail("NPY data is " + std::to_string(data.size()) + " bytes; expected " +
+  if (data_bytes != expected_bytes) {
+    throw fail("NPY data is " + std::to_string(data_bytes) + " bytes; expected " +
                std::to_string(expected_bytes) + " for shape " + std::to_string(rows) + " x " +
                std::to_string(cols));
   }
-  Eigen::MatrixXd matrix = item_size == 8 ? decode<double>(data, rows, cols, header.fortran_order)
-                                          : decode<float>(data, rows, cols, header.fortran_order);
+  layout.fortran_order = header.fortran_order;
+  layout.rows = rows;
+  layout.cols = cols;
+  layout.data_offset = header_start + header_length;
+  return layout;
+}
+
+}  // namespace detail
+
+Eigen::MatrixXd read_npy_matrix(const std::filesystem::path& file) {
+  const detail::MappedFile mapped(file);
+  const detail::NpyLayout layout = detail::parse_npy(mapped.bytes(), file);
+  const MatrixView view{mapped.bytes().data() + layout.data_offset, layout.type, layout.rows,
+                        layout.cols, !layout.fortran_order};
+  Eigen::MatrixXd matrix = to_matrix(view);
+  if (matrix.allFinite()) return matrix;
   for (Eigen::Index i = 0; i < matrix.rows(); ++i) {
     for (Eigen::Index j = 0; j < matrix.cols(); ++j) {
       if (!std::isfinite(matrix(i, j))) {
-        throw fail("element (" + std::to_string(i + 1) + ", " + std::to_string(j + 1) +
-                   ") is not finite; expected numbers");
+        throw std::runtime_error(detail::at_file(file, "element (" + std::to_string(i + 1) + ", " +
+                                                           std::to_string(j + 1) +
+                                                           ") is not finite; expected numbers"));
       }
     }
   }

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "item_gram.hpp"
 #include "qdgen/metrics/linear_algebra.hpp"
 #include "spectrum.hpp"
 
@@ -79,14 +80,13 @@ Eigen::MatrixXd kernel_matrix(const Eigen::MatrixXd& rows, const Kernel& kernel)
     case KernelKind::linear:
       return gram_of_rows(rows);
     case KernelKind::cosine: {
-      const Eigen::VectorXd norms = rows.rowwise().norm();
-      for (Eigen::Index i = 0; i < rows.rows(); ++i) {
-        if (norms(i) == 0) {
-          throw std::runtime_error("row " + std::to_string(i + 1) +
-                                   " is a zero vector; the cosine kernel needs non-zero rows");
-        }
+      // Norms as the Vendi paths take them: rows of 1e-200 or 1e200 are rescaled first.
+      Eigen::MatrixXd k = detail::item_gram_of_items(MatrixView::of(rows), KernelKind::cosine,
+                                                     Eigen::VectorXd::Ones(rows.rows()));
+      for (Eigen::Index j = 0; j < k.cols(); ++j) {
+        for (Eigen::Index i = j + 1; i < k.rows(); ++i) k(i, j) = k(j, i);
       }
-      return scaled_gram_of_rows(rows, norms.cwiseInverse());
+      return k;
     }
     case KernelKind::rbf: {
       // |x - y|^2 = |x|^2 + |y|^2 - 2 x.y, clamped at 0 against cancellation.

@@ -1,32 +1,24 @@
 #include "qdgen/metrics/linear_algebra.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-// OpenBLAS exports the Fortran interfaces; gfortran passes each character argument's
-// length as a trailing hidden size_t. Eigenvalues come from dsyevd (the routine NumPy's
-// eigvalsh calls) below kTwoStageFrom and from dsyevd_2stage (BLAS-3 band reduction first)
-// from there on. Measured here, same matrices, same process (rbf kernel matrices):
+#include "blas.hpp"
+
+// Eigenvalues come from dsyevd (the routine NumPy's eigvalsh calls) below kTwoStageFrom and
+// from dsyevd_2stage (BLAS-3 band reduction first) from there on. Measured here, same
+// matrices, same process (rbf kernel matrices):
 //   n = 768:   dsyevd 0.021 s, 2stage 0.051 s (2 threads); 0.027 / 0.043 (1 thread)
 //   n = 2,000: dsyevd 0.23-0.26 s, 2stage 0.41 s (2 threads); 0.42 / 0.45 (1 thread)
 //   n = 5,000: dsyevd 5.7-6.9 s, 2stage 4.2-6.8 s (2 threads); 11.5-12.0 / 5.9 (1 thread)
-extern "C" {
-void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
-             double* work, const int* lwork, int* iwork, const int* liwork, int* info,
-             std::size_t jobz_len, std::size_t uplo_len);
-void dsyevd_2stage_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda,
-                    double* w, double* work, const int* lwork, int* iwork, const int* liwork,
-                    int* info, std::size_t jobz_len, std::size_t uplo_len);
-void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha,
-            const double* a, const int* lda, const double* beta, double* c, const int* ldc,
-            std::size_t uplo_len, std::size_t trans_len);
-}
-
 namespace qdgen::metrics {
-namespace {
+namespace detail {
 
 int checked_int(Eigen::Index value, const char* what) {
   if (value > Eigen::Index{2147483647}) {
@@ -35,6 +27,24 @@ int checked_int(Eigen::Index value, const char* what) {
   }
   return static_cast<int>(value);
 }
+
+Eigen::MatrixXd uninitialised_matrix(Eigen::Index rows, Eigen::Index cols) {
+  Eigen::MatrixXd matrix(rows, cols);
+  constexpr std::uintptr_t kHugePage = std::uintptr_t{1} << 21;
+  const auto begin = reinterpret_cast<std::uintptr_t>(matrix.data());
+  const std::uintptr_t end = begin + static_cast<std::uintptr_t>(matrix.size()) * sizeof(double);
+  const std::uintptr_t first = (begin + kHugePage - 1) & ~(kHugePage - 1);
+  const std::uintptr_t last = end & ~(kHugePage - 1);
+  // Advice only: where the kernel has no huge pages the call fails and nothing changes.
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+  return matrix;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::checked_int;
 
 // dsyrk computes one triangle; the other is mirrored so callers get a plain matrix.
 void mirror_upper_to_lower(Eigen::MatrixXd& c) {
@@ -97,6 +107,10 @@ Eigen::MatrixXd syrk(const Eigen::MatrixXd& x, const Eigen::VectorXd* row_scale,
 }  // namespace
 
 Eigen::VectorXd symmetric_eigenvalues(Eigen::MatrixXd matrix) {
+  return symmetric_eigenvalues_in_place(matrix, Triangle::lower);
+}
+
+Eigen::VectorXd symmetric_eigenvalues_in_place(Eigen::MatrixXd& matrix, Triangle triangle) {
   if (matrix.rows() != matrix.cols()) {
     throw std::runtime_error("symmetric_eigenvalues: matrix is " + std::to_string(matrix.rows()) +
                              " x " + std::to_string(matrix.cols()) + ", expected square");
@@ -108,16 +122,17 @@ Eigen::VectorXd symmetric_eigenvalues(Eigen::MatrixXd matrix) {
   int info = 0;
   const auto solver = n >= kTwoStageFrom ? dsyevd_2stage_ : dsyevd_;
   const char* const name = n >= kTwoStageFrom ? "dsyevd_2stage" : "dsyevd";
+  const char* const uplo = triangle == Triangle::lower ? "L" : "U";
   // Workspace query first, as LAPACK recommends; eigenvalues only ('N').
   int lwork = -1, liwork = -1, iwork_size = 0;
   double work_size = 0;
-  solver("N", "L", &n, matrix.data(), &lda, eigenvalues.data(), &work_size, &lwork, &iwork_size,
+  solver("N", uplo, &n, matrix.data(), &lda, eigenvalues.data(), &work_size, &lwork, &iwork_size,
          &liwork, &info, 1, 1);
   lwork = std::max(1, static_cast<int>(work_size));
   liwork = std::max(1, iwork_size);
   std::vector<double> work(static_cast<std::size_t>(lwork));
   std::vector<int> iwork(static_cast<std::size_t>(liwork));
-  solver("N", "L", &n, matrix.data(), &lda, eigenvalues.data(), work.data(), &lwork, iwork.data(),
+  solver("N", uplo, &n, matrix.data(), &lda, eigenvalues.data(), work.data(), &lwork, iwork.data(),
          &liwork, &info, 1, 1);
   if (info < 0) {
     throw std::runtime_error(std::string(name) + ": argument " + std::to_string(-info) +

@@ -21,14 +21,18 @@ std::string format_number(double value) {
 
 namespace {
 
-// The Renyi entropy log(sum p^q) / (1 - q) of a distribution p (sums to 1 up to round-off).
+// The Renyi entropy log(sum p^q) / (1 - q) of a distribution p (sums to 1 up to round-off;
+// entries are > 0, or 0 where a tiny value underflowed when it was normalised: those add
+// nothing at q > 0, as p log p and p^q tend to 0).
 double renyi_entropy(const std::vector<double>& p, double q) {
   if (q == 0) return std::log(static_cast<double>(p.size()));
   const double max_p = *std::max_element(p.begin(), p.end());
   if (std::isinf(q)) return -std::log(max_p);
   if (q == 1) {
     double entropy = 0;
-    for (double v : p) entropy -= v * std::log(v);
+    for (double v : p) {
+      if (v > 0) entropy -= v * std::log(v);
+    }
     return entropy;
   }
   const double r = q - 1;
@@ -37,6 +41,7 @@ double renyi_entropy(const std::vector<double>& p, double q) {
     // of exp(r log p) and taking expm1/log1p keeps full precision and tends to Shannon.
     double weight = 0, mean_expm1 = 0;
     for (double v : p) {
+      if (v == 0) continue;
       weight += v;
       mean_expm1 += v * std::expm1(r * std::log(v));
     }
@@ -60,7 +65,7 @@ void check_orders(std::span<const double> orders) {
 }
 
 std::vector<double> scores_of_spectrum(std::span<const double> values,
-                                       std::span<const double> orders, double relative_threshold) {
+                                       std::span<const double> orders, double relative_cut) {
   check_orders(orders);
   if (values.empty()) throw std::runtime_error("the spectrum is empty; expected eigenvalues");
   double max_value = -std::numeric_limits<double>::infinity();
@@ -74,13 +79,14 @@ std::vector<double> scores_of_spectrum(std::span<const double> values,
     throw std::runtime_error("the spectrum has no positive value (largest " +
                              format_number(max_value) + ")");
   }
-  const double threshold = relative_threshold * max_value;
+  // Divided by the largest value before summing: abundances of 1e308 would overflow the sum.
+  const double cut = relative_cut * max_value;
   std::vector<double> kept;
   double sum = 0;
   for (double v : values) {
-    if (v > threshold) {
-      kept.push_back(v);
-      sum += v;
+    if (v > cut) {
+      kept.push_back(v / max_value);
+      sum += kept.back();
     }
   }
   for (double& v : kept) v /= sum;
@@ -96,16 +102,21 @@ std::vector<double> scores_of_spectrum(std::span<const double> values,
 
 }  // namespace detail
 
+double relative_eigenvalue_cut(std::int64_t n, std::int64_t d) {
+  return static_cast<double>(std::max(n, d)) * std::numeric_limits<double>::epsilon();
+}
+
 std::vector<double> vendi_scores_of_spectrum(std::span<const double> eigenvalues,
                                              std::span<const double> orders) {
   const auto [min_it, max_it] = std::minmax_element(eigenvalues.begin(), eigenvalues.end());
   if (min_it != eigenvalues.end() && std::isfinite(*min_it) && std::isfinite(*max_it) &&
-      *min_it < -kRelativeEigenvalueThreshold * std::abs(*max_it)) {
+      *min_it < -kNegativeRoundOff * std::abs(*max_it)) {
     throw std::runtime_error("eigenvalue " + detail::format_number(*min_it) +
                              " is negative beyond round-off; expected a positive semi-definite "
                              "kernel's spectrum");
   }
-  return detail::scores_of_spectrum(eigenvalues, orders, kRelativeEigenvalueThreshold);
+  const auto size = static_cast<std::int64_t>(eigenvalues.size());
+  return detail::scores_of_spectrum(eigenvalues, orders, relative_eigenvalue_cut(size, size));
 }
 
 }  // namespace qdgen::metrics

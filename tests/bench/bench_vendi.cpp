@@ -3,7 +3,9 @@
 // Debian's NumPy is installed (/usr/bin/python3, package python3-numpy) the bench also runs
 // NumPy itself on the very same matrices (written to NPY files) right after qdgen, with the same
 // OpenBLAS thread count, and prints the ratio; otherwise it compares with the quoted figures.
-// Each case runs with 1 and 2 OpenBLAS threads.
+// Each case runs with 1 and 2 OpenBLAS threads. These are in-process timings of the library;
+// the command as a whole (start-up, mapping the file and all) is timed against NumPy by
+// vendi_cli_vs_numpy.py beside this file.
 //
 // Threads: the library leaves OpenBLAS at its default (one thread per core) and never calls
 // openblas_set_num_threads, because the setting is process-wide and libtorch shares the

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <functional>
 #include <limits>
 #include <string>
@@ -73,6 +74,72 @@ TEST(BadInput, PrecomputedMatrixSaysWhichPropertyFails) {
   Eigen::MatrixXd indefinite(3, 3);
   indefinite << 1, 0.9, 0.9, 0.9, 1, -0.9, 0.9, -0.9, 1;
   expect_error([&] { vendi_of_kernel_matrix(indefinite, kOrders); }, "not positive semi-definite");
+}
+
+// A row-major matrix (NumPy's C order) lands transposed in LAPACK's buffer; the messages
+// still name K's own entries.
+TEST(BadInput, PrecomputedRowMajorMatrixNamesTheSameEntries) {
+  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const auto view = [](const RowMajor& m) {
+    return MatrixView{reinterpret_cast<const std::byte*>(m.data()), ScalarType::float64, m.rows(),
+                      m.cols(), true};
+  };
+  RowMajor asymmetric = RowMajor::Identity(3, 3);
+  asymmetric(2, 0) = 0.5;
+  expect_error([&] { vendi_of_kernel_matrix(view(asymmetric), kOrders); },
+               "not symmetric: K[3][1] = 0.5 but K[1][3] = 0");
+  RowMajor diagonal = RowMajor::Identity(3, 3);
+  diagonal(1, 1) = 2;
+  expect_error([&] { vendi_of_kernel_matrix(view(diagonal), kOrders); }, "diagonal K[2][2] = 2");
+  RowMajor with_nan = RowMajor::Identity(3, 3);
+  with_nan(0, 2) = std::nan("");
+  with_nan(2, 0) = std::nan("");
+  expect_error([&] { vendi_of_kernel_matrix(view(with_nan), kOrders); }, "row 3, column 1 is nan");
+  expect_error([&] { vendi_of_kernel_matrix(view(RowMajor::Identity(2, 3)), kOrders); },
+               "2 x 3; expected a square matrix");
+}
+
+// Non-finite values are named before zero rows, in every layout and type, as the first
+// non-finite value of the first row that holds one.
+TEST(BadInput, NonFiniteValuesComeBeforeZeroRowsInEveryLayout) {
+  Eigen::MatrixXd x = Eigen::MatrixXd::Ones(6, 3);
+  x.row(1).setZero();
+  x(4, 2) = std::numeric_limits<double>::infinity();
+  x(5, 0) = std::nan("");
+  const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> by_row = x;
+  const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> floats =
+      x.cast<float>();
+  const MatrixView views[] = {
+      MatrixView::of(x),
+      {reinterpret_cast<const std::byte*>(by_row.data()), ScalarType::float64, 6, 3, true},
+      {reinterpret_cast<const std::byte*>(floats.data()), ScalarType::float32, 6, 3, true}};
+  for (const MatrixView& v : views) {
+    for (VendiPath path : {VendiPath::features_dxd, VendiPath::kernel_nxn}) {
+      for (KernelKind kind : {KernelKind::cosine, KernelKind::linear}) {
+        expect_error([&] { vendi_of_features(v, Kernel{.kind = kind}, kOrders, {}, path); },
+                     "row 5, column 3 is inf; expected finite numbers");
+      }
+    }
+    expect_error([&] { vendi_of_features(v, parse_kernel("rbf:1"), kOrders); }, "row 5, column 3");
+  }
+  x.row(4).setOnes();
+  x.row(5).setOnes();
+  expect_error([&] { vendi_of_features(x, Kernel{}, kOrders); }, "row 2 is a zero vector");
+}
+
+// Row-major blocks are scaled by several threads; the first bad row is still the one named.
+TEST(BadInput, ManyRowsNameTheFirstBadRowWhateverThreadScalesIt) {
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> x =
+      Eigen::MatrixXd::Ones(3000, 4);
+  const MatrixView view{reinterpret_cast<const std::byte*>(x.data()), ScalarType::float64, 3000, 4,
+                        true};
+  x.row(2900).setZero();
+  x.row(1700).setZero();
+  expect_error([&] { vendi_of_features(view, Kernel{}, kOrders); }, "row 1701 is a zero vector");
+  x(2500, 1) = std::nan("");
+  expect_error([&] { vendi_of_features(view, Kernel{}, kOrders); }, "row 2501, column 2 is nan");
+  x(600, 3) = std::numeric_limits<double>::infinity();
+  expect_error([&] { vendi_of_features(view, Kernel{}, kOrders); }, "row 601, column 4 is inf");
 }
 
 TEST(BadInput, PrecomputedMatrixWithinTolerancesIsAccepted) {

@@ -51,6 +51,20 @@ TEST(Hill, EqualsTheVendiScoreWithTheIdentityKernel) {
   }
 }
 
+// Abundances are divided by the largest before they are summed or powered: 3 x 1e308 would
+// overflow the sum (it printed -nan, -nan, inf), subnormal ones would lose their digits.
+TEST(Hill, HugeAndTinyAbundancesAreNormalisedFirst) {
+  const std::vector<double> q{0, 0.5, 1, 2, 3, kInf};
+  for (double a : {1e308, 1.7e308, 1e-310}) {
+    const std::vector<double> h = hill_numbers(std::vector<double>{a, a, a}, q);
+    for (std::size_t i = 0; i < q.size(); ++i) EXPECT_NEAR(h[i], 3, 1e-12) << a << " q " << q[i];
+  }
+  // A species 1e616 times rarer still counts at q = 0, and adds nothing anywhere else.
+  const std::vector<double> h = hill_numbers(std::vector<double>{1e308, 1e-308}, q);
+  EXPECT_EQ(h[0], 2);
+  for (std::size_t i = 1; i < q.size(); ++i) EXPECT_NEAR(h[i], 1, 1e-12) << "q " << q[i];
+}
+
 TEST(Hill, BadAbundances) {
   const std::vector<double> q{1};
   EXPECT_THROW(hill_numbers(std::vector<double>{}, q), std::runtime_error);

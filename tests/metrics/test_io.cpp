@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "qdgen/metrics/io.hpp"
@@ -160,6 +163,124 @@ TEST(ReadVector, OneRowOrOneColumn) {
             (std::vector<double>{0.25, 0.75}));
   expect_error([&] { read_vector(dir.write("m.csv", "1,2\n3,4\n")); },
                "m.csv: is 2 x 2; expected one row or one column");
+}
+
+// Hill files as users write them: one count per line is one vector.
+TEST(ReadVectors, OneColumnOrOneRowIsOneVectorManyRowsAreOneEach) {
+  ScratchDirectory dir;
+  const std::vector<double> four{25, 25, 25, 25};
+  EXPECT_EQ(read_vectors(dir.write("column.csv", "25\n25\n25\n25\n")),
+            std::vector<std::vector<double>>{four});
+  EXPECT_EQ(read_vectors(dir.write("row.csv", "25,25,25,25\n")),
+            std::vector<std::vector<double>>{four});
+  EXPECT_EQ(read_vectors(dir.write("rows.csv", "2,1,1\n5,5,0\n")),
+            (std::vector<std::vector<double>>{{2, 1, 1}, {5, 5, 0}}));
+  EXPECT_EQ(read_vectors(dir.write("one.csv", "7\n")), std::vector<std::vector<double>>{{7}});
+  const std::vector<double> c_order{1, 2, 3, 4, 5, 6};
+  EXPECT_EQ(read_vectors(dir.write("m.npy", npy_bytes("<f8", "(3, 2)", false, c_order))),
+            (std::vector<std::vector<double>>{{1, 2}, {3, 4}, {5, 6}}));
+  EXPECT_EQ(read_vectors(dir.write("c.npy", npy_bytes("<f8", "(6, 1)", false, c_order))),
+            std::vector<std::vector<double>>{c_order});
+}
+
+TEST(ReadCsv, AByteOrderMarkBeforeTheFirstLineIsSkipped) {
+  ScratchDirectory dir;
+  Eigen::MatrixXd expected(2, 2);
+  expected << 1, 2, 3, 4;
+  EXPECT_EQ(read_csv_matrix(dir.write("bom.csv",
+                                      "\xEF\xBB\xBF"
+                                      "1,2\n3,4\n")),
+            expected);
+  EXPECT_EQ(read_csv_matrix(dir.write("bom_header.csv",
+                                      "\xEF\xBB\xBF"
+                                      "x,y\n1,2\n3,4\n")),
+            expected);
+  EXPECT_EQ(read_jsonl_texts(dir.write("bom.jsonl", "\xEF\xBB\xBF{\"text\": \"a\"}\n")),
+            std::vector<std::string>{"a"});
+  expect_error(
+      [&] {
+        read_csv_matrix(dir.write("utf16.csv", std::string("\xFF\xFE"
+                                                           "1\0,\0",
+                                                           6)));
+      },
+      "utf16.csv: is UTF-16 text");
+}
+
+// Messages show every byte of the cell at fault: a NUL no longer ends the message, a
+// byte-order mark in the middle of a file no longer hides.
+TEST(ReadCsv, CellsInMessagesShowInvisibleAndControlCharacters) {
+  ScratchDirectory dir;
+  expect_error(
+      [&] {
+        read_csv_matrix(dir.write("mid_bom.csv",
+                                  "1,2\n\xEF\xBB\xBF"
+                                  "3,4\n"));
+      },
+      "line 2, column 1: '\\u{FEFF}3' is not a number");
+  const std::string with_nul("1,2\n3,4\0x\n", 10);
+  try {
+    read_csv_matrix(dir.write("nul.csv", with_nul));
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(message.find('\0'), std::string::npos) << message;
+    EXPECT_NE(message.find("line 2, column 2: '4\\x00x' is not a number"), std::string::npos)
+        << message;
+    EXPECT_EQ(std::strlen(e.what()), message.size()) << "the C string is the whole message";
+  }
+  expect_error([&] { read_csv_matrix(dir.write("tab.csv", "1,2\n3,4\x01\n")); }, "'4\\x01'");
+  expect_error([&] { read_csv_matrix(dir.write("latin1.csv", "1,2\n3,\xE9\n")); }, "'\\xE9'");
+  expect_error([&] { read_csv_matrix(dir.write("utf8.csv", "1,2\n3,caf\xC3\xA9\n")); },
+               "'caf\xC3\xA9' is not a number");
+  expect_error(
+      [&] { read_csv_matrix(dir.write("long.csv", "1\n" + std::string(200, 'x') + "\n")); },
+      "'" + std::string(60, 'x') + "...' is not a number");
+  expect_error(
+      [&] {
+        read_npy_matrix(dir.write("nul.npy", npy_bytes(std::string("<f8\0", 4), "(1, 1)", false,
+                                                       std::vector<double>{1})));
+      },
+      "NPY dtype '<f8\\x00' is not supported");
+}
+
+// MatrixFile maps an NPY file and reads it in place; the view sees the stored layout.
+TEST(MatrixFile, ViewsNpyInPlaceAndCsvAsParsed) {
+  ScratchDirectory dir;
+  Eigen::MatrixXd expected(2, 3);
+  expected << 1, 2, 3, 4, 5, 6.5;
+  const std::vector<double> c_order{1, 2, 3, 4, 5, 6.5};
+  const std::vector<double> f_order{1, 4, 2, 5, 3, 6.5};
+  const std::vector<float> c_float{1, 2, 3, 4, 5, 6.5f};
+  const MatrixFile c(dir.write("c.npy", npy_bytes("<f8", "(2, 3)", false, c_order)));
+  const MatrixFile f(dir.write("f.npy", npy_bytes("<f8", "(2, 3)", true, f_order)));
+  const MatrixFile c32(dir.write("c32.npy", npy_bytes("<f4", "(2, 3)", false, c_float)));
+  const MatrixFile csv(dir.write("m.csv", "a,b,c\n1,2,3\n4,5,6.5\n"));
+  EXPECT_TRUE(c.view().row_major);
+  EXPECT_FALSE(f.view().row_major);
+  EXPECT_EQ(c32.view().type, ScalarType::float32);
+  for (const MatrixFile* file : {&c, &f, &c32, &csv}) {
+    EXPECT_EQ(file->view().rows, 2);
+    EXPECT_EQ(file->view().cols, 3);
+    EXPECT_EQ(to_matrix(file->view()), expected);
+    EXPECT_EQ(file->view().at(1, 2), 6.5);
+  }
+  expect_error(
+      [&] { MatrixFile(dir.write("short.npy", npy_bytes("<f8", "(3, 3)", false, c_order))); },
+      "short.npy: NPY data is 48 bytes; expected 72");
+  expect_error([&] { MatrixFile(dir.path() / "none.npy"); }, "none.npy: cannot open");
+  expect_error([&] { MatrixFile(dir.path()); }, "is a directory; expected a file");
+}
+
+// Pipes cannot be mapped; they are read instead.
+TEST(MatrixFile, ReadsFromAPipe) {
+  ScratchDirectory dir;
+  const std::filesystem::path fifo = dir.path() / "pipe.csv";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::thread writer([&] { std::ofstream(fifo) << "1,2\n3,4\n"; });
+  const MatrixFile file(fifo);
+  writer.join();
+  EXPECT_EQ(file.view().rows, 2);
+  EXPECT_EQ(file.view().at(1, 0), 3);
 }
 
 }  // namespace

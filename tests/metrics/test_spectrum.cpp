@@ -52,13 +52,20 @@ TEST(VendiSpectrum, OrdersNearOneApproachTheShannonOrder) {
   EXPECT_NEAR(vs[2], vs[1], 1e-6);
 }
 
-TEST(VendiSpectrum, EigenvaluesBelowTheRelativeThresholdAreNotCounted) {
-  const std::vector<double> lambda{0.5, 0.5, 0.5 * kRelativeEigenvalueThreshold / 2, -1e-14};
+// A spectrum of n values is counted as an n x n kernel's: above n * epsilon * the largest.
+TEST(VendiSpectrum, EigenvaluesBelowTheRelativeCutAreNotCounted) {
+  const double cut = relative_eigenvalue_cut(4, 4);
+  EXPECT_DOUBLE_EQ(cut, 4 * std::numeric_limits<double>::epsilon());
+  const std::vector<double> lambda{0.5, 0.5, 0.5 * cut / 2, -1e-14};
   const std::vector<double> vs = vendi_scores_of_spectrum(lambda, std::vector<double>{0, 0.1});
   EXPECT_DOUBLE_EQ(vs[0], 2);
   EXPECT_NEAR(vs[1], 2, 1e-12);
-  const std::vector<double> above{0.5, 0.5, 0.5 * kRelativeEigenvalueThreshold * 2};
+  const std::vector<double> above{0.5, 0.5, 0.5 * cut * 2, 0};
   EXPECT_DOUBLE_EQ(vendi_scores_of_spectrum(above, std::vector<double>{0})[0], 3);
+  // The cut of n items of d features is max(n, d) * epsilon.
+  EXPECT_DOUBLE_EQ(relative_eigenvalue_cut(20000, 768),
+                   20000 * std::numeric_limits<double>::epsilon());
+  EXPECT_DOUBLE_EQ(relative_eigenvalue_cut(5, 300), 300 * std::numeric_limits<double>::epsilon());
 }
 
 TEST(VendiSpectrum, RejectsNegativeOrders) {

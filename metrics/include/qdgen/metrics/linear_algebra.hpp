@@ -10,6 +10,11 @@ namespace qdgen::metrics {
 // by value: LAPACK overwrites it.
 Eigen::VectorXd symmetric_eigenvalues(Eigen::MatrixXd matrix);
 
+// The same on the caller's buffer, which it destroys, reading the given triangle only: a
+// matrix stored transposed (row-major data) is read through its upper triangle.
+enum class Triangle { lower, upper };
+Eigen::VectorXd symmetric_eigenvalues_in_place(Eigen::MatrixXd& matrix, Triangle triangle);
+
 // XᵀX (d x d, both triangles filled) by BLAS dsyrk.
 Eigen::MatrixXd gram_of_columns(const Eigen::MatrixXd& x);
 
