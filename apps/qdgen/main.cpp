@@ -4,6 +4,8 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "qdgen/io/output_checks.hpp"
+#include "qdgen/io/utf8.hpp"
 #include "qdgen/version.hpp"
 
 int main(int argc, char** argv) {
@@ -27,17 +29,28 @@ int main(int argc, char** argv) {
   qdgen::cli::add_embed_command(app);
   qdgen::cli::add_model_command(app);
 
+  std::string command = "qdgen";
   try {
     app.parse(argc, argv);
+    // Every command's output ends here: a write that failed (a full disk, /dev/full, a closed
+    // pipe) is exit 1 with the reason, never a silent exit 0.
+    qdgen::io::flush_and_check(std::cout, "standard output");
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int status = app.exit(e);  // --help and --version print to standard output too
+    try {
+      qdgen::io::flush_and_check(std::cout, "standard output");
+    } catch (const std::exception& error) {
+      std::cerr << command << ": " << error.what() << "\n";
+      return 1;
+    }
+    return status;
   } catch (const std::exception& e) {
-    std::string command = "qdgen";
     for (const CLI::App* sub = &app; !sub->get_subcommands().empty();) {
       sub = sub->get_subcommands().front();
       command += " " + sub->get_name();
     }
-    std::cerr << command << ": " << e.what() << "\n";
+    // Messages quote file names and input, which may not be UTF-8: a terminal gets valid text.
+    std::cerr << command << ": " << qdgen::io::valid_utf8(e.what()) << "\n";
     return 1;
   }
   return 0;
