@@ -1,14 +1,41 @@
 // qdgen: quality-diversity search for generation. See README.md.
 
+#include <unistd.h>
+
 #include <exception>
 #include <iostream>
 
 #include "commands.hpp"
+#include "qdgen/io/fd_output.hpp"
 #include "qdgen/io/output_checks.hpp"
 #include "qdgen/io/utf8.hpp"
 #include "qdgen/version.hpp"
 
+namespace {
+
+// Standard output through a buffer that keeps the first write error, so that a failed write
+// is reported with its reason (errno has long moved on by the time a command checks). Nothing
+// in qdgen writes to stdout through C stdio, so nothing can interleave. Flushed and put back
+// before main returns, while std::cout can still reach it.
+class StandardOutput {
+ public:
+  StandardOutput() : buffer_(STDOUT_FILENO), previous_(std::cout.rdbuf(&buffer_)) {}
+  ~StandardOutput() {
+    std::cout.flush();
+    std::cout.rdbuf(previous_);
+  }
+  StandardOutput(const StandardOutput&) = delete;
+  StandardOutput& operator=(const StandardOutput&) = delete;
+
+ private:
+  qdgen::io::FdOutputBuffer buffer_;
+  std::streambuf* previous_;
+};
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  const StandardOutput standard_output;
   CLI::App app{
       "qdgen: quality-diversity search for generation.\n"
       "Finds many good and different answers (MAP-Elites, CMA-ME/MAE, novelty search),\n"

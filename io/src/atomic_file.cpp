@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
-#include <streambuf>
 #include <vector>
 
 namespace qdgen::io {
@@ -65,78 +64,6 @@ CreatedFile create_file_beside(const fs::path& path, const std::string& tag) {
   throw file_error(path, "cannot create a temporary file beside it", EEXIST);
 }
 
-// A buffered std::streambuf over a file descriptor that keeps the first write error.
-class AtomicFileWriter::Buffer : public std::streambuf {
- public:
-  explicit Buffer(int fd) : fd_(fd), storage_(1 << 16) {
-    setp(storage_.data(), storage_.data() + storage_.size());
-  }
-
-  int error() const { return error_; }
-
-  bool flush_all() {
-    if (error_ != 0) return false;
-    const char* data = pbase();
-    std::size_t size = static_cast<std::size_t>(pptr() - pbase());
-    while (size > 0) {
-      const ssize_t written = ::write(fd_, data, size);
-      if (written < 0) {
-        if (errno == EINTR) continue;
-        error_ = errno;
-        return false;
-      }
-      data += written;
-      size -= static_cast<std::size_t>(written);
-    }
-    setp(storage_.data(), storage_.data() + storage_.size());
-    return true;
-  }
-
- protected:
-  int_type overflow(int_type c) override {
-    if (!flush_all()) return traits_type::eof();
-    if (!traits_type::eq_int_type(c, traits_type::eof())) {
-      *pptr() = traits_type::to_char_type(c);
-      pbump(1);
-    }
-    return traits_type::not_eof(c);
-  }
-
-  std::streamsize xsputn(const char* data, std::streamsize count) override {
-    const std::streamsize room = epptr() - pptr();
-    if (count <= room) {
-      std::memcpy(pptr(), data, static_cast<std::size_t>(count));
-      pbump(static_cast<int>(count));
-      return count;
-    }
-    if (!flush_all()) return 0;
-    if (count < static_cast<std::streamsize>(storage_.size())) {
-      std::memcpy(pptr(), data, static_cast<std::size_t>(count));
-      pbump(static_cast<int>(count));
-      return count;
-    }
-    // Large blocks (model weights) go straight to the file.
-    std::streamsize done = 0;
-    while (done < count) {
-      const ssize_t written = ::write(fd_, data + done, static_cast<std::size_t>(count - done));
-      if (written < 0) {
-        if (errno == EINTR) continue;
-        error_ = errno;
-        return done;
-      }
-      done += written;
-    }
-    return done;
-  }
-
-  int sync() override { return flush_all() ? 0 : -1; }
-
- private:
-  int fd_;
-  std::vector<char> storage_;
-  int error_ = 0;
-};
-
 AtomicFileWriter::AtomicFileWriter(fs::path path) : path_(std::move(path)) {
   if (path_.empty()) throw std::runtime_error("an output file name is empty");
   struct stat existing {};
@@ -158,7 +85,7 @@ AtomicFileWriter::AtomicFileWriter(fs::path path) : path_(std::move(path)) {
     // A replaced file keeps its permissions (as editors and sed -i do).
     if (exists) ::fchmod(fd_, existing.st_mode & 07777);
   }
-  buffer_ = std::make_unique<Buffer>(fd_);
+  buffer_ = std::make_unique<FdOutputBuffer>(fd_);
   stream_ = std::make_unique<std::ostream>(buffer_.get());
 }
 

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "qdgen/io/fd_output.hpp"
+
 namespace qdgen::io {
 
 namespace fs = std::filesystem;
@@ -54,7 +56,9 @@ void refuse_folder_over_input(const fs::path& folder, const fs::path& input) {
 
 void check_written(std::ostream& out, const std::string& name) {
   if (out) return;
-  const int error = errno;
+  // The buffer's own record of the failed write is exact; errno may have moved on since.
+  const auto* buffer = dynamic_cast<const FdOutputBuffer*>(out.rdbuf());
+  const int error = buffer != nullptr && buffer->error() != 0 ? buffer->error() : errno;
   throw std::runtime_error("cannot write " + name + " (" +
                            (error != 0 ? std::strerror(error) : "write failed") + ")");
 }

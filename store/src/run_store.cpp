@@ -170,12 +170,6 @@ class SqliteRunStore final : public RunStore {
     } catch (...) {
       // A destructor must not throw; the uncommitted iterations are lost, as in a crash.
     }
-    if (!read_only_) {
-      // The last connection to close checkpoints the log into the file under an exclusive
-      // lock, and readers opening meanwhile find the file locked. A passive checkpoint first,
-      // which blocks no one, leaves that closing one next to nothing to copy.
-      sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    }
   }
 
   void set_status(RunStatus status) override {
@@ -373,6 +367,9 @@ std::unique_ptr<RunStore> RunStore::create(const std::filesystem::path& path,
 
 std::unique_ptr<RunStore> RunStore::open_for_resume(const std::filesystem::path& path) {
   check_run_path(path);
+  check_run_writable(path);
+  // Locked before the checks, so that no writer can finish the run between them and here.
+  auto lock = std::make_unique<WriterLock>(path);
   {
     // Every check runs on a read-only connection: a file that fails one is never touched.
     SqliteRunStore reader(path, nullptr);
@@ -380,8 +377,7 @@ std::unique_ptr<RunStore> RunStore::open_for_resume(const std::filesystem::path&
     if (info.status == RunStatus::kFinished)
       throw RunStoreError(path.string() + ": the run is finished; nothing to resume");
   }
-  check_run_writable(path);
-  auto store = std::make_unique<SqliteRunStore>(path, std::make_unique<WriterLock>(path));
+  auto store = std::make_unique<SqliteRunStore>(path, std::move(lock));
   store->prepare_writes();
   return store;
 }

@@ -80,7 +80,6 @@ class SqliteDb {
   std::optional<std::string> query_text(const std::string& sql);
   std::int64_t query_int(const std::string& sql);
   const std::string& file() const { return file_; }
-  sqlite3* handle() { return db_; }
 
  private:
   sqlite3* db_ = nullptr;

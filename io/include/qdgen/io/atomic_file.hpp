@@ -13,6 +13,8 @@
 #include <span>
 #include <string>
 
+#include "qdgen/io/fd_output.hpp"
+
 namespace qdgen::io {
 
 class AtomicFileWriter {
@@ -44,14 +46,13 @@ class AtomicFileWriter {
   const std::filesystem::path& path() const { return path_; }
 
  private:
-  class Buffer;
   void discard() noexcept;
 
   std::filesystem::path path_;       // as given, for messages
   std::filesystem::path target_;     // the file replaced (a symlink's target)
   std::filesystem::path temporary_;  // empty when writing directly
   int fd_ = -1;
-  std::unique_ptr<Buffer> buffer_;
+  std::unique_ptr<FdOutputBuffer> buffer_;
   std::unique_ptr<std::ostream> stream_;
 };
 
