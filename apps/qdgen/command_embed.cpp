@@ -7,6 +7,8 @@
 
 #include "commands.hpp"
 #include "model_flags.hpp"
+#include "qdgen/io/atomic_file.hpp"
+#include "qdgen/io/output_checks.hpp"
 #include "qdgen/metrics/io.hpp"
 
 namespace qdgen::cli {
@@ -49,7 +51,16 @@ std::vector<std::string> read_texts(const std::string& input) {
   return texts;
 }
 
+void write_jsonl(const std::vector<std::vector<float>>& vectors, std::ostream& out,
+                 const std::string& name) {
+  for (std::size_t i = 0; i < vectors.size(); ++i) {
+    out << json{{"index", i}, {"embedding", vectors[i]}}.dump() << "\n";
+    io::check_written(out, name);
+  }
+}
+
 void run_embed(const EmbedOptions& o) {
+  if (!o.output.empty() && o.input != "-") io::refuse_output_over_input(o.output, o.input);
   const auto texts = read_texts(o.input);
   const auto model = load_model(o.model);
   const auto vectors = model->embed_texts(texts);
@@ -57,15 +68,19 @@ void run_embed(const EmbedOptions& o) {
     metrics::write_npy_float32(o.output, vectors);
     return;
   }
-  std::ofstream file;
-  if (!o.output.empty()) {
-    file.open(o.output);
-    if (!file) throw std::runtime_error(o.output + ": cannot write");
+  if (o.output.empty()) {
+    write_jsonl(vectors, std::cout, "standard output");
+    return;
   }
-  std::ostream& out = o.output.empty() ? std::cout : file;
-  for (std::size_t i = 0; i < vectors.size(); ++i) {
-    out << json{{"index", i}, {"embedding", vectors[i]}}.dump() << "\n";
+  // Written whole or not at all, like every file qdgen writes.
+  io::AtomicFileWriter file(o.output);
+  try {
+    write_jsonl(vectors, file.stream(), o.output);
+  } catch (...) {
+    file.check();
+    throw;
   }
+  file.commit();
 }
 
 }  // namespace

@@ -1,5 +1,4 @@
 // qdgen export RUN.sqlite --what elites|candidates|iterations --format csv|jsonl [-o FILE]
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -7,6 +6,8 @@
 #include <string>
 
 #include "commands.hpp"
+#include "qdgen/io/atomic_file.hpp"
+#include "qdgen/io/output_checks.hpp"
 #include "qdgen/store/run_export.hpp"
 
 namespace qdgen::cli {
@@ -40,9 +41,17 @@ void add_export_command(CLI::App& app) {
       store::export_run(options->run_file, tables.at(options->what), format, std::cout);
       return;
     }
-    std::ofstream out(options->output, std::ios::binary);
-    if (!out) throw std::runtime_error(options->output + ": cannot open for writing");
-    store::export_run(options->run_file, tables.at(options->what), format, out);
+    // The run and its SQLite companions are inputs: writing over one would destroy the run.
+    for (const char* suffix : {"", "-wal", "-shm"})
+      io::refuse_output_over_input(options->output, options->run_file + suffix);
+    io::AtomicFileWriter out(options->output);
+    try {
+      store::export_run(options->run_file, tables.at(options->what), format, out.stream());
+    } catch (...) {
+      out.check();  // a failed write is the error to report, naming the file
+      throw;
+    }
+    out.commit();
   });
 }
 

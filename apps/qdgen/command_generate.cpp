@@ -6,6 +6,8 @@
 
 #include "commands.hpp"
 #include "model_flags.hpp"
+#include "qdgen/io/output_checks.hpp"
+#include "qdgen/io/utf8.hpp"
 
 namespace qdgen::cli {
 namespace {
@@ -46,19 +48,20 @@ void run_generate(const GenerateOptions& o) {
     if (o.format == "json") {
       std::cout << json{{"index", i},
                         {"seed", requests[i].sampling.seed},
-                        {"text", g.text},
+                        {"text", io::valid_utf8(g.text)},
                         {"token_ids", g.tokens},
                         {"finish_reason", llm::finish_reason_name(g.finish)},
                         {"prompt_tokens", g.prompt_tokens},
                         {"generated_tokens", g.tokens.size()},
                         {"tokens_per_second", tokens_per_second},
-                        {"device", model->description()}}
+                        {"device", io::valid_utf8(model->description())}}
                        .dump()
                 << "\n";
     } else {
       if (generations.size() > 1) std::cout << (i ? "\n" : "") << "--- sample " << i << " ---\n";
-      std::cout << o.prompt << g.text << "\n";
+      std::cout << io::valid_utf8(o.prompt + g.text) << "\n";
     }
+    io::check_written(std::cout, "standard output");
   }
 }
 

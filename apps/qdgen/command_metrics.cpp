@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "qdgen/io/utf8.hpp"
 #include "qdgen/metrics/hill.hpp"
 #include "qdgen/metrics/io.hpp"
 #include "qdgen/metrics/kernels.hpp"
@@ -182,7 +183,7 @@ void run_vendi(const VendiOptions& options) {
     std::cout << out.dump(2) << "\n";
     return;
   }
-  std::cout << "Vendi scores of " << options.file << "\n"
+  std::cout << "Vendi scores of " << io::valid_utf8(options.file) << "\n"
             << "  items n = " << result.n << ", dimension d = " << result.d << ", kernel "
             << qm::to_string(kernel) << (weights.empty() ? "" : ", weighted") << ", path "
             << qm::to_string(result.path) << "\n\n"
@@ -225,7 +226,7 @@ void run_hill(const HillOptions& options) {
     std::cout << out.dump(2) << "\n";
     return;
   }
-  std::cout << "Hill numbers of " << options.file << " (" << numbers.size()
+  std::cout << "Hill numbers of " << io::valid_utf8(options.file) << " (" << numbers.size()
             << (numbers.size() == 1 ? " vector" : " vectors") << ", " << abundances[0].size()
             << " species)\n\n"
             << std::setw(6) << "row";

@@ -18,6 +18,9 @@
 #include "qdgen/inference/llama2c.hpp"
 #include "qdgen/inference/lora_adapter.hpp"
 #include "qdgen/inference/safetensors.hpp"
+#include "qdgen/io/json_text.hpp"
+#include "qdgen/io/output_checks.hpp"
+#include "qdgen/io/utf8.hpp"
 
 namespace qdgen::cli {
 namespace {
@@ -108,9 +111,10 @@ void run_merge(const MergeOptions& o) {
     throw std::runtime_error(out.string() + ": already exists (pass --overwrite to replace it)");
   }
   const fs::path model(o.model);
-  if (fs::exists(out) && fs::weakly_canonical(out) == fs::weakly_canonical(model)) {
-    throw std::runtime_error(out.string() + ": is the base model itself; choose another --out");
-  }
+  // --overwrite replaces the folder: never one that is, or holds, an input.
+  io::refuse_folder_over_input(out, model);
+  for (const std::string& argument : o.adapters)
+    io::refuse_folder_over_input(out, adapter_argument(argument).second);
   const auto dtype = parse_dtype(o.dtype);
   BaseModel base = read_base(model);
   std::vector<inference::LoraAdapter> adapters;
@@ -137,8 +141,19 @@ void run_merge(const MergeOptions& o) {
         if (fs::exists(model / file)) fs::copy_file(model / file, staging / file);
       }
     }
-    if (fs::exists(out)) fs::remove_all(out);
-    fs::rename(staging, out);
+    // The old folder steps aside before the new one takes its name, and is removed only
+    // once it has: a failure at any point leaves one of the two whole at `out`.
+    const fs::path previous =
+        parent / ("." + out.filename().string() + ".previous-" + std::to_string(::getpid()));
+    const bool replacing = fs::exists(fs::symlink_status(out));
+    if (replacing) fs::rename(out, previous);
+    try {
+      fs::rename(staging, out);
+    } catch (...) {
+      if (replacing) fs::rename(previous, out);
+      throw;
+    }
+    if (replacing) fs::remove_all(previous);
   } catch (...) {
     std::error_code ignored;
     fs::remove_all(staging, ignored);
@@ -154,13 +169,14 @@ void run_merge(const MergeOptions& o) {
                                    {"modules", adapters[i].modules.size()}});
   }
   if (o.format == "json") {
-    std::cout << summary.dump() << "\n";
+    std::cout << io::dump_json(summary) << "\n";
     return;
   }
-  std::cout << "merged into " << out.string() << " (" << o.dtype << ")\n";
+  std::cout << "merged into " << io::valid_utf8(out.string()) << " (" << o.dtype << ")\n";
   for (std::size_t i = 0; i < adapters.size(); ++i) {
-    std::cout << "  " << adapters[i].name << " x " << weights[i] << "  ("
-              << adapters[i].modules.size() << " modules, " << adapters[i].folder.string() << ")\n";
+    std::cout << "  " << io::valid_utf8(adapters[i].name) << " x " << weights[i] << "  ("
+              << adapters[i].modules.size() << " modules, "
+              << io::valid_utf8(adapters[i].folder.string()) << ")\n";
   }
 }
 

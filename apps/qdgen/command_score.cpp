@@ -5,6 +5,8 @@
 
 #include "commands.hpp"
 #include "model_flags.hpp"
+#include "qdgen/io/output_checks.hpp"
+#include "qdgen/io/utf8.hpp"
 
 namespace qdgen::cli {
 namespace {
@@ -20,13 +22,14 @@ void run_score(const ScoreOptions& o) {
   const auto model = load_model(o.model);
   const auto scores = model->score_continuations(o.prompt, o.continuations);
   for (std::size_t i = 0; i < scores.size(); ++i) {
+    // The continuation is scored as given and shown as valid UTF-8.
+    const std::string shown = io::valid_utf8(o.continuations[i]);
     if (o.format == "json") {
-      std::cout
-          << nlohmann::json{{"continuation", o.continuations[i]}, {"logprob", scores[i]}}.dump()
-          << "\n";
+      std::cout << nlohmann::json{{"continuation", shown}, {"logprob", scores[i]}}.dump() << "\n";
     } else {
-      std::cout << scores[i] << "\t" << o.continuations[i] << "\n";
+      std::cout << scores[i] << "\t" << shown << "\n";
     }
+    io::check_written(std::cout, "standard output");
   }
 }
 

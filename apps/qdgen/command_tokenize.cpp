@@ -8,6 +8,8 @@
 
 #include "commands.hpp"
 #include "qdgen/inference/tokenizer.hpp"
+#include "qdgen/io/output_checks.hpp"
+#include "qdgen/io/utf8.hpp"
 
 namespace qdgen::cli {
 namespace {
@@ -112,11 +114,10 @@ void run_tokenize(const TokenizeOptions& options) {
     const std::string where = source + " line " + std::to_string(number);
     if (options.decode) {
       const auto ids = ids_of_line(line, where, tokenizer->vocab_size());
-      const std::string text = tokenizer->decode(ids, !options.keep_special_tokens);
+      // Ids can end mid-character: the text shown is valid UTF-8 (qdgen/io/utf8.hpp).
+      const std::string text = io::valid_utf8(tokenizer->decode(ids, !options.keep_special_tokens));
       if (as_json) {
-        std::cout << json{{"ids", ids}, {"text", text}}.dump(-1, ' ', false,
-                                                             json::error_handler_t::replace)
-                  << "\n";
+        std::cout << json{{"ids", ids}, {"text", text}}.dump() << "\n";
       } else {
         std::cout << text << "\n";
       }
@@ -124,13 +125,13 @@ void run_tokenize(const TokenizeOptions& options) {
       const std::string text = text_of_line(line, where, options.input_format);
       const auto ids = tokenizer->encode(text, options.add_special_tokens);
       if (as_json) {
-        std::cout << json{{"text", text}, {"ids", ids}}.dump(-1, ' ', false,
-                                                             json::error_handler_t::replace)
-                  << "\n";
+        std::cout << json{{"text", io::valid_utf8(text)}, {"ids", ids}}.dump() << "\n";
       } else {
         std::cout << join_ids(ids) << "\n";
       }
     }
+    // Stop at the first failed write (a full disk, a closed pipe), not at the end of the input.
+    io::check_written(std::cout, "standard output");
   }
 }
 

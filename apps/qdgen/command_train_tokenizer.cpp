@@ -13,6 +13,8 @@
 #include "commands.hpp"
 #include "qdgen/inference/corpus.hpp"
 #include "qdgen/inference/tokenizer_trainer.hpp"
+#include "qdgen/io/output_checks.hpp"
+#include "qdgen/io/utf8.hpp"
 
 namespace qdgen::cli {
 namespace {
@@ -75,6 +77,12 @@ class ProgressPrinter {
 void run_train_tokenizer(const TrainTokenizerOptions& options) {
   const auto start = Clock::now();
   inference::check_tokenizer_output(options.out, options.overwrite);
+  // --overwrite replaces the outputs: never a corpus file.
+  const std::filesystem::path out(options.out);
+  for (const std::string& file : options.data) {
+    io::refuse_output_over_input(out, file);
+    io::refuse_output_over_input(out.parent_path() / "tokenizer_config.json", file);
+  }
   const std::vector<std::filesystem::path> files(options.data.begin(), options.data.end());
   const auto documents =
       inference::read_corpus(files, inference::parse_corpus_format(options.format));
@@ -99,8 +107,8 @@ void run_train_tokenizer(const TrainTokenizerOptions& options) {
   inference::save_trained_tokenizer(tokenizer, options.out, options.overwrite);
 
   const std::size_t merged_tokens = tokenizer.tokens.size() - tokenizer.special_count - 256;
-  std::cerr << "wrote " << options.out << ": " << tokenizer.tokens.size() << " tokens ("
-            << tokenizer.special_count << " special, 256 bytes, " << merged_tokens
+  std::cerr << "wrote " << io::valid_utf8(options.out) << ": " << tokenizer.tokens.size()
+            << " tokens (" << tokenizer.special_count << " special, 256 bytes, " << merged_tokens
             << " merged) from " << documents.size() << " documents (" << bytes << " bytes) in "
             << ProgressPrinter::format_seconds(seconds_since(start)) << "\n";
   if (tokenizer.tokens.size() < options.vocab) {

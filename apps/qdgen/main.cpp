@@ -1,12 +1,41 @@
 // qdgen: quality-diversity search for generation. See README.md.
 
+#include <unistd.h>
+
 #include <exception>
 #include <iostream>
 
 #include "commands.hpp"
+#include "qdgen/io/fd_output.hpp"
+#include "qdgen/io/output_checks.hpp"
+#include "qdgen/io/utf8.hpp"
 #include "qdgen/version.hpp"
 
+namespace {
+
+// Standard output through a buffer that keeps the first write error, so that a failed write
+// is reported with its reason (errno has long moved on by the time a command checks). Nothing
+// in qdgen writes to stdout through C stdio, so nothing can interleave. Flushed and put back
+// before main returns, while std::cout can still reach it.
+class StandardOutput {
+ public:
+  StandardOutput() : buffer_(STDOUT_FILENO), previous_(std::cout.rdbuf(&buffer_)) {}
+  ~StandardOutput() {
+    std::cout.flush();
+    std::cout.rdbuf(previous_);
+  }
+  StandardOutput(const StandardOutput&) = delete;
+  StandardOutput& operator=(const StandardOutput&) = delete;
+
+ private:
+  qdgen::io::FdOutputBuffer buffer_;
+  std::streambuf* previous_;
+};
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  const StandardOutput standard_output;
   CLI::App app{
       "qdgen: quality-diversity search for generation.\n"
       "Finds many good and different answers (MAP-Elites, CMA-ME/MAE, novelty search),\n"
@@ -27,17 +56,28 @@ int main(int argc, char** argv) {
   qdgen::cli::add_embed_command(app);
   qdgen::cli::add_model_command(app);
 
+  std::string command = "qdgen";
   try {
     app.parse(argc, argv);
+    // Every command's output ends here: a write that failed (a full disk, /dev/full, a closed
+    // pipe) is exit 1 with the reason, never a silent exit 0.
+    qdgen::io::flush_and_check(std::cout, "standard output");
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int status = app.exit(e);  // --help and --version print to standard output too
+    try {
+      qdgen::io::flush_and_check(std::cout, "standard output");
+    } catch (const std::exception& error) {
+      std::cerr << command << ": " << error.what() << "\n";
+      return 1;
+    }
+    return status;
   } catch (const std::exception& e) {
-    std::string command = "qdgen";
     for (const CLI::App* sub = &app; !sub->get_subcommands().empty();) {
       sub = sub->get_subcommands().front();
       command += " " + sub->get_name();
     }
-    std::cerr << command << ": " << e.what() << "\n";
+    // Messages quote file names and input, which may not be UTF-8: a terminal gets valid text.
+    std::cerr << command << ": " << qdgen::io::valid_utf8(e.what()) << "\n";
     return 1;
   }
   return 0;

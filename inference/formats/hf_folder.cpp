@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "mapped_file_writer.hpp"
+#include "qdgen/io/atomic_file.hpp"
 
 namespace qdgen::inference {
 
@@ -36,7 +36,7 @@ const char* torch_dtype_of(DType dtype) {
 }
 
 void write_text_file(const std::filesystem::path& path, const std::string& text) {
-  AtomicFileWriter writer(path);
+  io::AtomicFileWriter writer(path);
   writer.write(std::as_bytes(std::span<const char>(text)));
   writer.commit();
 }

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "llama2c_layout.hpp"
-#include "mapped_file_writer.hpp"
 #include "qdgen/inference/llama2c.hpp"
+#include "qdgen/io/atomic_file.hpp"
 
 namespace qdgen::inference {
 
@@ -75,7 +75,7 @@ void write_llama2c(const std::filesystem::path& path, const LlamaConfig& config,
     return it->second;
   };
 
-  AtomicFileWriter writer(path);
+  io::AtomicFileWriter writer(path);
   writer.write_values(std::span<const llama2c::Header>(&header, 1));
   const std::int64_t head_size = config.head_dim;
   std::vector<float> buffer;

@@ -14,8 +14,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "mapped_file_writer.hpp"
 #include "qdgen/inference/safetensors.hpp"
+#include "qdgen/io/atomic_file.hpp"
 #include "unicode_icu.hpp"
 
 namespace qdgen::inference {
@@ -302,7 +302,7 @@ std::vector<float> read_floats(const TensorView& tensor) {
 }
 
 void write_text_file(const std::filesystem::path& path, const std::string& text) {
-  AtomicFileWriter writer(path);
+  io::AtomicFileWriter writer(path);
   writer.write(std::as_bytes(std::span<const char>(text)));
   writer.commit();
 }

@@ -8,8 +8,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "mapped_file_writer.hpp"
 #include "qdgen/inference/safetensors.hpp"
+#include "qdgen/io/atomic_file.hpp"
 
 namespace qdgen::inference {
 
@@ -52,7 +52,7 @@ void write_safetensors(const std::filesystem::path& path, std::span<const Tensor
   header_text.append((8 - (8 + header_text.size()) % 8) % 8, ' ');
   const std::uint64_t header_size = header_text.size();
 
-  AtomicFileWriter writer(path);
+  io::AtomicFileWriter writer(path);
   writer.write_values(std::span<const std::uint64_t>(&header_size, 1));
   writer.write(std::as_bytes(std::span<const char>(header_text)));
   for (const TensorToWrite* tensor : sorted) writer.write(tensor->data);

@@ -2,8 +2,8 @@
 
 #include <stdexcept>
 
-#include "mapped_file_writer.hpp"
 #include "qdgen/inference/tokenizer_trainer.hpp"
+#include "qdgen/io/atomic_file.hpp"
 #include "tokenizer_trainer_split.hpp"
 
 namespace qdgen::inference {
@@ -106,8 +106,8 @@ void save_trained_tokenizer(const TrainedBpeTokenizer& tokenizer, const std::fil
   }
   const std::string json = tokenizer.tokenizer_json();
   const std::string config = tokenizer.tokenizer_config_json();
-  AtomicFileWriter json_writer(path);
-  AtomicFileWriter config_writer(config_path);
+  io::AtomicFileWriter json_writer(path);
+  io::AtomicFileWriter config_writer(config_path);
   json_writer.write(std::as_bytes(std::span<const char>(json)));
   config_writer.write(std::as_bytes(std::span<const char>(config)));
   // The config first: a tokenizer.json in place means both files are.

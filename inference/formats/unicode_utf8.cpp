@@ -2,24 +2,13 @@
 
 #include <unordered_map>
 
+#include "qdgen/io/utf8.hpp"
+
 namespace qdgen::inference::unicode {
 namespace {
 
 unsigned char byte_at(std::string_view text, std::size_t pos) {
   return static_cast<unsigned char>(text[pos]);
-}
-
-bool is_continuation(unsigned char b) {
-  return (b & 0xC0) == 0x80;
-}
-
-// Allowed range of the second byte for a lead byte (Unicode Table 3-7).
-bool second_byte_ok(unsigned char lead, unsigned char b) {
-  if (lead == 0xE0) return b >= 0xA0 && b <= 0xBF;
-  if (lead == 0xED) return b >= 0x80 && b <= 0x9F;
-  if (lead == 0xF0) return b >= 0x90 && b <= 0xBF;
-  if (lead == 0xF4) return b >= 0x80 && b <= 0x8F;
-  return is_continuation(b);
 }
 
 std::size_t expected_length(unsigned char lead) {
@@ -30,55 +19,23 @@ std::size_t expected_length(unsigned char lead) {
   return 0;
 }
 
-// How many bytes starting at pos form a valid prefix of a sequence (the lead included).
-std::size_t valid_prefix(std::string_view text, std::size_t pos, std::size_t need) {
-  const unsigned char lead = byte_at(text, pos);
-  std::size_t got = 1;
-  while (got < need && pos + got < text.size()) {
-    const unsigned char b = byte_at(text, pos + got);
-    if (!(got == 1 ? second_byte_ok(lead, b) : is_continuation(b))) break;
-    ++got;
-  }
-  return got;
-}
-
 }  // namespace
 
+// One implementation of the repair rule for the whole program: qdgen/io/utf8.hpp.
 std::size_t valid_sequence_length(std::string_view text, std::size_t pos) {
-  const std::size_t need = expected_length(byte_at(text, pos));
-  if (need == 0) return 0;
-  return valid_prefix(text, pos, need) == need ? need : 0;
+  return io::valid_sequence_length(text, pos);
 }
 
 std::size_t invalid_subpart_length(std::string_view text, std::size_t pos) {
-  const std::size_t need = expected_length(byte_at(text, pos));
-  if (need == 0) return 1;
-  return valid_prefix(text, pos, need);
+  return io::invalid_subpart_length(text, pos);
 }
 
 bool is_valid_utf8(std::string_view text) {
-  for (std::size_t pos = 0; pos < text.size();) {
-    const std::size_t n = valid_sequence_length(text, pos);
-    if (n == 0) return false;
-    pos += n;
-  }
-  return true;
+  return io::is_valid_utf8(text);
 }
 
 std::string repair_utf8(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t pos = 0; pos < text.size();) {
-    const std::size_t n = valid_sequence_length(text, pos);
-    if (n > 0) {
-      out.append(text.substr(pos, n));
-      pos += n;
-    } else {
-      append_utf8(out, kReplacement);
-      pos += invalid_subpart_length(text, pos);
-    }
-  }
-  return out;
+  return io::valid_utf8(text);
 }
 
 char32_t next_code_point(std::string_view text, std::size_t& pos) {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "text_stream.hpp"
+#include "qdgen/io/utf8.hpp"
 
 namespace qdgen::inference {
 namespace {
@@ -96,7 +97,8 @@ std::vector<llm::Generation> EmbeddedLanguageModel::generate(
     generation.tokens = results[i].tokens;
     generation.finish = results[i].finish;
     generation.prompt_tokens = static_cast<std::int64_t>(token_requests[i].prompt.size());
-    generation.text = tokenizer_->decode(generation.tokens, true);
+    // Byte-level tokens can end mid-character: the text is valid UTF-8, the ids exact.
+    generation.text = io::valid_utf8(tokenizer_->decode(generation.tokens, true));
     if (generation.finish == FinishReason::kStop) {
       std::size_t cut = generation.text.size();
       for (const auto& stop : requests[i].stop) cut = std::min(cut, generation.text.find(stop));

@@ -13,6 +13,7 @@
 #include "input_file.hpp"
 #include "mapped_file.hpp"
 #include "matrix_formats.hpp"
+#include "qdgen/io/atomic_file.hpp"
 #include "qdgen/metrics/io.hpp"
 #include "visible_text.hpp"
 
@@ -190,17 +191,16 @@ void write_npy_float32(const std::filesystem::path& file,
   // Magic (6), version (2), header length (2), header, newline: a multiple of 64 bytes.
   header.append(64 - (10 + header.size() + 1) % 64, ' ');
   header += '\n';
-  std::ofstream out(file, std::ios::binary);
-  if (!out) throw std::runtime_error(file.string() + ": cannot write");
+  // The file appears whole or not at all (qdgen/io/atomic_file.hpp).
+  io::AtomicFileWriter out(file);
   const auto header_length = static_cast<std::uint16_t>(header.size());
-  out.write("\x93NUMPY\x01\x00", 8);
-  out.put(static_cast<char>(header_length & 0xff)).put(static_cast<char>(header_length >> 8));
-  out << header;
-  for (const auto& row : rows) {
-    out.write(reinterpret_cast<const char*>(row.data()),
-              static_cast<std::streamsize>(row.size() * sizeof(float)));
-  }
-  if (!out) throw std::runtime_error(file.string() + ": write failed");
+  out.write(std::string_view("\x93NUMPY\x01\x00", 8));
+  const char length[2] = {static_cast<char>(header_length & 0xff),
+                          static_cast<char>(header_length >> 8)};
+  out.write(std::string_view(length, 2));
+  out.write(header);
+  for (const auto& row : rows) out.write_values(std::span<const float>(row));
+  out.commit();
 }
 
 }  // namespace qdgen::metrics

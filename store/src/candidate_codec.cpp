@@ -5,6 +5,8 @@
 #include <limits>
 
 #include "little_endian.hpp"
+#include "qdgen/io/json_text.hpp"
+#include "qdgen/io/utf8.hpp"
 
 namespace qdgen::store::codec {
 
@@ -48,7 +50,7 @@ enum Column : int {
 
 json parse_json(std::string_view text, const std::string& file, std::int64_t id, int column) {
   try {
-    return json::parse(text);
+    return io::parse_json(text);
   } catch (const json::parse_error& e) {
     bad_value(file, id, column, "not JSON (parse error at byte " + std::to_string(e.byte) + ")");
   }
@@ -70,8 +72,8 @@ double real_or_nan(const SqliteStatement& row, int column) {
 
 std::string metadata_text(const Candidate& c) {
   // The common cases need no copy of the candidate's metadata.
-  if (c.emitter < 0) return c.metadata.is_null() ? std::string("{}") : c.metadata.dump();
-  return stored_metadata(c).dump();
+  if (c.emitter < 0) return c.metadata.is_null() ? std::string("{}") : io::dump_json(c.metadata);
+  return io::dump_json(stored_metadata(c));
 }
 
 }  // namespace
@@ -147,9 +149,10 @@ StoredCandidate decode(const SqliteStatement& row, int first, const std::string&
   c.iteration = row.int64(first + kIteration);
   stored.batch_index = row.int64(first + kBatchIndex);
   c.parents = decode_parents(row.text_view(first + kParents), c.id, file);
-  c.op = row.text(first + kOperator);
+  // Texts come back valid UTF-8 even from a file written before the store repaired them.
+  c.op = io::valid_utf8(row.text_view(first + kOperator));
   if (!row.is_null(first + kSolutionText))
-    c.solution = row.text(first + kSolutionText);
+    c.solution = io::valid_utf8(row.text_view(first + kSolutionText));
   else
     c.solution = vector_of<Eigen::VectorXd>(row, first, kSolution, file, c.id);
   c.objective = row.real(first + kObjective);

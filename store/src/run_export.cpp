@@ -6,6 +6,9 @@
 #include <vector>
 
 #include "candidate_codec.hpp"
+#include "qdgen/io/json_text.hpp"
+#include "qdgen/io/output_checks.hpp"
+#include "qdgen/io/utf8.hpp"
 #include "qdgen/store/run_reader.hpp"
 
 namespace qdgen::store {
@@ -39,11 +42,11 @@ std::string csv_field(const json& value) {
   if (value.is_null())
     text = "";
   else if (value.is_string())
-    text = value.get<std::string>();
+    text = io::valid_utf8(value.get_ref<const std::string&>());
   else if (value.is_number_float())
     text = csv_number(value.get<double>());
   else
-    text = value.dump();
+    text = io::dump_json(value);
   if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
   std::string quoted = "\"";
   for (const char c : text) {
@@ -124,7 +127,7 @@ void write_jsonl(const Row& row, std::ostream& out) {
     else
       object[name] = value;
   }
-  out << object.dump() << '\n';
+  out << io::dump_json(object) << '\n';
 }
 
 void write_csv_line(const std::vector<std::string>& fields, std::ostream& out) {
@@ -223,7 +226,11 @@ void export_run(const std::filesystem::path& run_file, ExportTable table, Export
   const RunReader::Snapshot snapshot(reader);
   // Rows stream from the reader to `out` one at a time; a failed write stops the export.
   auto check_written = [&] {
-    if (!out) throw RunStoreError("export: writing the output failed");
+    try {
+      io::check_written(out, "the export's output");
+    } catch (const std::runtime_error& e) {
+      throw RunStoreError(e.what());
+    }
   };
   auto each_row = [&](auto&& write) {
     switch (table) {

@@ -1,5 +1,12 @@
 #include "run_file.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "qdgen/io/json_text.hpp"
+
 namespace qdgen::store {
 
 std::string to_string(RunStatus status) {
@@ -28,14 +35,50 @@ RunStatus status_from(const std::string& text) {
 
 }  // namespace
 
+void check_run_path(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::file_status status = fs::status(path, error);
+  const std::string file = path.string();
+  if (!fs::exists(status)) throw RunStoreError(file + ": no such run file");
+  if (fs::is_directory(status))
+    throw RunStoreError(file +
+                        ": is a folder, not a run file (expected the .sqlite file qdgen run "
+                        "--out wrote)");
+  if (!fs::is_regular_file(status))
+    throw RunStoreError(file + ": is not a regular file (expected a qdgen run file)");
+  if (::access(path.c_str(), R_OK) != 0)
+    throw RunStoreError(file + ": cannot read (" + std::strerror(errno) + ")");
+  if (fs::file_size(path, error) == 0)
+    throw RunStoreError(file + ": is empty (0 bytes; expected a qdgen run file)");
+}
+
+void check_run_writable(const std::filesystem::path& path) {
+  const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : ".";
+  if (::access(folder.c_str(), W_OK) != 0)
+    throw RunStoreError(path.string() + ": cannot resume here: its folder " + folder.string() +
+                        " must be writable (" + std::strerror(errno) +
+                        "; SQLite writes the run's -wal and -shm files beside it)");
+  if (::access(path.c_str(), W_OK) != 0)
+    throw RunStoreError(path.string() + ": cannot resume: the file is not writable (" +
+                        std::strerror(errno) + ")");
+}
+
 void check_is_readable_run(SqliteDb& db) {
   const std::string& file = db.file();
   std::int64_t version = 0;
   try {
     version = db.query_int("PRAGMA user_version");
     db.query_int("SELECT count(*) FROM sqlite_schema");
-  } catch (const RunStoreError&) {
-    throw RunStoreError(file + ": not an SQLite database (expected a qdgen run file)");
+  } catch (const SqliteError& e) {
+    // SQLite's own words for the two ways a file fails, as sqlite3 prints them.
+    if (e.code() == SQLITE_NOTADB)
+      throw RunStoreError(file + ": not an SQLite database (expected a qdgen run file)");
+    if (e.code() == SQLITE_CORRUPT)
+      throw RunStoreError(file +
+                          ": database disk image is malformed (the run file is damaged or "
+                          "truncated)");
+    throw;
   }
   const bool has_meta = db.query_int(
                             "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = "
@@ -60,7 +103,7 @@ RunInfo read_run_info(SqliteDb& db) {
       db.prepare("SELECT config, seed, created, qdgen_version, status, keep_candidates FROM run");
   if (!run.step()) throw RunStoreError(db.file() + ": the run table is empty");
   try {
-    info.config = nlohmann::json::parse(run.text(0));
+    info.config = io::parse_json(run.text_view(0));
   } catch (const nlohmann::json::parse_error& e) {
     throw RunStoreError(db.file() + ": run.config is not JSON (parse error at byte " +
                         std::to_string(e.byte) + ")");

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "candidate_codec.hpp"
+#include "qdgen/io/json_text.hpp"
 #include "run_file.hpp"
 #include "sqlite_db.hpp"
 
@@ -17,7 +18,7 @@ using nlohmann::json;
 json parse_iteration_json(std::string_view text, const std::string& file, std::int64_t iteration,
                           const char* column) {
   try {
-    return json::parse(text);
+    return io::parse_json(text);
   } catch (const json::parse_error& e) {
     throw RunStoreError(file + ": iteration " + std::to_string(iteration) + ", column " + column +
                         ": not JSON (parse error at byte " + std::to_string(e.byte) + ")");
@@ -47,9 +48,7 @@ struct RunReader::Impl {
 };
 
 RunReader::RunReader(const std::filesystem::path& path) {
-  std::error_code error;
-  if (!std::filesystem::is_regular_file(path, error))
-    throw RunStoreError(path.string() + ": no such run file");
+  check_run_path(path);
   impl_ = std::make_unique<Impl>(path);
 }
 

@@ -10,10 +10,13 @@
 #include <map>
 
 #include "candidate_codec.hpp"
+#include "qdgen/io/atomic_file.hpp"
+#include "qdgen/io/json_text.hpp"
 #include "qdgen/version.hpp"
 #include "run_file.hpp"
 #include "run_store_schema.hpp"
 #include "sqlite_db.hpp"
+#include "writer_lock.hpp"
 
 namespace qdgen::store {
 
@@ -35,13 +38,16 @@ std::string utc_now() {
 
 class SqliteRunStore final : public RunStore {
  public:
-  SqliteRunStore(const std::filesystem::path& path, bool read_only)
-      : db_(path, read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE), read_only_(read_only) {
+  // A writer holds `lock` for as long as it lives; a read-only store takes none.
+  SqliteRunStore(const std::filesystem::path& path, std::unique_ptr<WriterLock> lock)
+      : lock_(std::move(lock)),
+        db_(path, lock_ ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY),
+        read_only_(!lock_) {
     check_is_readable_run(db_);
     // WAL with NORMAL: a commit is durable against a killed process (what resume is for);
     // only a power loss or OS crash may roll back the last iterations, never corrupt the
     // file. FULL's fsync per iteration cost a quarter of a stored sphere run.
-    if (!read_only) db_.exec("PRAGMA synchronous = NORMAL");
+    if (!read_only_) db_.exec("PRAGMA synchronous = NORMAL");
   }
 
   RunInfo info() const override { return read_run_info(db_); }
@@ -84,10 +90,10 @@ class SqliteRunStore final : public RunStore {
           .bind(3, static_cast<std::int64_t>(n))
           .bind(4, added)
           .bind(5, fresh)
-          .bind(6, record.metrics.dump())
-          .bind(7, record.timings.dump())
+          .bind(6, io::dump_json(record.metrics))
+          .bind(7, io::dump_json(record.timings))
           .bind(8, record.rng_state)
-          .bind(9, record.engine_state.dump());
+          .bind(9, io::dump_json(record.engine_state));
       insert_iteration_->step();
       insert_iteration_->reset();
       // Resume needs only the last engine state, and CMA-ES emitters' state runs to
@@ -199,7 +205,7 @@ class SqliteRunStore final : public RunStore {
   json last_engine_state() const override {
     const auto text =
         db_.query_text("SELECT engine_state FROM iteration ORDER BY iteration DESC LIMIT 1");
-    return text ? json::parse(*text) : json::object();
+    return text ? io::parse_json(*text) : json::object();
   }
 
   void prepare_writes() {
@@ -275,6 +281,7 @@ class SqliteRunStore final : public RunStore {
     if (read_only_) throw RunStoreError(db_.file() + ": opened read-only");
   }
 
+  std::unique_ptr<WriterLock> lock_;  // released after db_ is closed
   mutable SqliteDb db_;
   bool read_only_;
   KeepCandidates keep_ = KeepCandidates::kAll;
@@ -304,7 +311,7 @@ void write_new_run(const std::filesystem::path& file, const json& config, std::u
       "INSERT INTO run (run_id, config, seed, created, qdgen_version, status, keep_candidates, "
       "updated) VALUES (1, ?, ?, ?, ?, 'running', ?, ?)");
   // Seeds are unsigned 64-bit; SQLite integers are signed, so the bits are kept as is.
-  run.bind(1, config.dump())
+  run.bind(1, io::dump_json(config))
       .bind(2, static_cast<std::int64_t>(seed))
       .bind(3, now)
       .bind(4, std::string(kVersion))
@@ -328,12 +335,19 @@ std::unique_ptr<RunStore> RunStore::create(const std::filesystem::path& path,
   std::error_code error;
   if (std::filesystem::exists(std::filesystem::symlink_status(path, error)))
     throw RunStoreError(path.string() + ": already exists; a new run needs a new file");
+  auto lock = std::make_unique<WriterLock>(path);
   // Written under a temporary name and linked into place, so a crash never leaves a
   // half-made run at `path`, and link() refuses to replace a file that appeared meanwhile.
-  std::string temporary = path.string() + ".creating-XXXXXX";
-  const int fd = ::mkstemp(temporary.data());
-  if (fd < 0) throw RunStoreError(path.string() + ": cannot create (" + std::strerror(errno) + ")");
-  ::close(fd);
+  // The file gets 0666 less the umask, like any other tool's (and SQLite gives its -wal and
+  // -shm files the same).
+  std::filesystem::path temporary;
+  try {
+    io::CreatedFile created = io::create_file_beside(path, ".creating-");
+    ::close(created.fd);
+    temporary = std::move(created.path);
+  } catch (const std::runtime_error& e) {
+    throw RunStoreError(e.what());
+  }
   try {
     write_new_run(temporary, config, seed, options);
   } catch (...) {
@@ -345,31 +359,32 @@ std::unique_ptr<RunStore> RunStore::create(const std::filesystem::path& path,
   std::filesystem::remove(temporary, error);
   if (linked != 0)
     throw RunStoreError(path.string() + ": cannot create (" + std::strerror(link_errno) + ")");
-  auto store = std::make_unique<SqliteRunStore>(path, false);
+  auto store = std::make_unique<SqliteRunStore>(path, std::move(lock));
   store->prepare_writes();
   store->set_commit_interval(options.commit_interval_seconds);
   return store;
 }
 
 std::unique_ptr<RunStore> RunStore::open_for_resume(const std::filesystem::path& path) {
-  if (!std::filesystem::is_regular_file(path))
-    throw RunStoreError(path.string() + ": no such run file");
+  check_run_path(path);
+  check_run_writable(path);
+  // Locked before the checks, so that no writer can finish the run between them and here.
+  auto lock = std::make_unique<WriterLock>(path);
   {
     // Every check runs on a read-only connection: a file that fails one is never touched.
-    SqliteRunStore reader(path, true);
+    SqliteRunStore reader(path, nullptr);
     const RunInfo info = reader.info();
     if (info.status == RunStatus::kFinished)
       throw RunStoreError(path.string() + ": the run is finished; nothing to resume");
   }
-  auto store = std::make_unique<SqliteRunStore>(path, false);
+  auto store = std::make_unique<SqliteRunStore>(path, std::move(lock));
   store->prepare_writes();
   return store;
 }
 
 std::unique_ptr<RunStore> RunStore::open_read_only(const std::filesystem::path& path) {
-  if (!std::filesystem::is_regular_file(path))
-    throw RunStoreError(path.string() + ": no such run file");
-  return std::make_unique<SqliteRunStore>(path, true);
+  check_run_path(path);
+  return std::make_unique<SqliteRunStore>(path, nullptr);
 }
 
 }  // namespace qdgen::store

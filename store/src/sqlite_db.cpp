@@ -1,15 +1,81 @@
 #include "sqlite_db.hpp"
 
+#include <unistd.h>
+
+#include <array>
+#include <fstream>
+
+#include "qdgen/io/utf8.hpp"
 #include "qdgen/store/run_store.hpp"
 
 namespace qdgen::store {
 
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path folder_of(const fs::path& file) {
+  return file.has_parent_path() ? file.parent_path() : fs::path(".");
+}
+
+// Bytes 18 and 19 of the SQLite header are 2 in WAL mode.
+bool is_wal_database(const fs::path& file) {
+  std::array<char, 20> header{};
+  std::ifstream in(file, std::ios::binary);
+  return in.read(header.data(), header.size()) && header[18] == 2 && header[19] == 2;
+}
+
+std::string uri_of(const fs::path& file) {
+  std::string uri = "file:";
+  for (const char c : fs::absolute(file).string()) {
+    if (c == '%' || c == '?' || c == '#') {
+      static constexpr char kHex[] = "0123456789abcdef";
+      uri += '%';
+      uri += kHex[static_cast<unsigned char>(c) >> 4];
+      uri += kHex[static_cast<unsigned char>(c) & 15];
+    } else {
+      uri += c;
+    }
+  }
+  return uri + "?immutable=1";
+}
+
+// Reading a WAL database needs its -shm file: SQLite creates it beside the run unless it
+// exists. Where the folder is read-only and it does not, a run with an empty log holds all
+// its data in the main file and is safely opened immutable (no writer can be at work: one
+// would have created the -wal and -shm files).
+bool open_immutable(const fs::path& file) {
+  if (::access(folder_of(file).c_str(), W_OK) == 0 || !is_wal_database(file)) return false;
+  fs::path wal = file, shm = file;
+  wal += "-wal";
+  shm += "-shm";
+  std::error_code error;
+  const bool has_shm = fs::exists(shm, error);
+  const std::uintmax_t wal_size = fs::exists(wal, error) ? fs::file_size(wal, error) : 0;
+  if (has_shm && fs::exists(wal, error)) return false;  // SQLite reads both read-only
+  if (wal_size == 0) return true;
+  throw RunStoreError(file.string() + ": cannot read it here: its folder " +
+                      folder_of(file).string() + " is not writable and SQLite needs to create " +
+                      shm.filename().string() + " beside it to read the unfinished " +
+                      wal.filename().string() + "; make the folder writable, or copy " +
+                      file.filename().string() + " and " + wal.filename().string() +
+                      " to a writable folder");
+}
+
+}  // namespace
+
 SqliteDb::SqliteDb(const std::filesystem::path& path, int flags) : file_(path.string()) {
-  const int code = sqlite3_open_v2(file_.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  std::string name = file_;
+  int open_flags = flags | SQLITE_OPEN_NOMUTEX;
+  if ((flags & SQLITE_OPEN_READONLY) && open_immutable(path)) {
+    name = uri_of(path);
+    open_flags |= SQLITE_OPEN_URI;
+  }
+  const int code = sqlite3_open_v2(name.c_str(), &db_, open_flags, nullptr);
   if (code != SQLITE_OK) {
     const std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(code);
     sqlite3_close(db_);
-    throw RunStoreError(file_ + ": cannot open as SQLite (" + message + ")");
+    throw SqliteError(file_ + ": cannot open as SQLite (" + message + ")", code & 0xff);
   }
   // A writer's commit briefly locks out other writers, and a closing writer's checkpoint
   // locks out readers while it removes the WAL: without the wait, a reader opening then read
@@ -26,7 +92,7 @@ void SqliteDb::exec(const std::string& sql) {
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
     const std::string message = error ? error : sqlite3_errmsg(db_);
     sqlite3_free(error);
-    throw RunStoreError(file_ + ": " + message);
+    throw SqliteError(file_ + ": " + message, sqlite3_errcode(db_) & 0xff);
   }
 }
 
@@ -53,7 +119,7 @@ SqliteStatement::~SqliteStatement() {
 
 void SqliteStatement::check(int code, const char* what) const {
   if (code == SQLITE_OK || code == SQLITE_ROW || code == SQLITE_DONE) return;
-  throw RunStoreError(file_ + ": " + sqlite3_errmsg(db_) + " (" + what + ")");
+  throw SqliteError(file_ + ": " + sqlite3_errmsg(db_) + " (" + what + ")", code & 0xff);
 }
 
 SqliteStatement& SqliteStatement::bind(int index, std::int64_t value) {
@@ -65,6 +131,7 @@ SqliteStatement& SqliteStatement::bind(int index, double value) {
   return *this;
 }
 SqliteStatement& SqliteStatement::bind(int index, const std::string& value) {
+  if (!io::is_valid_utf8(value)) return bind(index, io::valid_utf8(value));
   check(sqlite3_bind_text(statement_, index, value.data(), static_cast<int>(value.size()),
                           SQLITE_TRANSIENT),
         "bind");

@@ -13,7 +13,20 @@
 #include <string_view>
 #include <vector>
 
+#include "qdgen/store/run_info.hpp"
+
 namespace qdgen::store {
+
+// An error SQLite reported, with its primary result code (SQLITE_CORRUPT, SQLITE_NOTADB, ...)
+// so that callers can say what it means for a run file.
+class SqliteError : public RunStoreError {
+ public:
+  SqliteError(const std::string& message, int code) : RunStoreError(message), code_(code) {}
+  int code() const { return code_; }
+
+ private:
+  int code_;
+};
 
 class SqliteStatement {
  public:
@@ -24,6 +37,8 @@ class SqliteStatement {
 
   SqliteStatement& bind(int index, std::int64_t value);
   SqliteStatement& bind(int index, double value);
+  // Text is bound as valid UTF-8 (qdgen/io/utf8.hpp): readers of the file (Python's sqlite3,
+  // pandas) fail on anything else.
   SqliteStatement& bind(int index, const std::string& value);
   SqliteStatement& bind_blob(int index, std::span<const std::byte> bytes);
   SqliteStatement& bind_null(int index);
@@ -48,7 +63,10 @@ class SqliteStatement {
 
 class SqliteDb {
  public:
-  // flags: SQLITE_OPEN_READONLY or SQLITE_OPEN_READWRITE (never CREATE here).
+  // flags: SQLITE_OPEN_READONLY or SQLITE_OPEN_READWRITE (never CREATE here). Read-only
+  // also works in a folder the user cannot write (where SQLite cannot create the -shm file
+  // WAL needs): a run whose write-ahead log is empty is opened immutable; one with a
+  // non-empty log and no -shm cannot be read there, and the error says so.
   SqliteDb(const std::filesystem::path& path, int flags);
   ~SqliteDb();
   SqliteDb(const SqliteDb&) = delete;

@@ -336,7 +336,7 @@ TEST(RunReader, BadFilesGiveOneLineErrorsNamingTheFile) {
       {other_db, "other.sqlite: an SQLite database but not a qdgen run"},
       {newer, "newer.sqlite: written by a newer qdgen (schema version 99"},
       {dir / "missing.sqlite", "missing.sqlite: no such run file"},
-      {dir.path(), ": no such run file"}};
+      {dir.path(), ": is a folder, not a run file"}};
   for (const auto& [path, message] : cases) {
     const std::string error = error_of([&] { RunReader reader(path); });
     EXPECT_NE(error.find(message), std::string::npos) << error;
