@@ -16,5 +16,8 @@ void add_tokenize_command(CLI::App& app);  // command_tokenize.cpp
 void add_generate_command(CLI::App& app);  // command_generate.cpp
 void add_score_command(CLI::App& app);     // command_score.cpp
 void add_embed_command(CLI::App& app);     // command_embed.cpp
+// Subcommands of the `train` group (main.cpp makes the group); training runs in the module.
+void add_train_base_command(CLI::App& train);  // command_train_base.cpp
+void add_train_lora_command(CLI::App& train);  // command_train_lora.cpp
 
 }  // namespace qdgen::cli

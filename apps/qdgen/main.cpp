@@ -24,6 +24,10 @@ int main(int argc, char** argv) {
   qdgen::cli::add_generate_command(app);
   qdgen::cli::add_score_command(app);
   qdgen::cli::add_embed_command(app);
+  CLI::App* train = app.add_subcommand("train", "Train models: a base from scratch, LoRA adapters");
+  train->require_subcommand(1);
+  qdgen::cli::add_train_base_command(*train);
+  qdgen::cli::add_train_lora_command(*train);
 
   try {
     app.parse(argc, argv);

@@ -178,5 +178,114 @@ TEST(TrainingModel, GradientMatchesFiniteDifferences) {
   }
 }
 
+TEST(TrainingLora, GradientsReachOnlyTheAdapterAndMatchFiniteDifferences) {
+  auto config = testing::tiny_llama_config(false);
+  config.vocab_size = 32;
+  LlamaTrainable model(config);
+  model.initialise(0.3, 2);
+  model.set_requires_grad(false);
+  LoraSettings settings{4,
+                        8,
+                        false,
+                        {LoraTarget::kQ, LoraTarget::kK, LoraTarget::kV, LoraTarget::kO,
+                         LoraTarget::kGate, LoraTarget::kUp, LoraTarget::kDown}};
+  LoraWeights lora(config, settings, 3);
+  {  // B starts at zero (the adapter changes nothing); move it off zero so A gets gradients.
+    at::NoGradGuard no_grad;
+    for (const TrainableParameter& p : lora.parameters()) {
+      if (p.name.find("lora_B") != std::string::npos) {
+        at::Tensor b = p.tensor;
+        b.copy_(at::randn_like(b) * 0.3);
+      }
+    }
+  }
+  const at::Tensor tokens = random_tokens(2, 10, 32, 1), targets = random_tokens(2, 10, 32, 2);
+  model.loss(tokens, targets, &lora).backward();
+  for (const TrainableParameter& p : model.parameters()) {
+    EXPECT_FALSE(p.tensor.grad().defined()) << p.name;
+  }
+  at::NoGradGuard no_grad;
+  for (const TrainableParameter& p : lora.parameters()) {
+    ASSERT_TRUE(p.tensor.grad().defined()) << p.name;
+    at::Tensor flat = p.tensor.view({-1});
+    for (std::int64_t i : {std::int64_t{0}, flat.numel() / 2 + 1}) {
+      const float original = flat[i].item<float>();
+      const double h = 1e-2;
+      flat[i] = original + h;
+      const double up = model.loss(tokens, targets, &lora).item<double>();
+      flat[i] = original - h;
+      const double down = model.loss(tokens, targets, &lora).item<double>();
+      flat[i] = original;
+      const double numeric = (up - down) / (2 * h);
+      const double analytic = p.tensor.grad().view({-1})[i].item<double>();
+      EXPECT_NEAR(analytic, numeric, 2e-3 + 2e-2 * std::abs(numeric)) << p.name << "[" << i << "]";
+    }
+  }
+}
+
+// The adapter as PEFT's merge applies it (W + scale B A, torch-free) gives the logits the
+// training forward computes with the adapter beside the frozen base.
+TEST(TrainingLora, ForwardEqualsTheMergedAdapterInQdgen) {
+  const auto config = testing::tiny_llama_config(false);
+  const auto base = testing::random_llama_tensors(config, 8);
+  LlamaTrainable model(config);
+  model.load_hf(base);
+  LoraWeights lora(config,
+                   {4,
+                    8,
+                    false,
+                    {LoraTarget::kQ, LoraTarget::kK, LoraTarget::kV, LoraTarget::kO,
+                     LoraTarget::kGate, LoraTarget::kUp, LoraTarget::kDown}},
+                   3);
+  {
+    at::NoGradGuard no_grad;
+    for (const TrainableParameter& p : lora.parameters()) {
+      if (p.name.find("lora_B") != std::string::npos) {
+        at::Tensor b = p.tensor;
+        b.copy_(at::randn_like(b) * 0.2);
+      }
+    }
+  }
+  const LoraAdapter adapter = lora.to_adapter("base");
+  auto merged = base;
+  merge_lora_adapters(config, merged, {&adapter}, {1.0});
+  auto inference = LlamaModel::from_tensors(config, merged);
+  const at::Tensor tokens = random_tokens(1, 16, config.vocab_size, 4);
+  std::vector<std::int32_t> ids;
+  for (std::int64_t t = 0; t < 16; ++t)
+    ids.push_back(static_cast<std::int32_t>(tokens[0][t].item<std::int64_t>()));
+  const std::vector<float> expected = inference->forward_logits(ids);
+  const at::Tensor reference =
+      at::from_blob(const_cast<float*>(expected.data()), {16, config.vocab_size}, at::kFloat);
+  at::NoGradGuard no_grad;
+  const at::Tensor with_adapter = model.logits(tokens, &lora)[0];
+  EXPECT_LT(max_difference(with_adapter, reference), 1e-4f);
+  EXPECT_GT(max_difference(model.logits(tokens)[0], reference), 1e-2f);  // the adapter matters
+}
+
+TEST(TrainingLora, TrainingStepsLeaveTheBaseBitIdentical) {
+  const auto config = testing::tiny_llama_config(true);
+  LlamaTrainable model(config);
+  model.initialise(0.1, 5);
+  model.set_requires_grad(false);
+  const auto before = model.to_hf();
+  LoraWeights lora(config, {8, 16, true, {LoraTarget::kQ, LoraTarget::kV, LoraTarget::kDown}}, 7);
+  AdamW optimizer(lora.parameters(), {0.9, 0.95, 1e-8, 0.1, 1.0});
+  for (int step = 0; step < 3; ++step) {
+    model
+        .loss(random_tokens(2, 12, config.vocab_size, 10 + step),
+              random_tokens(2, 12, config.vocab_size, 20 + step), &lora)
+        .backward();
+    optimizer.step(1e-2);
+  }
+  const auto after = model.to_hf();
+  for (std::size_t i = 0; i < before.size(); ++i)
+    EXPECT_EQ(before[i].data, after[i].data) << before[i].name;
+  // ... while the adapter did move.
+  const LoraAdapter adapter = lora.to_adapter("base");
+  EXPECT_NE(adapter.modules[0].b, std::vector<float>(adapter.modules[0].b.size(), 0.0f));
+  EXPECT_DOUBLE_EQ(adapter.modules[0].scale, 16.0 / std::sqrt(8.0));
+}
+
 }  // namespace
 }  // namespace qdgen::inference::training

@@ -16,11 +16,11 @@ namespace qdgen::inference {
 
 // What every training run shares: the corpus, the schedule, the optimiser and the bookkeeping.
 struct TrainingOptions {
-  std::vector<std::filesystem::path> data;  // fortune files, plain text, JSONL {"text"}; folders
-  std::filesystem::path out;                // the folder written at the end (must not exist)
-  bool overwrite = false;                   // replace `out` (and a stale checkpoint) if present
+  std::vector<std::filesystem::path> data{};  // fortune files, plain text, JSONL {"text"}; folders
+  std::filesystem::path out{};                // the folder written at the end (must not exist)
+  bool overwrite = false;                     // replace `out` (and a stale checkpoint) if present
   // Where checkpoints go; empty: `out` with ".checkpoint" appended.
-  std::filesystem::path checkpoint_dir;
+  std::filesystem::path checkpoint_dir{};
   bool resume = false;  // continue from checkpoint_dir's checkpoint
 
   std::int64_t steps = 1000;
@@ -62,7 +62,8 @@ struct LoraTrainingOptions {
   // the single entry "all-linear" for all seven.
   std::vector<std::string> targets = {"q_proj", "v_proj"};
   bool rslora = false;  // scale alpha / sqrt(r) instead of alpha / r
-  TrainingOptions training;
+  // An adapter's few parameters take a higher rate and no weight decay (PEFT's usual).
+  TrainingOptions training{.steps = 300, .learning_rate = 2e-3, .weight_decay = 0.0};
 };
 
 struct TrainingProgress {
