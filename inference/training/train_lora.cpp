@@ -6,6 +6,7 @@
 #include "qdgen/inference/hf_folder.hpp"
 #include "qdgen/inference/training.hpp"
 #include "training_run.hpp"
+#include "training_runtime.hpp"
 #include "training_setup.hpp"
 
 namespace qdgen::inference {
@@ -77,7 +78,7 @@ TrainingResult train_lora(const LoraTrainingOptions& options, const TrainingProg
   const auto tokenizer =
       load_fitting_tokenizer(tokenizer_path, config, (options.model / "config.json").string());
   const TokenId end_of_text = end_of_text_token(*tokenizer, tokenizer_path);
-  configure_threads(o.threads);
+  configure_training_runtime(o.threads);
   const TrainingCorpus corpus = read_corpus(o, *tokenizer, end_of_text);
 
   LlamaTrainable model(config);

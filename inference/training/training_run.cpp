@@ -108,13 +108,6 @@ void check_output_folders(const TrainingOptions& options) {
   }
 }
 
-int configure_threads(int threads) {
-  const int count =
-      threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  at::set_num_threads(count);
-  return count;
-}
-
 TrainingResult run_training(const TrainingJob& job, const TrainingProgressFn& progress) {
   const TrainingOptions& o = *job.options;
   const TrainingCorpus& corpus = *job.corpus;

@@ -30,9 +30,6 @@ struct TrainingJob {
 void check_output_folders(const TrainingOptions& options);
 std::filesystem::path checkpoint_folder(const TrainingOptions& options);
 
-// Sets the thread count (0: all cores) and returns it.
-int configure_threads(int threads);
-
 TrainingResult run_training(const TrainingJob& job, const TrainingProgressFn& progress);
 
 }  // namespace qdgen::inference::training

@@ -172,14 +172,13 @@ TrainingResult run_stopped_then_resumed(Options options, std::int64_t stop_at, T
   return train(options, {});
 }
 
-TEST_F(TrainingRun, ResumedBaseEndsInTheUninterruptedWeights) {
-  BaseTrainingOptions straight = base_options("straight");
+void expect_resume_equals_uninterrupted(BaseTrainingOptions straight, const fs::path& resumed_out) {
   straight.training.steps = 14;
   straight.training.heldout_fraction = 0.2;
   straight.training.eval_every = 3;
   straight.training.checkpoint_every = 4;
   BaseTrainingOptions resumed = straight;
-  resumed.training.out = scratch_->path() / "resumed";
+  resumed.training.out = resumed_out;
   const TrainingResult a = train_base(straight, {});
   // Stopped mid-epoch and between checkpoints: the data position and the optimiser state
   // must come back exactly.
@@ -187,6 +186,17 @@ TEST_F(TrainingRun, ResumedBaseEndsInTheUninterruptedWeights) {
   EXPECT_EQ(b.step, 14);
   EXPECT_EQ(file_bytes(a.out / "model.safetensors"), file_bytes(b.out / "model.safetensors"));
   EXPECT_EQ(a.heldout_loss, b.heldout_loss);
+}
+
+TEST_F(TrainingRun, ResumedBaseEndsInTheUninterruptedWeights) {
+  expect_resume_equals_uninterrupted(base_options("straight"), scratch_->path() / "resumed");
+}
+
+// Two threads split ATen's loops and OpenBLAS's products: still the same bits at that count.
+TEST_F(TrainingRun, ResumedBaseEndsInTheUninterruptedWeightsOnTwoThreads) {
+  BaseTrainingOptions o = base_options("straight2");
+  o.training.threads = 2;
+  expect_resume_equals_uninterrupted(o, scratch_->path() / "resumed2");
 }
 
 TEST_F(TrainingRun, ResumedLoraEndsInTheUninterruptedAdapter) {
