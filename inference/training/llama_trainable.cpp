@@ -1,6 +1,7 @@
 #include "llama_trainable.hpp"
 
 #include <cmath>
+#include <cstdlib>
 #include <numbers>
 #include <random>
 #include <stdexcept>
@@ -10,6 +11,8 @@
 
 namespace qdgen::inference::training {
 namespace {
+
+constexpr std::int64_t kAttentionBlock = 64;
 
 constexpr std::array<LoraTarget, kLoraTargets> kAllTargets = {
     LoraTarget::kQ,    LoraTarget::kK,  LoraTarget::kV,   LoraTarget::kO,
@@ -346,19 +349,15 @@ const std::pair<at::Tensor, at::Tensor>& LlamaTrainable::rope(std::int64_t time)
   return rope_.emplace(time, std::make_pair(cos, sin)).first->second;
 }
 
-// [1, G*T, T]: 0 where query row r (position r % T) may see key j <= r % T, else -inf.
-const at::Tensor& LlamaTrainable::causal_mask(std::int64_t time) const {
-  auto it = masks_.find(time);
-  if (it != masks_.end()) return it->second;
+// Query blocks of 64 positions: small enough to skip most of the products above the
+// diagonal, large enough for efficient matrix products.
+const CausalAttention& LlamaTrainable::attention(std::int64_t time) const {
+  auto it = attention_.find(time);
+  if (it != attention_.end()) return it->second;
   const std::int64_t group = config_.num_attention_heads / config_.num_key_value_heads;
-  at::Tensor mask = at::zeros({1, group * time, time}, at::kFloat);
-  float* m = mask.data_ptr<float>();
-  for (std::int64_t r = 0; r < group * time; ++r) {
-    for (std::int64_t j = r % time + 1; j < time; ++j) {
-      m[r * time + j] = -std::numeric_limits<float>::infinity();
-    }
-  }
-  return masks_.emplace(time, mask).first->second;
+  const char* exp = std::getenv("QDGEN_EXP_BLOCK");
+  const std::int64_t block = exp ? std::atoll(exp) : kAttentionBlock;
+  return attention_.emplace(time, CausalAttention(time, group, block)).first->second;
 }
 
 at::Tensor LlamaTrainable::hidden(const at::Tensor& tokens, const LoraWeights* lora) const {
@@ -373,7 +372,7 @@ at::Tensor LlamaTrainable::hidden(const at::Tensor& tokens, const LoraWeights* l
                              std::to_string(c.max_position_embeddings) + ")");
   }
   const auto& [cos, sin] = rope(time);
-  const at::Tensor& mask = causal_mask(time);
+  const CausalAttention& attend = attention(time);
   const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
   const auto has = [&](LoraTarget target) { return lora != nullptr && lora->targets(target); };
 
@@ -395,13 +394,12 @@ at::Tensor LlamaTrainable::hidden(const at::Tensor& tokens, const LoraWeights* l
         split_heads_rotary(qkv.view({batch, time, q + 2 * kv}), cos, sin, heads, kv_heads, hd);
     // Queries of the `group` heads that share a key head are stacked along the rows, so one
     // batched product serves them without repeating the keys.
-    const at::Tensor queries = split[0].view({batch * kv_heads, group * time, hd});
+    const at::Tensor queries = split[0].view({batch * kv_heads, time * group, hd});
     const at::Tensor keys = split[1].view({batch * kv_heads, time, hd});
     const at::Tensor values = split[2].view({batch * kv_heads, time, hd});
-    const at::Tensor scores = at::baddbmm(mask, queries, keys.transpose(1, 2), 1.0, scale);
-    const at::Tensor attended = at::bmm(at::softmax(scores, -1), values)
-                                    .view({batch, heads, time, hd})
-                                    .permute({0, 2, 1, 3})
+    const at::Tensor attended = attend(queries, keys, values, scale)
+                                    .view({batch, kv_heads, time, group, hd})
+                                    .permute({0, 2, 1, 3, 4})
                                     .reshape({rows, q});
     at::Tensor o = project(attended, layer.o, layer.o_bias);
     if (has(LoraTarget::kO)) o = o + lora->delta(l, LoraTarget::kO, attended);

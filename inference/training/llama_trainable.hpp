@@ -13,6 +13,7 @@
 #include "qdgen/inference/llama2c.hpp"  // OwnedTensor
 #include "qdgen/inference/lora_adapter.hpp"
 #include "qdgen/inference/model_config.hpp"
+#include "training_ops.hpp"
 #include "training_pch.hpp"
 
 namespace qdgen::inference::training {
@@ -81,14 +82,14 @@ class LlamaTrainable {
   };
   at::Tensor hidden(const at::Tensor& tokens, const LoraWeights* lora) const;
   const std::pair<at::Tensor, at::Tensor>& rope(std::int64_t time) const;
-  const at::Tensor& causal_mask(std::int64_t time) const;
+  const CausalAttention& attention(std::int64_t time) const;
   const at::Tensor& head() const { return config_.tie_word_embeddings ? embed_ : lm_head_; }
 
   LlamaConfig config_;
   at::Tensor embed_, final_norm_, lm_head_;
   std::vector<Layer> layers_;
   mutable std::map<std::int64_t, std::pair<at::Tensor, at::Tensor>> rope_;  // by length
-  mutable std::map<std::int64_t, at::Tensor> masks_;                        // by length
+  mutable std::map<std::int64_t, CausalAttention> attention_;               // by length
 };
 
 // Rotary inverse frequencies with Llama 3's long-context rescaling (transformers'

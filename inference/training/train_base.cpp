@@ -51,7 +51,7 @@ TrainingResult train_base(const BaseTrainingOptions& options, const TrainingProg
   const auto tokenizer =
       load_fitting_tokenizer(options.tokenizer, config, options.model_config.string());
   const TokenId end_of_text = end_of_text_token(*tokenizer, options.tokenizer);
-  configure_training_runtime(o.threads);
+  const TrainingRuntime runtime(o.threads);
   const TrainingCorpus corpus = read_corpus(o, *tokenizer, end_of_text);
 
   // The saved model stops at the token that ends every training document.

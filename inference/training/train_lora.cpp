@@ -78,7 +78,7 @@ TrainingResult train_lora(const LoraTrainingOptions& options, const TrainingProg
   const auto tokenizer =
       load_fitting_tokenizer(tokenizer_path, config, (options.model / "config.json").string());
   const TokenId end_of_text = end_of_text_token(*tokenizer, tokenizer_path);
-  configure_training_runtime(o.threads);
+  const TrainingRuntime runtime(o.threads);
   const TrainingCorpus corpus = read_corpus(o, *tokenizer, end_of_text);
 
   LlamaTrainable model(config);

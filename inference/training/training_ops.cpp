@@ -1,6 +1,7 @@
 #include "training_ops.hpp"
 
 #include <cmath>
+#include <limits>
 
 namespace qdgen::inference::training {
 namespace {
@@ -166,36 +167,38 @@ struct SplitHeadsRotaryFunction : torch::autograd::Function<SplitHeadsRotaryFunc
   static void transfer(const Shape& s, float* fused, float* q, float* k, float* v, const float* cos,
                        const float* sin, bool to_heads) {
     const std::int64_t half = s.head_dim / 2, hd = s.head_dim, width = s.width();
-    at::parallel_for(0, s.batch * s.time, kRowsPerChunk,
-                     [&](std::int64_t first, std::int64_t last) {
-                       for (std::int64_t row = first; row < last; ++row) {
-                         const std::int64_t b = row / s.time, t = row % s.time;
-                         float* fused_row = fused + row * width;
-                         const float* c = cos + t * half;
-                         const float* sn = sin + t * half;
-                         for (std::int64_t h = 0; h < s.heads; ++h) {
-                           float* head = q + ((b * s.heads + h) * s.time + t) * hd;
-                           if (to_heads) {
-                             rotate_row(fused_row + h * hd, head, c, sn, half, false);
-                           } else {
-                             rotate_row(head, fused_row + h * hd, c, sn, half, true);
-                           }
-                         }
-                         for (std::int64_t h = 0; h < s.kv_heads; ++h) {
-                           float* key = k + ((b * s.kv_heads + h) * s.time + t) * hd;
-                           float* value = v + ((b * s.kv_heads + h) * s.time + t) * hd;
-                           float* fused_key = fused_row + (s.heads + h) * hd;
-                           float* fused_value = fused_row + (s.heads + s.kv_heads + h) * hd;
-                           if (to_heads) {
-                             rotate_row(fused_key, key, c, sn, half, false);
-                             std::copy(fused_value, fused_value + hd, value);
-                           } else {
-                             rotate_row(key, fused_key, c, sn, half, true);
-                             std::copy(value, value + hd, fused_value);
-                           }
-                         }
-                       }
-                     });
+    const std::int64_t group = s.heads / s.kv_heads;
+    at::parallel_for(
+        0, s.batch * s.time, kRowsPerChunk, [&](std::int64_t first, std::int64_t last) {
+          for (std::int64_t row = first; row < last; ++row) {
+            const std::int64_t b = row / s.time, t = row % s.time;
+            float* fused_row = fused + row * width;
+            const float* c = cos + t * half;
+            const float* sn = sin + t * half;
+            for (std::int64_t h = 0; h < s.heads; ++h) {
+              const std::int64_t kv = h / group, g = h % group;
+              float* head = q + (((b * s.kv_heads + kv) * s.time + t) * group + g) * hd;
+              if (to_heads) {
+                rotate_row(fused_row + h * hd, head, c, sn, half, false);
+              } else {
+                rotate_row(head, fused_row + h * hd, c, sn, half, true);
+              }
+            }
+            for (std::int64_t h = 0; h < s.kv_heads; ++h) {
+              float* key = k + ((b * s.kv_heads + h) * s.time + t) * hd;
+              float* value = v + ((b * s.kv_heads + h) * s.time + t) * hd;
+              float* fused_key = fused_row + (s.heads + h) * hd;
+              float* fused_value = fused_row + (s.heads + s.kv_heads + h) * hd;
+              if (to_heads) {
+                rotate_row(fused_key, key, c, sn, half, false);
+                std::copy(fused_value, fused_value + hd, value);
+              } else {
+                rotate_row(key, fused_key, c, sn, half, true);
+                std::copy(value, value + hd, fused_value);
+              }
+            }
+          }
+        });
   }
 
   static variable_list forward(AutogradContext* ctx, const at::Tensor& input, const at::Tensor& cos,
@@ -204,7 +207,8 @@ struct SplitHeadsRotaryFunction : torch::autograd::Function<SplitHeadsRotaryFunc
     const at::Tensor qkv = input.contiguous();
     const Shape s{qkv.size(0), qkv.size(1), heads, kv_heads, head_dim};
     TORCH_CHECK(qkv.size(2) == s.width(), "split_heads_rotary: qkv width ", qkv.size(2));
-    at::Tensor q = at::empty({s.batch, heads, s.time, head_dim}, qkv.options());
+    at::Tensor q =
+        at::empty({s.batch, kv_heads, s.time, heads / kv_heads, head_dim}, qkv.options());
     at::Tensor k = at::empty({s.batch, kv_heads, s.time, head_dim}, qkv.options());
     at::Tensor v = at::empty({s.batch, kv_heads, s.time, head_dim}, qkv.options());
     transfer(s, const_cast<float*>(qkv.data_ptr<float>()), q.data_ptr<float>(), k.data_ptr<float>(),
@@ -234,6 +238,39 @@ struct SplitHeadsRotaryFunction : torch::autograd::Function<SplitHeadsRotaryFunc
 };
 
 }  // namespace
+
+CausalAttention::CausalAttention(std::int64_t time, std::int64_t group, std::int64_t block)
+    : time_(time), group_(group), block_(std::min(block, time)) {
+  for (std::int64_t first = 0; first < time_; first += block_) {
+    const std::int64_t positions = std::min(block_, time_ - first), keys = first + positions;
+    at::Tensor mask = at::zeros({1, positions * group_, keys}, at::kFloat);
+    float* m = mask.data_ptr<float>();
+    for (std::int64_t r = 0; r < positions * group_; ++r) {
+      const std::int64_t position = first + r / group_;
+      for (std::int64_t j = position + 1; j < keys; ++j) {
+        m[r * keys + j] = -std::numeric_limits<float>::infinity();
+      }
+    }
+    masks_.push_back(mask);
+  }
+}
+
+at::Tensor CausalAttention::operator()(const at::Tensor& q, const at::Tensor& k,
+                                       const at::Tensor& v, double scale) const {
+  if (masks_.size() == 1) {
+    return at::bmm(at::softmax(at::baddbmm(masks_[0], q, k.transpose(1, 2), 1.0, scale), -1), v);
+  }
+  std::vector<at::Tensor> blocks;
+  for (std::size_t i = 0; i < masks_.size(); ++i) {
+    const std::int64_t first = static_cast<std::int64_t>(i) * block_;
+    const std::int64_t positions = std::min(block_, time_ - first), keys = first + positions;
+    const at::Tensor queries = q.narrow(1, first * group_, positions * group_);
+    const at::Tensor scores =
+        at::baddbmm(masks_[i], queries, k.narrow(1, 0, keys).transpose(1, 2), 1.0, scale);
+    blocks.push_back(at::bmm(at::softmax(scores, -1), v.narrow(1, 0, keys)));
+  }
+  return at::cat(blocks, 1);
+}
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   return RmsNormFunction::apply(x, weight, eps);

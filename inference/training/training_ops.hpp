@@ -14,11 +14,27 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
 at::Tensor silu_gate(const at::Tensor& gate_up);
 
 // Splits a fused projection qkv [B, T, (H + 2 KVH) hd] into heads and applies Hugging Face's
-// rotary embedding (rotate-half) to queries and keys: returns {q [B, H, T, hd],
-// k [B, KVH, T, hd], v [B, KVH, T, hd]}, contiguous. cos, sin: [T, hd / 2].
+// rotary embedding (rotate-half) to queries and keys: returns {q [B, KVH, T, G, hd],
+// k [B, KVH, T, hd], v [B, KVH, T, hd]}, contiguous, where G = H / KVH query heads share a
+// key head (head h = kv * G + g). cos, sin: [T, hd / 2].
 std::vector<at::Tensor> split_heads_rotary(const at::Tensor& qkv, const at::Tensor& cos,
                                            const at::Tensor& sin, std::int64_t heads,
                                            std::int64_t kv_heads, std::int64_t head_dim);
+
+// Causal attention for queries [N, T * G, hd] (rows by position, then by the G query heads
+// of a key head) over keys and values [N, T, hd]; returns [N, T * G, hd]. Queries go in blocks
+// of `block` positions, each attending only to the keys up to its last position, so the
+// products above the diagonal (almost half) are never computed.
+class CausalAttention {
+ public:
+  CausalAttention(std::int64_t time, std::int64_t group, std::int64_t block);
+  at::Tensor operator()(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                        double scale) const;
+
+ private:
+  std::int64_t time_, group_, block_;
+  std::vector<at::Tensor> masks_;  // per block: [1, rows, keys] of 0 and -inf
+};
 
 // Rows are processed in chunks of this many, each by one thread, and reductions over rows
 // (a norm weight's gradient) add the chunks' partial sums in chunk order: the result does not

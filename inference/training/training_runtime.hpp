@@ -1,14 +1,25 @@
 #pragma once
-// The process settings training runs under: thread counts for ATen's pool and for the BLAS
-// library behind its matrix products, and an allocator that keeps freed blocks for the next
-// step.
+// The process settings a training run works under, for as long as the run lasts: thread
+// counts for ATen's pool and for the BLAS behind its matrix products, and a CPU allocator
+// that keeps large freed blocks for the next step.
+
+#include <memory>
 
 namespace qdgen::inference::training {
 
-// `threads` (0: all cores) for ATen's intra-op pool and, when the BLAS is OpenBLAS, for its
-// own pool too (at::set_num_threads leaves it at every core). Keeps freed tensor memory in
-// the heap (mallopt): each step allocates the same sizes again, and memory given back to the
-// kernel costs a page fault per 4 KiB when it returns. Returns the thread count.
-int configure_training_runtime(int threads);
+class TrainingRuntime {
+ public:
+  // `threads` (0: all cores) for ATen's intra-op pool and, when the BLAS is OpenBLAS, for its
+  // own pool too (at::set_num_threads leaves that at every core).
+  explicit TrainingRuntime(int threads);
+  ~TrainingRuntime();  // puts the previous CPU allocator back
+  TrainingRuntime(const TrainingRuntime&) = delete;
+  TrainingRuntime& operator=(const TrainingRuntime&) = delete;
+  int threads() const { return threads_; }
+
+ private:
+  int threads_;
+  void* previous_allocator_;
+};
 
 }  // namespace qdgen::inference::training

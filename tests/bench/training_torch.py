@@ -123,10 +123,10 @@ def main():
         [{"params": decay, "weight_decay": 0.1}, {"params": other, "weight_decay": 0.0}],
         lr=1e-3, betas=(0.9, 0.95), eps=1e-8)
     generator = torch.Generator().manual_seed(1)
-    times = []
+    times, cpu_times = [], []
     for step in range(s["warmup_steps"] + s["steps"]):
         tokens = torch.randint(0, s["vocab"], (s["batch"], s["context"] + 1), generator=generator)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         logits = model(tokens[:, :-1])
         loss = F.cross_entropy(logits.view(-1, s["vocab"]), tokens[:, 1:].reshape(-1))
         optimizer.zero_grad(set_to_none=True)
@@ -135,8 +135,9 @@ def main():
         optimizer.step()
         if step >= s["warmup_steps"]:
             times.append(time.perf_counter() - start)
+            cpu_times.append(time.process_time() - cpu_start)
     parameters = sum(p.numel() for p in model.parameters())
-    print(json.dumps({"step_seconds": times, "parameters": parameters,
+    print(json.dumps({"step_seconds": times, "step_cpu_seconds": cpu_times, "parameters": parameters,
                       "loss": loss.item(), "threads": torch.get_num_threads()}))
 
 

@@ -31,19 +31,23 @@ float max_difference(const at::Tensor& a, const at::Tensor& b) {
 }
 
 // Logits of the training forward and of qdgen's inference model for the same weights.
-void expect_same_logits(const LlamaConfig& config, const std::vector<OwnedTensor>& tensors) {
+void expect_same_logits(LlamaConfig config, const std::vector<OwnedTensor>& tensors) {
+  // A context of three attention blocks (64 positions each), the last one shorter.
+  config.max_position_embeddings = 150;
   LlamaTrainable trainable(config);
   trainable.load_hf(tensors);
   auto inference = LlamaModel::from_tensors(config, tensors);
-  const at::Tensor tokens = random_tokens(2, 24, config.vocab_size, 5);
+  const std::int64_t time = 149;
+  const at::Tensor tokens = random_tokens(2, time, config.vocab_size, 5);
   const at::Tensor logits = trainable.logits(tokens);
   for (std::int64_t row = 0; row < 2; ++row) {
     std::vector<std::int32_t> ids;
-    for (std::int64_t t = 0; t < 24; ++t)
+    for (std::int64_t t = 0; t < time; ++t) {
       ids.push_back(static_cast<std::int32_t>(tokens[row][t].item<std::int64_t>()));
+    }
     const std::vector<float> expected = inference->forward_logits(ids);
     const at::Tensor reference =
-        at::from_blob(const_cast<float*>(expected.data()), {24, config.vocab_size}, at::kFloat);
+        at::from_blob(const_cast<float*>(expected.data()), {time, config.vocab_size}, at::kFloat);
     EXPECT_LT(max_difference(logits[row], reference), 1e-4f) << "row " << row;
   }
 }
@@ -135,7 +139,9 @@ TEST(TrainingOps, SplitHeadsRotaryMatchesAtenAutograd) {
     const at::Tensor c = cos.view({1, time, 1, half}), s = sin.view({1, time, 1, half});
     return at::cat({a * c - b * s, b * c + a * s}, -1).permute({0, 2, 1, 3});
   };
-  const at::Tensor q = rotate(qkvr.narrow(-1, 0, heads * hd).view({batch, time, heads, hd}));
+  const at::Tensor q = rotate(qkvr.narrow(-1, 0, heads * hd).view({batch, time, heads, hd}))
+                           .reshape({batch, kv_heads, heads / kv_heads, time, hd})
+                           .permute({0, 1, 3, 2, 4});
   const at::Tensor k =
       rotate(qkvr.narrow(-1, heads * hd, kv_heads * hd).view({batch, time, kv_heads, hd}));
   const at::Tensor v = qkvr.narrow(-1, (heads + kv_heads) * hd, kv_heads * hd)
@@ -148,6 +154,32 @@ TEST(TrainingOps, SplitHeadsRotaryMatchesAtenAutograd) {
   ((out[0] * u0).sum() + (out[1] * u1).sum() + (out[2] * u2).sum()).backward();
   ((q * u0).sum() + (k * u1).sum() + (v * u2).sum()).backward();
   EXPECT_LT(max_difference(qkv.grad(), qkvr.grad()), 1e-5f);
+}
+
+// Blocked causal attention against one masked product over the whole context, forward and
+// backward, with grouped queries and a last block shorter than the others.
+TEST(TrainingOps, BlockedCausalAttentionMatchesMaskedAttention) {
+  const std::int64_t n = 3, time = 70, group = 2, hd = 8;
+  const at::Tensor q0 = at::randn({n, time * group, hd}), k0 = at::randn({n, time, hd});
+  const at::Tensor v0 = at::randn({n, time, hd});
+  at::Tensor q = q0.clone().set_requires_grad(true), k = k0.clone().set_requires_grad(true);
+  at::Tensor v = v0.clone().set_requires_grad(true);
+  at::Tensor qr = q0.clone().set_requires_grad(true), kr = k0.clone().set_requires_grad(true);
+  at::Tensor vr = v0.clone().set_requires_grad(true);
+  const at::Tensor out = CausalAttention(time, group, 16)(q, k, v, 0.3);
+  at::Tensor mask = at::zeros({time * group, time});
+  for (std::int64_t r = 0; r < time * group; ++r) {
+    for (std::int64_t j = r / group + 1; j < time; ++j) mask[r][j] = -INFINITY;
+  }
+  const at::Tensor reference =
+      at::matmul(at::softmax(at::matmul(qr, kr.transpose(1, 2)) * 0.3 + mask, -1), vr);
+  EXPECT_LT(max_difference(out, reference), 1e-5f);
+  const at::Tensor upstream = at::randn_like(out);
+  (out * upstream).sum().backward();
+  (reference * upstream).sum().backward();
+  EXPECT_LT(max_difference(q.grad(), qr.grad()), 1e-5f);
+  EXPECT_LT(max_difference(k.grad(), kr.grad()), 1e-5f);
+  EXPECT_LT(max_difference(v.grad(), vr.grad()), 1e-5f);
 }
 
 // The whole model's gradient against finite differences of its loss, on a few weights.
