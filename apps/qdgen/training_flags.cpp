@@ -16,9 +16,15 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 std::atomic<int> g_signal{0};
+// The first signal asks the run to stop after its step and save a checkpoint; a second one
+// ends the process at once, as if no handler were installed.
 extern "C" void request_training_stop(int signal) {
+  if (g_stop.exchange(true)) {
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
+    return;
+  }
   g_signal.store(signal);
-  g_stop.store(true);
 }
 
 std::string duration_text(double seconds) {

@@ -1,7 +1,6 @@
 #include "llama_trainable.hpp"
 
 #include <cmath>
-#include <cstdlib>
 #include <numbers>
 #include <random>
 #include <stdexcept>
@@ -355,9 +354,7 @@ const CausalAttention& LlamaTrainable::attention(std::int64_t time) const {
   auto it = attention_.find(time);
   if (it != attention_.end()) return it->second;
   const std::int64_t group = config_.num_attention_heads / config_.num_key_value_heads;
-  const char* exp = std::getenv("QDGEN_EXP_BLOCK");
-  const std::int64_t block = exp ? std::atoll(exp) : kAttentionBlock;
-  return attention_.emplace(time, CausalAttention(time, group, block)).first->second;
+  return attention_.emplace(time, CausalAttention(time, group, kAttentionBlock)).first->second;
 }
 
 at::Tensor LlamaTrainable::hidden(const at::Tensor& tokens, const LoraWeights* lora) const {

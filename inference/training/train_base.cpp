@@ -65,6 +65,7 @@ TrainingResult train_base(const BaseTrainingOptions& options, const TrainingProg
   TrainingJob job;
   job.options = &o;
   job.corpus = &corpus;
+  job.threads = runtime.threads();
   job.trainable = model.parameters();
   job.parameters = model.parameter_count();
   job.loss = [&](const at::Tensor& tokens, const at::Tensor& targets, bool sum) {

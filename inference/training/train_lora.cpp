@@ -89,6 +89,7 @@ TrainingResult train_lora(const LoraTrainingOptions& options, const TrainingProg
   TrainingJob job;
   job.options = &o;
   job.corpus = &corpus;
+  job.threads = runtime.threads();
   job.trainable = lora.parameters();
   job.parameters = model.parameter_count() + lora.parameter_count();
   job.loss = [&](const at::Tensor& tokens, const at::Tensor& targets, bool sum) {

@@ -113,6 +113,8 @@ TrainingResult run_training(const TrainingJob& job, const TrainingProgressFn& pr
   const TrainingCorpus& corpus = *job.corpus;
   const fs::path checkpoint = checkpoint_folder(o);
   const auto start = Clock::now();
+  // Starting over: an old run's checkpoint must not be resumed by mistake later.
+  if (!o.resume && o.overwrite) fs::remove_all(checkpoint);
 
   AdamW optimizer(job.trainable,
                   {o.beta1, o.beta2, o.adam_epsilon, o.weight_decay, o.gradient_clip});
@@ -127,7 +129,7 @@ TrainingResult run_training(const TrainingJob& job, const TrainingProgressFn& pr
   result.heldout_documents = corpus.heldout_documents();
   result.train_tokens = static_cast<std::int64_t>(corpus.train_tokens().size());
   result.heldout_tokens = static_cast<std::int64_t>(corpus.heldout_tokens().size());
-  result.threads = at::get_num_threads();
+  result.threads = job.threads;
   result.checkpoint = checkpoint;
 
   std::int64_t step = 0;
@@ -158,7 +160,7 @@ TrainingResult run_training(const TrainingJob& job, const TrainingProgressFn& pr
                      {"batch_order", order.state()},
                      {"recent_losses", recent},
                      {"heldout_loss", heldout ? json(*heldout) : json()},
-                     {"threads", at::get_num_threads()},
+                     {"threads", job.threads},
                      {"fingerprint", job.fingerprint}});
   };
 

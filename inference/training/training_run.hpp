@@ -19,6 +19,7 @@ struct TrainingJob {
   const TrainingCorpus* corpus = nullptr;
   std::vector<TrainableParameter> trainable;
   std::int64_t parameters = 0;  // of the whole model
+  int threads = 1;              // what the run's TrainingRuntime set
   // The loss of tokens [B, T] against targets [B, T] (mean, or sum with `sum`).
   std::function<at::Tensor(const at::Tensor&, const at::Tensor&, bool sum)> loss;
   // Everything that decides the weights; a resumed run must match it key by key.

@@ -9,8 +9,8 @@ namespace qdgen::inference::training {
 
 class TrainingRuntime {
  public:
-  // `threads` (0: all cores) for ATen's intra-op pool and, when the BLAS is OpenBLAS, for its
-  // own pool too (at::set_num_threads leaves that at every core).
+  // `threads` (0: all cores) for the BLAS behind ATen's matrix products: OpenBLAS's own
+  // pool (ATen's loops then run on the calling thread), else ATen's intra-op pool.
   explicit TrainingRuntime(int threads);
   ~TrainingRuntime();  // puts the previous CPU allocator back
   TrainingRuntime(const TrainingRuntime&) = delete;

@@ -4,8 +4,9 @@ torch.optim.AdamW, clip_grad_norm_) and prints one JSON object with its step tim
 
 Usage: /usr/bin/python3 training_torch.py SHAPE.json
 SHAPE.json: {"hidden", "layers", "heads", "kv_heads", "ffn", "vocab", "context", "batch",
-"tied", "threads", "warmup_steps", "steps"}; Debian's python3-torch (libtorch 1.13, the
-library qdgen links).
+"tied", "threads", "warmup_steps", "steps"}; "threads" goes to torch.set_num_threads (ATen's
+OpenMP pool; OpenBLAS's pool follows OPENBLAS_NUM_THREADS). Debian's python3-torch
+(libtorch 1.13, the library qdgen links).
 """
 import json
 import math
