@@ -49,8 +49,9 @@ class TrainingProgressBar {
     using Event = inference::TrainingProgress::Event;
     char line[256];
     const std::string heldout = p.heldout_loss ? format("%.4f", *p.heldout_loss) : "-";
-    std::snprintf(line, sizeof line, "step %lld/%lld  loss %.4f  held-out %s  %.0f tok/s  ETA %s",
-                  static_cast<long long>(p.step), static_cast<long long>(p.steps), p.loss,
+    const std::string loss = p.step > 0 ? format("%.4f", p.loss) : "-";
+    std::snprintf(line, sizeof line, "step %lld/%lld  loss %s  held-out %s  %.0f tok/s  ETA %s",
+                  static_cast<long long>(p.step), static_cast<long long>(p.steps), loss.c_str(),
                   heldout.c_str(), p.tokens_per_second, duration_text(p.eta_seconds).c_str());
     if (terminal_) {
       const int width = 24;
@@ -92,6 +93,8 @@ void print_summary(const inference::TrainingResult& r, const std::string& format
         {"steps", r.steps},
         {"loss", r.loss},
         {"heldout_loss", r.heldout_loss ? nlohmann::json(*r.heldout_loss) : nlohmann::json()},
+        {"initial_heldout_loss",
+         r.initial_heldout_loss ? nlohmann::json(*r.initial_heldout_loss) : nlohmann::json()},
         {"tokens", r.tokens},
         {"seconds", r.seconds},
         {"tokens_per_second", r.tokens_per_second},
@@ -119,7 +122,10 @@ void print_summary(const inference::TrainingResult& r, const std::string& format
   std::cout << (r.interrupted ? "training stopped" : "training finished") << "\n";
   row("steps", std::to_string(r.step) + " / " + std::to_string(r.steps));
   row("loss (last steps)", fixed(r.loss, "%.4f"));
-  row("held-out loss", r.heldout_loss ? fixed(*r.heldout_loss, "%.4f") : std::string("-"));
+  row("held-out loss",
+      (r.heldout_loss ? fixed(*r.heldout_loss, "%.4f") : std::string("-")) +
+          (r.initial_heldout_loss ? " (" + fixed(*r.initial_heldout_loss, "%.4f") + " at the start)"
+                                  : std::string()));
   row("parameters",
       std::to_string(r.parameters) + " (" + std::to_string(r.trainable_parameters) + " trained)");
   row("corpus", std::to_string(r.train_tokens) + " training tokens in " +

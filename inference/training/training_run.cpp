@@ -134,7 +134,11 @@ TrainingResult run_training(const TrainingJob& job, const TrainingProgressFn& pr
 
   std::int64_t step = 0;
   std::vector<double> recent;  // the last kRecentLosses training losses
-  std::optional<double> heldout;
+  std::optional<double> heldout, initial_heldout;
+  const auto optional_number = [](const json& state, const char* key) -> std::optional<double> {
+    if (!state.contains(key) || state[key].is_null()) return std::nullopt;
+    return state[key].get<double>();
+  };
   if (o.resume) {
     const json state = load_checkpoint(checkpoint, job.trainable, optimizer.state());
     if (state.value("format", "") != kCheckpointFormat ||
@@ -148,9 +152,8 @@ TrainingResult run_training(const TrainingJob& job, const TrainingProgressFn& pr
     optimizer.restore(step);
     order.restore(state.at("batch_order").get<std::string>());
     recent = state.at("recent_losses").get<std::vector<double>>();
-    if (state.contains("heldout_loss") && !state["heldout_loss"].is_null()) {
-      heldout = state["heldout_loss"].get<double>();
-    }
+    heldout = optional_number(state, "heldout_loss");
+    initial_heldout = optional_number(state, "initial_heldout_loss");
   }
   const auto save = [&] {
     save_checkpoint(checkpoint, job.trainable, optimizer.state(),
@@ -160,6 +163,7 @@ TrainingResult run_training(const TrainingJob& job, const TrainingProgressFn& pr
                      {"batch_order", order.state()},
                      {"recent_losses", recent},
                      {"heldout_loss", heldout ? json(*heldout) : json()},
+                     {"initial_heldout_loss", initial_heldout ? json(*initial_heldout) : json()},
                      {"threads", job.threads},
                      {"fingerprint", job.fingerprint}});
   };
@@ -178,6 +182,11 @@ TrainingResult run_training(const TrainingJob& job, const TrainingProgressFn& pr
   const auto& tokens = corpus.train_tokens();
   at::Tensor inputs = at::empty({o.batch, context}, at::kLong);
   at::Tensor targets = at::empty({o.batch, context}, at::kLong);
+  // Where a fresh run starts from: the base's loss, for an adapter.
+  if (!o.resume && evaluate.enabled() && o.eval_every > 0) {
+    heldout = initial_heldout = evaluate();
+    notify(TrainingProgress::Event::kEvaluation);
+  }
   double training_seconds = 0;
   std::int64_t steps_here = 0;
   const std::int64_t first_step = step;
@@ -255,6 +264,7 @@ TrainingResult run_training(const TrainingJob& job, const TrainingProgressFn& pr
   result.step = step;
   for (double v : recent) result.loss += v / static_cast<double>(recent.size());
   result.heldout_loss = heldout;
+  result.initial_heldout_loss = initial_heldout;
   result.tokens = steps_here * o.batch * context;
   result.seconds = seconds_since(start);
   result.tokens_per_second =

@@ -95,6 +95,8 @@ TEST_F(TrainCli, ProgressIsPlainLinesWhenStderrIsNoTerminal) {
   EXPECT_EQ(summary["step"], 4);
   EXPECT_EQ(summary["finished"], true);
   EXPECT_TRUE(summary["heldout_loss"].is_number());
+  EXPECT_TRUE(summary["initial_heldout_loss"].is_number());
+  EXPECT_NE(progress.find("step 0/4  loss -  held-out "), std::string::npos) << progress;
 }
 
 TEST_F(TrainCli, LoraWritesAPeftAdapter) {

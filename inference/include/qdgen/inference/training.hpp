@@ -84,12 +84,13 @@ struct TrainingResult {
   bool interrupted = false;  // stopped by `stop`; the checkpoint holds the run
   std::int64_t step = 0;
   std::int64_t steps = 0;
-  double loss = 0;  // mean training loss over the last (up to) 20 steps
-  std::optional<double> heldout_loss;
-  std::int64_t tokens = 0;       // training tokens processed by this process
-  double seconds = 0;            // wall time of this process
-  double tokens_per_second = 0;  // training steps only (evaluation excluded)
-  std::int64_t parameters = 0;   // of the whole model
+  double loss = 0;                             // mean training loss over the last (up to) 20 steps
+  std::optional<double> heldout_loss;          // at the end
+  std::optional<double> initial_heldout_loss;  // before the first step (eval_every > 0)
+  std::int64_t tokens = 0;                     // training tokens processed by this process
+  double seconds = 0;                          // wall time of this process
+  double tokens_per_second = 0;                // training steps only (evaluation excluded)
+  std::int64_t parameters = 0;                 // of the whole model
   std::int64_t trainable_parameters = 0;
   std::int64_t train_documents = 0, heldout_documents = 0;
   std::int64_t train_tokens = 0, heldout_tokens = 0;  // corpus tokens on each side of the split
