@@ -9,6 +9,8 @@ void add_train_command(CLI::App& app) {
       "train", "Training from a corpus, one subcommand per kind of thing trained.");
   train->require_subcommand(1);
   add_train_tokenizer_command(*train);
+  add_train_base_command(*train);
+  add_train_lora_command(*train);
 }
 
 }  // namespace qdgen::cli

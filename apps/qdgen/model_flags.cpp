@@ -10,7 +10,6 @@
 #include "qdgen/llm/embedded_loader.hpp"
 
 namespace qdgen::cli {
-namespace {
 
 // The module is installed beside the binary.
 std::filesystem::path embedded_module_path() {
@@ -22,8 +21,6 @@ std::filesystem::path embedded_module_path() {
              .parent_path() /
          "qdgen-embedded.so";
 }
-
-}  // namespace
 
 void add_model_flags(CLI::App* command, ModelFlags& flags) {
   command

@@ -3,6 +3,7 @@
 // one way commands get a model: the embedded backend's module, loaded on first use.
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,9 @@ struct ModelFlags {
 };
 
 void add_model_flags(CLI::App* command, ModelFlags& flags);
+
+// The embedded-model module beside the qdgen binary, or the one QDGEN_EMBEDDED_MODULE names.
+std::filesystem::path embedded_module_path();
 
 // Loads the model through the embedded-model module next to the qdgen binary (or the one
 // QDGEN_EMBEDDED_MODULE names). Reads QDGEN_CPU_KERNELS and QDGEN_ATEN_FORWARD, which pick

@@ -8,19 +8,14 @@
 namespace qdgen::llm {
 namespace {
 
-struct LoadedModule {
-  void* handle = nullptr;
-  EmbeddedModelFactoryFn create = nullptr;
-};
-
 // The module is loaded once and never unloaded: libtorch registers global state at load
 // that does not survive dlclose.
-const LoadedModule& load_module(const std::filesystem::path& module) {
+void* load_module(const std::filesystem::path& module) {
   static std::mutex mutex;
-  static LoadedModule loaded;
+  static void* loaded = nullptr;
   static std::filesystem::path loaded_path;
   std::lock_guard lock(mutex);
-  if (loaded.handle != nullptr) {
+  if (loaded != nullptr) {
     if (loaded_path != module) {
       throw std::runtime_error(module.string() + ": another embedded-model module (" +
                                loaded_path.string() + ") is already loaded in this process");
@@ -40,23 +35,32 @@ const LoadedModule& load_module(const std::filesystem::path& module) {
   }
   auto interface =
       reinterpret_cast<EmbeddedModuleInterfaceFn>(dlsym(handle, kEmbeddedModuleInterfaceSymbol));
-  auto create =
-      reinterpret_cast<EmbeddedModelFactoryFn>(dlsym(handle, kEmbeddedModelFactorySymbol));
-  if (interface == nullptr || create == nullptr || interface() != kEmbeddedModuleInterface) {
+  if (interface == nullptr || interface() != kEmbeddedModuleInterface) {
     dlclose(handle);
     throw std::runtime_error(module.string() +
                              ": not an embedded-model module of this qdgen build (rebuild qdgen)");
   }
-  loaded = {handle, create};
+  loaded = handle;
   loaded_path = module;
   return loaded;
 }
 
 }  // namespace
 
+void* embedded_module_symbol(const std::filesystem::path& module, const char* symbol) {
+  void* address = dlsym(load_module(module), symbol);
+  if (address == nullptr) {
+    throw std::runtime_error(module.string() + ": the embedded-model module has no " + symbol +
+                             " (a module of another qdgen build; rebuild qdgen)");
+  }
+  return address;
+}
+
 std::unique_ptr<LanguageModel> load_embedded_model(const EmbeddedModelOptions& options,
                                                    const std::filesystem::path& module) {
-  return std::unique_ptr<LanguageModel>(load_module(module).create(options));
+  const auto create = reinterpret_cast<EmbeddedModelFactoryFn>(
+      embedded_module_symbol(module, kEmbeddedModelFactorySymbol));
+  return std::unique_ptr<LanguageModel>(create(options));
 }
 
 }  // namespace qdgen::llm

@@ -32,6 +32,11 @@ struct EmbeddedModelOptions {
 std::unique_ptr<LanguageModel> load_embedded_model(const EmbeddedModelOptions& options,
                                                    const std::filesystem::path& module);
 
+// The address of the entry point `symbol` (C linkage) of the module at `module` (loaded
+// once per process, kept), for entry points beyond the model factory, e.g. training. Throws
+// naming the module and the symbol when either is missing.
+void* embedded_module_symbol(const std::filesystem::path& module, const char* symbol);
+
 // The module's entry point (C linkage, looked up by name) and the interface version both
 // sides must agree on.
 inline constexpr int kEmbeddedModuleInterface = 1;
