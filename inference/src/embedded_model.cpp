@@ -34,6 +34,10 @@ std::unique_ptr<EmbeddedLanguageModel> EmbeddedLanguageModel::load(
   if (!std::filesystem::exists(tokenizer_file)) {
     throw std::runtime_error(tokenizer_file.string() + ": no such tokenizer file");
   }
+  if (!options.adapters.empty()) {
+    throw std::invalid_argument(options.adapters.front().path.string() +
+                                ": LoRA adapters are not supported by this model yet");
+  }
   auto tokenizer = load_tokenizer(tokenizer_file);
   ModelOptions runtime;
   runtime.device = options.device;

@@ -7,10 +7,18 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "qdgen/llm/language_model.hpp"
 
 namespace qdgen::llm {
+
+// A LoRA adapter to load beside the base: a PEFT folder (adapter_config.json +
+// adapter_model.safetensors). Requests name it in their LoraMixture.
+struct AdapterSource {
+  std::string name;  // empty: the folder's name
+  std::filesystem::path path;
+};
 
 struct EmbeddedModelOptions {
   std::filesystem::path model;      // a model folder (config.json + safetensors) or a llama2.c .bin
@@ -25,6 +33,7 @@ struct EmbeddedModelOptions {
   // Memory for prompt prefixes' KV kept across calls; 0 keeps none beyond each call.
   std::int64_t prefix_cache_bytes = std::int64_t{256} << 20;
   std::int64_t max_batch = 64;  // sequences decoded together
+  std::vector<AdapterSource> adapters;  // applied unmerged, mixed per request
 };
 
 // Loads `options.model` through the module at `module` (loaded once per process, kept).
@@ -39,7 +48,7 @@ void* embedded_module_symbol(const std::filesystem::path& module, const char* sy
 
 // The module's entry point (C linkage, looked up by name) and the interface version both
 // sides must agree on.
-inline constexpr int kEmbeddedModuleInterface = 1;
+inline constexpr int kEmbeddedModuleInterface = 2;
 using EmbeddedModuleInterfaceFn = int (*)();
 using EmbeddedModelFactoryFn = LanguageModel* (*)(const EmbeddedModelOptions& options);
 inline constexpr const char* kEmbeddedModuleInterfaceSymbol = "qdgen_embedded_module_interface";

@@ -69,6 +69,8 @@ class LanguageModel {
   // What serves the requests, for logs and JSON output, e.g. "cpu (float32, 2 threads,
   // avx512 kernels)".
   virtual std::string description() const = 0;
+  // The LoRA adapters requests may name in their mixtures, in load order.
+  virtual std::vector<std::string> adapter_names() const { return {}; }
 
   // Result i answers request i. The same request and seed give the same text whatever else
   // shares the batch. Safe to call from several threads: an embedded model runs every call's
