@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "number_checks.hpp"
 #include "qdgen/engine/run.hpp"
 
 namespace qdgen::cli {
@@ -134,12 +135,13 @@ void add_run_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "run", "Run an experiment config (experiments/*.json), or resume a stored run.");
   cmd->add_option("config", options->config, "experiment config (JSON)");
-  auto* out = cmd->add_option("--out", options->out, "run store to create (SQLite)");
+  auto* out = cmd->add_option("--out", options->out, "run store to create (SQLite)")
+                  ->check(non_empty_check());
   auto* resume = cmd->add_option("--resume", options->resume, "resume this run store");
   // The config's ranges (experiments/README.md), so a flag never runs what a config refuses.
   auto* iterations = cmd->add_option("--iterations", options->iterations, "iterations to run")
                          ->check(CLI::Range(std::int64_t{1}, engine::kMaxIterations));
-  auto* seed = cmd->add_option("--seed", options->seed, "random seed");
+  auto* seed = cmd->add_option("--seed", options->seed, "random seed")->check(unsigned_64_check());
   auto* threads = cmd->add_option("--threads", options->threads, "evaluation threads (0: all)")
                       ->check(CLI::Range(0, static_cast<int>(engine::kMaxThreads)));
   cmd->add_option("--format", options->format, "summary format")
