@@ -16,9 +16,28 @@ namespace qdgen::cli {
 
 namespace {
 
+// A signal asks the run to stop after the iteration in flight, whose group is then committed;
+// the process exits 128 + the signal's number, as a shell reports a process killed by it, so
+// scripts can tell a stopped run from a finished one. SIGHUP (a closed terminal) is a stop
+// too, rather than the default instant death that lost the pending group.
 std::atomic<bool> g_stop{false};
-extern "C" void request_stop(int) {
+std::atomic<int> g_stop_signal{0};
+extern "C" void request_stop(int signal_number) {
+  g_stop_signal.store(signal_number);
   g_stop.store(true);
+}
+
+const char* signal_name(int signal_number) {
+  switch (signal_number) {
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGHUP:
+      return "SIGHUP";
+    default:
+      return "a signal";
+  }
 }
 
 std::string format_duration(double seconds) {
@@ -103,8 +122,15 @@ void print_summary(const engine::RunSummary& s, const std::string& format) {
     out << v;
     return out.str();
   };
-  std::cout << (s.name.empty() ? std::string("run") : s.name)
-            << (s.finished ? " finished" : " stopped (resumable with qdgen run --resume)") << "\n";
+  std::string state = " finished";
+  if (!s.finished) {
+    const int signal_number = g_stop_signal.load();
+    state = " stopped";
+    if (signal_number != 0) state += std::string(" by ") + signal_name(signal_number);
+    state += s.store ? " (resume with qdgen run --resume " + s.store->string() + ")"
+                     : " (in memory: nothing to resume)";
+  }
+  std::cout << (s.name.empty() ? std::string("run") : s.name) << state << "\n";
   row("iterations", std::to_string(p.iteration) + " / " + std::to_string(p.total));
   row("evaluations", std::to_string(p.evaluations));
   row("QD score", num(p.stats.qd_score));
@@ -154,8 +180,10 @@ void add_run_command(CLI::App& app) {
 
   cmd->callback([options, iterations, seed, threads, resume] {
     g_stop.store(false);
+    g_stop_signal.store(0);
     std::signal(SIGINT, request_stop);
     std::signal(SIGTERM, request_stop);
+    std::signal(SIGHUP, request_stop);
 
     engine::RunOverrides overrides;
     if (!options->out.empty()) overrides.out = options->out;
@@ -182,6 +210,11 @@ void add_run_command(CLI::App& app) {
       reporter.finish();
     }
     print_summary(summary, options->format);
+    const int signal_number = g_stop_signal.load();
+    if (!summary.finished && signal_number != 0) {
+      std::cout.flush();
+      throw CLI::RuntimeError(128 + signal_number);  // exits with it, printing nothing more
+    }
   });
 }
 
