@@ -80,23 +80,20 @@ struct Rates {
   double decode = 0, prefill = 0;
 };
 
-// Best of two runs each: decode (4-token prompts, decode_tokens each) and prefill (prompts of
-// prefill_tokens, one token generated).
-Rates measure(LlamaModel& model, const Shape& s, const std::vector<LoraMixture>& mixtures) {
+// One run each: decode (4-token prompts, decode_tokens each) and prefill (prompts of
+// prefill_tokens, one token generated); keeps the better rates in `best`.
+void measure(LlamaModel& model, const Shape& s, const std::vector<LoraMixture>& mixtures,
+             Rates& best) {
   GenerationOptions options;
   options.max_batch = kBatch;
-  Rates best;
-  for (int repeat = 0; repeat < 2; ++repeat) {
-    GenerationStats decode;
-    model.generate(requests_of(s, 4, s.decode_tokens, mixtures), options, &decode);
-    best.decode =
-        std::max(best.decode, static_cast<double>(decode.generated_tokens) / decode.seconds);
-    GenerationStats prefill;
-    model.generate(requests_of(s, s.prefill_tokens, 1, mixtures), options, &prefill);
-    best.prefill =
-        std::max(best.prefill, static_cast<double>(prefill.prompt_tokens) / prefill.seconds);
-  }
-  return best;
+  GenerationStats decode;
+  model.generate(requests_of(s, 4, s.decode_tokens, mixtures), options, &decode);
+  best.decode =
+      std::max(best.decode, static_cast<double>(decode.generated_tokens) / decode.seconds);
+  GenerationStats prefill;
+  model.generate(requests_of(s, s.prefill_tokens, 1, mixtures), options, &prefill);
+  best.prefill =
+      std::max(best.prefill, static_cast<double>(prefill.prompt_tokens) / prefill.seconds);
 }
 
 void bench(const Shape& s, int threads) {
@@ -138,32 +135,31 @@ void bench(const Shape& s, int threads) {
   std::printf("  %-34s %12s %12s %14s\n", "case", "decode tok/s", "prefill tok/s", "MFLOP/token");
   struct Row {
     const char* name;
-    Rates rates;
+    LlamaModel* model;
+    const std::vector<LoraMixture>* mixtures;
     double flops;
+    Rates rates;
   };
-  std::vector<Row> rows;
-  {
-    auto model = LlamaModel::from_tensors(c, base_tensors, options_with({}, threads));
-    rows.push_back({"(a) base", measure(*model, s, none), base_flops});
-  }
-  {
-    auto model = LlamaModel::from_tensors(c, base_tensors, options_with({adapters[0]}, threads));
-    rows.push_back({"(b) one adapter", measure(*model, s, one), base_flops + adapter_flops});
-  }
-  {
-    auto model = LlamaModel::from_tensors(c, base_tensors, options_with(adapters, threads));
-    rows.push_back({"(c) 32 rows, the same mixture of 8", measure(*model, s, same),
-                    base_flops + kAdapters * adapter_flops});
-    rows.push_back({"(d) 32 rows, each its own mixture", measure(*model, s, own),
-                    base_flops + kAdapters * adapter_flops});
-  }
-  {
-    std::vector<OwnedTensor> merged = base_tensors;
-    std::vector<const LoraAdapter*> pointers;
-    for (const LoraAdapter& a : adapters) pointers.push_back(&a);
-    merge_lora_adapters(c, merged, pointers, shared_weights);
-    auto model = LlamaModel::from_tensors(c, merged, options_with({}, threads));
-    rows.push_back({"(e) merged", measure(*model, s, none), base_flops});
+  std::vector<OwnedTensor> merged = base_tensors;
+  std::vector<const LoraAdapter*> pointers;
+  for (const LoraAdapter& a : adapters) pointers.push_back(&a);
+  merge_lora_adapters(c, merged, pointers, shared_weights);
+  const auto base = LlamaModel::from_tensors(c, base_tensors, options_with({}, threads));
+  const auto single =
+      LlamaModel::from_tensors(c, base_tensors, options_with({adapters[0]}, threads));
+  const auto eight = LlamaModel::from_tensors(c, base_tensors, options_with(adapters, threads));
+  const auto merged_model = LlamaModel::from_tensors(c, merged, options_with({}, threads));
+  const double mixed_flops = base_flops + kAdapters * adapter_flops;
+  std::vector<Row> rows = {
+      {"(a) base", base.get(), &none, base_flops, {}},
+      {"(b) one adapter", single.get(), &one, base_flops + adapter_flops, {}},
+      {"(c) 32 rows, the same mixture of 8", eight.get(), &same, mixed_flops, {}},
+      {"(d) 32 rows, each its own mixture", eight.get(), &own, mixed_flops, {}},
+      {"(e) merged", merged_model.get(), &none, base_flops, {}}};
+  // The cases take turns, best of three each, so that a change in the machine's load falls on
+  // all of them alike.
+  for (int repeat = 0; repeat < 3; ++repeat) {
+    for (Row& r : rows) measure(*r.model, s, *r.mixtures, r.rates);
   }
   for (const Row& r : rows) {
     std::printf("  %-34s %12.1f %12.1f %14.2f\n", r.name, r.rates.decode, r.rates.prefill,
