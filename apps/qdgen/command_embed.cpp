@@ -39,31 +39,36 @@ std::vector<std::string> read_texts(const std::string& path, const std::string& 
   return texts;
 }
 
-void write_jsonl(const std::vector<std::vector<float>>& vectors, std::ostream& out,
-                 const std::string& name) {
+void write_jsonl(const std::vector<std::vector<float>>& vectors, const llm::LoraMixture& lora,
+                 std::ostream& out, const std::string& name) {
   for (std::size_t i = 0; i < vectors.size(); ++i) {
-    out << json{{"index", i}, {"embedding", vectors[i]}}.dump() << "\n";
+    json line{{"index", i}, {"embedding", vectors[i]}};
+    if (!lora.empty()) line["adapters"] = mixture_json(lora);
+    out << line.dump() << "\n";
     io::check_written(out, name);
   }
 }
 
 void run_embed(const EmbedOptions& o) {
   if (!o.output.empty() && o.input != "-") io::refuse_output_over_input(o.output, o.input);
+  const llm::LoraMixture lora = mixture_of(o.model);
   const auto texts = read_texts(o.input, o.input_format);
   const auto model = load_model(o.model);
-  const auto vectors = model->embed_texts(texts);
+  std::vector<llm::EmbedRequest> requests;
+  for (const std::string& text : texts) requests.push_back({text, lora});
+  const auto vectors = model->embed(requests);
   if (o.output.size() > 4 && o.output.ends_with(".npy")) {
     metrics::write_npy_float32(o.output, vectors);
     return;
   }
   if (o.output.empty()) {
-    write_jsonl(vectors, std::cout, "standard output");
+    write_jsonl(vectors, lora, std::cout, "standard output");
     return;
   }
   // Written whole or not at all, like every file qdgen writes.
   io::AtomicFileWriter file(o.output);
   try {
-    write_jsonl(vectors, file.stream(), o.output);
+    write_jsonl(vectors, lora, file.stream(), o.output);
   } catch (...) {
     file.check();
     throw;

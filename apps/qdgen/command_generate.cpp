@@ -31,6 +31,7 @@ struct GenerateOptions {
 void run_generate(const GenerateOptions& o) {
   if (o.samples < 1)
     throw std::runtime_error("-n " + std::to_string(o.samples) + ": expected >= 1");
+  const llm::LoraMixture lora = mixture_of(o.model);
   const auto model = load_model(o.model);
   std::vector<llm::GenerationRequest> requests(static_cast<std::size_t>(o.samples));
   for (int i = 0; i < o.samples; ++i) {
@@ -39,6 +40,7 @@ void run_generate(const GenerateOptions& o) {
     request.max_tokens = o.max_tokens;
     request.sampling = {o.temperature, o.top_k, o.top_p, o.seed + static_cast<std::uint64_t>(i)};
     request.stop = o.stop;
+    request.lora = lora;
   }
   llm::GenerationStats stats;
   const auto generations = model->generate(requests, &stats);
@@ -47,17 +49,17 @@ void run_generate(const GenerateOptions& o) {
   for (std::size_t i = 0; i < generations.size(); ++i) {
     const auto& g = generations[i];
     if (o.format == "json") {
-      std::cout << json{{"index", i},
-                        {"seed", requests[i].sampling.seed},
-                        {"text", io::valid_utf8(g.text)},
-                        {"token_ids", g.tokens},
-                        {"finish_reason", llm::finish_reason_name(g.finish)},
-                        {"prompt_tokens", g.prompt_tokens},
-                        {"generated_tokens", g.tokens.size()},
-                        {"tokens_per_second", tokens_per_second},
-                        {"device", io::valid_utf8(model->description())}}
-                       .dump()
-                << "\n";
+      json line{{"index", i},
+                {"seed", requests[i].sampling.seed},
+                {"text", io::valid_utf8(g.text)},
+                {"token_ids", g.tokens},
+                {"finish_reason", llm::finish_reason_name(g.finish)},
+                {"prompt_tokens", g.prompt_tokens},
+                {"generated_tokens", g.tokens.size()},
+                {"tokens_per_second", tokens_per_second},
+                {"device", io::valid_utf8(model->description())}};
+      if (!lora.empty()) line["adapters"] = mixture_json(lora);
+      std::cout << line.dump() << "\n";
     } else {
       if (generations.size() > 1) std::cout << (i ? "\n" : "") << "--- sample " << i << " ---\n";
       std::cout << io::valid_utf8(o.prompt + g.text) << "\n";

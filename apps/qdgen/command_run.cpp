@@ -201,12 +201,18 @@ void add_run_command(CLI::App& app) {
       if (*iterations || *seed)
         throw std::runtime_error(
             "--resume continues a run with its own iterations and seed; drop --iterations/--seed");
-      // Without a config, the progress lines follow the run's own metrics.log_every.
-      const std::int64_t log_every =
-          config ? config->log_every
-                 : engine::parse_experiment_config(store::RunReader(options->resume).info().config,
-                                                   options->resume + " (config)")
-                       .log_every;
+      // Without a config, the progress lines follow the run's own metrics.log_every. A store
+      // that cannot be read gets its message from the resume itself, so failures here fall
+      // back to the default cadence.
+      std::int64_t log_every = config ? config->log_every : 0;
+      if (!config) {
+        try {
+          log_every = engine::parse_experiment_config(
+                          store::RunReader(options->resume).info().config, options->resume)
+                          .log_every;
+        } catch (const std::exception&) {
+        }
+      }
       ProgressReporter reporter(log_every);
       summary = engine::resume_experiment(options->resume, config, overrides.threads, g_stop,
                                           std::ref(reporter));

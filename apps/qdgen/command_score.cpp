@@ -19,15 +19,19 @@ struct ScoreOptions {
 };
 
 void run_score(const ScoreOptions& o) {
+  const llm::LoraMixture lora = mixture_of(o.model);
   const auto model = load_model(o.model);
-  const auto scores = model->score_continuations(o.prompt, o.continuations);
+  const std::vector<llm::ScoreRequest> request{{o.prompt, o.continuations, lora}};
+  const auto scores = model->score(request).at(0);
   for (std::size_t i = 0; i < scores.size(); ++i) {
     // The continuation is scored as given and shown as valid UTF-8.
     const std::string shown = io::valid_utf8(o.continuations[i]);
     if (o.format == "json") {
-      std::cout << nlohmann::json{{"continuation", shown}, {"logprob", scores[i]}}.dump() << "\n";
+      nlohmann::json line{{"continuation", shown}, {"logprob", scores[i].logprob}};
+      if (!lora.empty()) line["adapters"] = mixture_json(lora);
+      std::cout << line.dump() << "\n";
     } else {
-      std::cout << scores[i] << "\t" << shown << "\n";
+      std::cout << scores[i].logprob << "\t" << shown << "\n";
     }
     io::check_written(std::cout, "standard output");
   }

@@ -3,11 +3,12 @@
 #include <unistd.h>
 
 #include <array>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <stdexcept>
-
-#include "qdgen/llm/embedded_loader.hpp"
 
 namespace qdgen::cli {
 
@@ -32,6 +33,66 @@ void add_model_flags(CLI::App* command, ModelFlags& flags) {
   command->add_option("--device", flags.device, "auto, cpu or cuda")->capture_default_str();
   command->add_option("--threads", flags.threads, "CPU threads (0: all cores)")
       ->capture_default_str();
+  command->add_option("--adapter", flags.adapters,
+                      "LoRA adapter folder (PEFT), DIR or NAME=DIR (repeatable), applied unmerged");
+  command->add_option("--mixture", flags.mixture,
+                      "adapter weights W1,W2,... in --adapter order (default: all 1)");
+}
+
+std::vector<llm::AdapterSource> adapter_sources(const ModelFlags& flags) {
+  std::vector<llm::AdapterSource> sources;
+  for (const std::string& argument : flags.adapters) {
+    const std::size_t equals = argument.find('=');
+    if (equals != std::string::npos && equals > 0) {
+      sources.push_back({argument.substr(0, equals), argument.substr(equals + 1)});
+      continue;
+    }
+    const std::filesystem::path folder(argument);
+    sources.push_back(
+        {(folder.has_filename() ? folder : folder.parent_path()).filename().string(), folder});
+  }
+  return sources;
+}
+
+llm::LoraMixture mixture_of(const ModelFlags& flags) {
+  const std::vector<llm::AdapterSource> sources = adapter_sources(flags);
+  if (sources.empty() && !flags.mixture.empty()) {
+    throw std::runtime_error("--mixture: no --adapter to weigh");
+  }
+  std::vector<double> weights;
+  if (flags.mixture.empty()) weights.assign(sources.size(), 1.0);
+  std::stringstream in(flags.mixture);
+  for (std::string item; !flags.mixture.empty() && std::getline(in, item, ',');) {
+    std::size_t used = 0;
+    double value = 0;
+    try {
+      value = std::stod(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || !std::isfinite(value)) {
+      throw std::runtime_error("--mixture: '" + item + "' is not a finite number");
+    }
+    weights.push_back(value);
+  }
+  if (weights.size() != sources.size()) {
+    throw std::runtime_error("--mixture: " + std::to_string(weights.size()) + " weights for " +
+                             std::to_string(sources.size()) +
+                             " adapters (one per --adapter, in order)");
+  }
+  llm::LoraMixture mixture;
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    mixture.adapters.emplace_back(sources[i].name, weights[i]);
+  }
+  return mixture;
+}
+
+nlohmann::json mixture_json(const llm::LoraMixture& mixture) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& [name, weight] : mixture.adapters) {
+    list.push_back({{"name", name}, {"weight", weight}});
+  }
+  return list;
 }
 
 std::unique_ptr<llm::LanguageModel> load_model(const ModelFlags& flags) {
@@ -40,6 +101,7 @@ std::unique_ptr<llm::LanguageModel> load_model(const ModelFlags& flags) {
   options.tokenizer = flags.tokenizer;
   options.device = flags.device;
   options.threads = flags.threads;
+  options.adapters = adapter_sources(flags);
   if (const char* kernels = std::getenv("QDGEN_CPU_KERNELS"); kernels && *kernels) {
     options.cpu_kernels = kernels;
   }

@@ -14,7 +14,8 @@ LlamaBatchEngine::LlamaBatchEngine(const LlamaRuntime& runtime, std::int64_t pre
 
 BatchEngine::CallId LlamaBatchEngine::submit(std::span<const TokenRequest> requests,
                                              const GenerationOptions& options) {
-  validate_requests(runtime_.config(), requests, static_cast<bool>(options.decode));
+  validate_requests(runtime_.config(), runtime_.adapter_names(), requests,
+                    static_cast<bool>(options.decode));
   if (options.max_batch < 1) throw std::invalid_argument("max_batch must be >= 1");
   auto call = std::make_shared<GenerationCall>(runtime_, requests, options);
   std::lock_guard lock(mutex_);
@@ -146,7 +147,7 @@ std::vector<double> LlamaBatchEngine::score(
     std::span<const std::vector<std::int32_t>> continuations) {
   const TokenScoreRequest request{
       {prompt.begin(), prompt.end()}, {continuations.begin(), continuations.end()}, {}};
-  validate_score_request(runtime_.config(), request, "score");
+  validate_score_request(runtime_.config(), runtime_.adapter_names(), request, "score");
   std::lock_guard turn(turn_);
   c10::InferenceMode inference_mode;
   return std::move(score_requests(runtime_, std::span(&request, 1), kept_)[0]);
@@ -156,7 +157,7 @@ std::vector<std::vector<double>> LlamaBatchEngine::score(
     std::span<const TokenScoreRequest> requests) {
   // One request reads as the lone prompt's call does ("score continuation 0: ...").
   for (std::size_t i = 0; i < requests.size(); ++i) {
-    validate_score_request(runtime_.config(), requests[i],
+    validate_score_request(runtime_.config(), runtime_.adapter_names(), requests[i],
                            requests.size() == 1 ? "score" : "score request " + std::to_string(i));
   }
   std::lock_guard turn(turn_);
@@ -165,10 +166,11 @@ std::vector<std::vector<double>> LlamaBatchEngine::score(
 }
 
 std::vector<std::vector<float>> LlamaBatchEngine::embed(
-    std::span<const std::vector<std::int32_t>> texts, bool skip_first_token) {
+    std::span<const std::vector<std::int32_t>> texts, bool skip_first_token,
+    std::span<const LoraMixture> mixtures) {
   std::lock_guard turn(turn_);
   c10::InferenceMode inference_mode;
-  return embed_sequences(runtime_, texts, skip_first_token);
+  return embed_sequences(runtime_, texts, skip_first_token, mixtures);
 }
 
 PrefixCacheStats LlamaBatchEngine::prefix_cache_stats() const {

@@ -40,7 +40,8 @@ class LlamaBatchEngine final : public BatchEngine {
                             std::span<const std::vector<std::int32_t>> continuations);
   std::vector<std::vector<double>> score(std::span<const TokenScoreRequest> requests);
   std::vector<std::vector<float>> embed(std::span<const std::vector<std::int32_t>> texts,
-                                        bool skip_first_token);
+                                        bool skip_first_token,
+                                        std::span<const LoraMixture> mixtures);
   // The model for one pass outside the batch (e.g. forward_logits), until the lock goes.
   std::unique_lock<TurnLock> exclusive() const { return std::unique_lock(turn_); }
 

@@ -124,15 +124,17 @@ class Scorer {
     KvCache cache = runtime_.make_cache(count, capacity);
     at::Tensor tokens = at::zeros({count, steps}, at::kLong);
     std::vector<std::int64_t> starts, last;
+    AdapterRows adapters(runtime_);
     for (std::int64_t g = 0; g < count; ++g) {
       const PromptRow& row = rows[g];
+      adapters.add(requests_[row.request].lora);
       row.hit.first->copy(row.hit.second, cache, g);
       const auto rest = prompt(row.request).subspan(static_cast<std::size_t>(row.start));
       std::copy(rest.begin(), rest.end(), tokens.data_ptr<std::int64_t>() + g * steps);
       starts.push_back(row.start);
       last.push_back(g * steps + static_cast<std::int64_t>(rest.size()) - 1);
     }
-    const at::Tensor hidden = runtime_.forward(cache, tokens, 0, starts);
+    const at::Tensor hidden = runtime_.forward(cache, tokens, 0, starts, adapters.rows());
     const at::Tensor logits =
         runtime_
             .logits(hidden.view({count * steps, config_.hidden_size})
@@ -211,16 +213,18 @@ class Scorer {
       const ContinuationRow& row = rows[static_cast<std::size_t>(r)];
       return requests_[prompt_rows[row.group_row].request].continuations[row.continuation];
     };
+    AdapterRows adapters(runtime_);
     for (std::int64_t r = 0; r < count; ++r) {
       const ContinuationRow& row = rows[r];
+      adapters.add(requests_[prompt_rows[row.group_row].request].lora);
       const auto p = static_cast<std::int64_t>(prompt(prompt_rows[row.group_row].request).size());
       runtime_.copy_slot(prompts, static_cast<std::int64_t>(row.group_row), cache, r, p);
       const auto& c = continuation(r);
       std::copy(c.begin(), c.end() - 1, tokens.data_ptr<std::int64_t>() + r * fed);
       starts.push_back(p);
     }
-    const at::Tensor hidden =
-        runtime_.forward(cache, tokens, 0, starts).reshape({count * fed, config_.hidden_size});
+    const at::Tensor hidden = runtime_.forward(cache, tokens, 0, starts, adapters.rows())
+                                  .reshape({count * fed, config_.hidden_size});
     // Fed position j of row r predicts token j + 1 of its continuation.
     std::vector<double> predicted(static_cast<std::size_t>(count * fed), 0.0);
     for (std::int64_t first = 0; first < count * fed; first += kLogitRows) {

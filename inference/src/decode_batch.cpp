@@ -157,16 +157,18 @@ void DecodeBatch::run_group() {
   }
   at::Tensor tokens = at::zeros({rows, steps}, at::kLong);
   std::vector<std::int64_t> last(group_.size());
+  AdapterRows adapters(runtime_);
   for (std::int64_t g = 0; g < rows; ++g) {
     GenerationCall& call = *group_[g].request.call;
     const TokenRequest& request = call.requests[group_[g].request.index];
+    adapters.add(request.lora);
     const auto rest =
         std::span<const std::int32_t>(request.prompt).subspan(static_cast<std::size_t>(starts[g]));
     std::copy(rest.begin(), rest.end(), tokens.data_ptr<std::int64_t>() + g * steps);
     last[g] = g * steps + static_cast<std::int64_t>(rest.size()) - 1;
     call.stats.prompt_tokens += static_cast<std::int64_t>(rest.size());
   }
-  const at::Tensor hidden = runtime_.forward(*cache_, tokens, first_slot, starts);
+  const at::Tensor hidden = runtime_.forward(*cache_, tokens, first_slot, starts, adapters.rows());
   const at::Tensor logits =
       runtime_
           .logits(hidden.view({rows * steps, hidden.size(2)})
@@ -206,12 +208,15 @@ void DecodeBatch::decode_step() {
   const auto rows = static_cast<std::int64_t>(active_.size());
   at::Tensor tokens = at::empty({rows, 1}, at::kLong);
   std::vector<std::int64_t> starts(rows);
+  AdapterRows adapters(runtime_);
   for (std::int64_t r = 0; r < rows; ++r) {
     tokens.data_ptr<std::int64_t>()[r] = active_[r].result.tokens.back();
     starts[r] = active_[r].length;
+    adapters.add(active_[r].call->requests[active_[r].index].lora);
   }
   const at::Tensor logits =
-      runtime_.logits(runtime_.forward(*cache_, tokens, 0, starts).select(1, 0)).contiguous();
+      runtime_.logits(runtime_.forward(*cache_, tokens, 0, starts, adapters.rows()).select(1, 0))
+          .contiguous();
   ++step_;
   for (Row& row : active_) {
     if (row.call->last_step == step_) continue;

@@ -6,8 +6,8 @@
 #include <memory>
 #include <stdexcept>
 
-#include "text_stream.hpp"
 #include "qdgen/io/utf8.hpp"
+#include "text_stream.hpp"
 
 namespace qdgen::inference {
 namespace {
@@ -19,13 +19,6 @@ std::filesystem::path tokenizer_path(const llm::EmbeddedModelOptions& options) {
                            ": a llama2.c checkpoint needs a tokenizer (tokenizer.bin)");
 }
 
-// LoRA adapters arrive with the LoRA issue; until then a mixture is refused, not ignored.
-void refuse_mixture(const llm::LoraMixture& lora, const std::string& what) {
-  if (!lora.empty()) {
-    throw std::invalid_argument(what + ": LoRA mixtures are not supported by this model yet");
-  }
-}
-
 }  // namespace
 
 std::unique_ptr<EmbeddedLanguageModel> EmbeddedLanguageModel::load(
@@ -34,10 +27,6 @@ std::unique_ptr<EmbeddedLanguageModel> EmbeddedLanguageModel::load(
   if (!std::filesystem::exists(tokenizer_file)) {
     throw std::runtime_error(tokenizer_file.string() + ": no such tokenizer file");
   }
-  if (!options.adapters.empty()) {
-    throw std::invalid_argument(options.adapters.front().path.string() +
-                                ": LoRA adapters are not supported by this model yet");
-  }
   auto tokenizer = load_tokenizer(tokenizer_file);
   ModelOptions runtime;
   runtime.device = options.device;
@@ -45,6 +34,7 @@ std::unique_ptr<EmbeddedLanguageModel> EmbeddedLanguageModel::load(
   runtime.prefix_cache_bytes = options.prefix_cache_bytes;
   runtime.cpu_kernels = options.cpu_kernels;
   runtime.aten_forward = options.aten_forward;
+  runtime.adapter_folders = options.adapters;
   auto model = LlamaModel::load(options.model, runtime);
   return std::make_unique<EmbeddedLanguageModel>(std::move(model), std::move(tokenizer),
                                                  options.max_batch);
@@ -62,6 +52,10 @@ EmbeddedLanguageModel::EmbeddedLanguageModel(std::unique_ptr<LlamaModel> model,
 
 std::string EmbeddedLanguageModel::description() const {
   return model_->device_name();
+}
+
+std::vector<std::string> EmbeddedLanguageModel::adapter_names() const {
+  return model_->adapter_names();
 }
 
 std::vector<llm::Generation> EmbeddedLanguageModel::generate(
@@ -121,7 +115,6 @@ std::vector<std::vector<llm::ContinuationScore>> EmbeddedLanguageModel::score(
   token_requests.reserve(requests.size());
   for (std::size_t r = 0; r < requests.size(); ++r) {
     const llm::ScoreRequest& request = requests[r];
-    refuse_mixture(request.lora, "score request " + std::to_string(r));
     // A continuation's tokens are those the joint text adds after the prompt's, so that word
     // boundaries tokenize as they would in running text; separate encoding is the fallback
     // when the joint tokenization does not start with the prompt's.
@@ -160,15 +153,16 @@ std::vector<std::vector<float>> EmbeddedLanguageModel::embed(
   // with, but is the same for every text, so it is not pooled.
   const auto bos = tokenizer_->bos_id();
   std::vector<std::vector<std::int32_t>> ids;
+  std::vector<LoraMixture> mixtures;
   for (std::size_t i = 0; i < requests.size(); ++i) {
-    refuse_mixture(requests[i].lora, "embed text " + std::to_string(i));
+    mixtures.push_back(requests[i].lora);
     auto encoded = tokenizer_->encode(requests[i].text, false);
     if (encoded.empty())
       throw std::invalid_argument("embed text " + std::to_string(i) + " is empty");
     if (bos) encoded.insert(encoded.begin(), *bos);
     ids.push_back(std::move(encoded));
   }
-  return model_->embed(ids, bos.has_value());
+  return model_->embed(ids, bos.has_value(), mixtures);
 }
 
 }  // namespace qdgen::inference

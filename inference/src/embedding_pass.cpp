@@ -10,11 +10,22 @@ namespace qdgen::inference {
 
 std::vector<std::vector<float>> embed_sequences(const LlamaRuntime& runtime,
                                                 std::span<const std::vector<std::int32_t>> texts,
-                                                bool skip_first_token) {
+                                                bool skip_first_token,
+                                                std::span<const LoraMixture> mixtures) {
   const LlamaConfig& config = runtime.config();
+  if (!mixtures.empty() && mixtures.size() != texts.size()) {
+    throw std::logic_error("embed_sequences: a mixture per text, or none");
+  }
   std::int64_t longest = 0;
+  std::vector<float> adapter_weights;  // [texts, adapters] when any text has a mixture
+  const bool mixed = std::any_of(mixtures.begin(), mixtures.end(),
+                                 [](const LoraMixture& m) { return !m.empty(); });
   for (std::size_t i = 0; i < texts.size(); ++i) {
     const std::string name = "embed text " + std::to_string(i);
+    if (mixed) {
+      const std::vector<float> weights = runtime.adapter_weights(mixtures[i], name);
+      adapter_weights.insert(adapter_weights.end(), weights.begin(), weights.end());
+    }
     if (texts[i].size() <= (skip_first_token ? 1u : 0u)) {
       throw std::invalid_argument(name + ": no tokens to pool");
     }
@@ -47,8 +58,13 @@ std::vector<std::vector<float>> embed_sequences(const LlamaRuntime& runtime,
       const std::int64_t skip = skip_first_token ? 1 : 0;
       weights[r].narrow(0, skip, length - skip).fill_(1.0 / static_cast<double>(length - skip));
     }
+    const std::int64_t count = mixed ? runtime.adapter_count() : 0;
+    const RowAdapters adapters{
+        count, std::span<const float>(adapter_weights).subspan(begin * count, rows * count)};
     const at::Tensor hidden =
-        runtime.forward(cache, tokens, 0, std::vector<std::int64_t>(rows, 0)).to(at::kFloat).cpu();
+        runtime.forward(cache, tokens, 0, std::vector<std::int64_t>(rows, 0), adapters)
+            .to(at::kFloat)
+            .cpu();
     const at::Tensor mean = (hidden * weights).sum(1);
     const at::Tensor unit = (mean / mean.norm(2, -1, true).clamp_min(1e-12)).contiguous();
     for (std::int64_t r = 0; r < rows; ++r) {

@@ -56,8 +56,8 @@ RuntimeOptions runtime_options(const ModelOptions& options) {
 class EmbeddedLlama final : public LlamaModel {
  public:
   EmbeddedLlama(LlamaWeights weights, const RuntimeOptions& runtime,
-                std::int64_t prefix_cache_bytes)
-      : runtime_(std::move(weights), runtime),
+                std::int64_t prefix_cache_bytes, const std::vector<LoraAdapter>& adapters)
+      : runtime_(std::move(weights), runtime, adapters),
         engine_(runtime_, std::max<std::int64_t>(0, prefix_cache_bytes)) {}
 
   const LlamaConfig& config() const override { return runtime_.config(); }
@@ -74,12 +74,20 @@ class EmbeddedLlama final : public LlamaModel {
                 : ")");
   }
 
-  std::vector<float> forward_logits(std::span<const std::int32_t> ids) override {
+  const std::vector<std::string>& adapter_names() const override {
+    return runtime_.adapter_names();
+  }
+
+  std::vector<float> forward_logits(std::span<const std::int32_t> ids,
+                                    const LoraMixture& lora) override {
     const auto exclusive = engine_.exclusive();
     c10::InferenceMode guard;
     const LlamaConfig& c = config();
     if (ids.empty()) throw std::invalid_argument("forward_logits: no tokens");
     check_token_ids(c, ids, "forward_logits");
+    runtime_.adapter_weights(lora, "forward_logits");  // refuses unknown names, naming the call
+    AdapterRows adapters(runtime_);
+    adapters.add(lora);
     const auto length = static_cast<std::int64_t>(ids.size());
     if (length > c.max_position_embeddings) {
       throw std::invalid_argument("forward_logits: " + std::to_string(length) +
@@ -90,7 +98,9 @@ class EmbeddedLlama final : public LlamaModel {
     at::Tensor tokens = at::empty({1, length}, at::kLong);
     std::copy(ids.begin(), ids.end(), tokens.data_ptr<std::int64_t>());
     const at::Tensor logits =
-        runtime_.logits(runtime_.forward(cache, tokens, 0, std::vector<std::int64_t>{0}))
+        runtime_
+            .logits(
+                runtime_.forward(cache, tokens, 0, std::vector<std::int64_t>{0}, adapters.rows()))
             .contiguous();
     return {logits.data_ptr<float>(), logits.data_ptr<float>() + logits.numel()};
   }
@@ -109,9 +119,10 @@ class EmbeddedLlama final : public LlamaModel {
   }
 
   std::vector<std::vector<float>> embed(std::span<const std::vector<std::int32_t>> texts,
-                                        bool skip_first_token) override {
+                                        bool skip_first_token,
+                                        std::span<const LoraMixture> mixtures) override {
     c10::InferenceMode guard;
-    return engine_.embed(texts, skip_first_token);
+    return engine_.embed(texts, skip_first_token, mixtures);
   }
 
   std::vector<std::vector<double>> score(std::span<const TokenScoreRequest> requests) override {
@@ -131,34 +142,54 @@ at::ScalarType pick_dtype(at::Device device) {
   return device.is_cpu() ? at::kFloat : at::kBFloat16;
 }
 
+// The folder's name for a source without one ("runs/style/" is "style").
+std::string adapter_name(const llm::AdapterSource& source) {
+  if (!source.name.empty()) return source.name;
+  const std::filesystem::path folder =
+      source.path.filename().empty() ? source.path.parent_path() : source.path;
+  return folder.filename().string();
+}
+
+// The options' adapters for a base of `config`: the folders first, read in order.
+std::vector<LoraAdapter> load_adapters(const LlamaConfig& config, const ModelOptions& options) {
+  std::vector<LoraAdapter> adapters;
+  for (const llm::AdapterSource& source : options.adapter_folders) {
+    adapters.push_back(read_peft_adapter(source.path, config, adapter_name(source)));
+  }
+  adapters.insert(adapters.end(), options.adapters.begin(), options.adapters.end());
+  return adapters;
+}
+
+std::unique_ptr<LlamaModel> make_model(LlamaWeights weights, const ModelOptions& options) {
+  const RuntimeOptions runtime = runtime_options(options);
+  const std::vector<LoraAdapter> adapters = load_adapters(weights.config, options);
+  return std::make_unique<EmbeddedLlama>(std::move(weights), runtime, options.prefix_cache_bytes,
+                                         adapters);
+}
+
 }  // namespace
 
 std::unique_ptr<LlamaModel> LlamaModel::load(const std::filesystem::path& path,
                                              const ModelOptions& options) {
   const at::Device device = pick_device(options.device);
-  const RuntimeOptions runtime = runtime_options(options);
   c10::InferenceMode guard;
   if (std::filesystem::is_directory(path)) {
-    return std::make_unique<EmbeddedLlama>(load_hf_folder(path, device, pick_dtype(device)),
-                                           runtime, options.prefix_cache_bytes);
+    return make_model(load_hf_folder(path, device, pick_dtype(device)), options);
   }
   if (!std::filesystem::exists(path)) {
     throw std::runtime_error(path.string() +
                              ": no such model (expected a model folder or a llama2.c .bin)");
   }
-  return std::make_unique<EmbeddedLlama>(load_llama2c_file(path, device, pick_dtype(device)),
-                                         runtime, options.prefix_cache_bytes);
+  return make_model(load_llama2c_file(path, device, pick_dtype(device)), options);
 }
 
 std::unique_ptr<LlamaModel> LlamaModel::from_tensors(const LlamaConfig& config,
                                                      const std::vector<OwnedTensor>& tensors,
                                                      const ModelOptions& options) {
   const at::Device device = pick_device(options.device);
-  const RuntimeOptions runtime = runtime_options(options);
   c10::InferenceMode guard;
-  return std::make_unique<EmbeddedLlama>(
-      weights_from_owned(config, tensors, "tensors", device, pick_dtype(device)), runtime,
-      options.prefix_cache_bytes);
+  return make_model(weights_from_owned(config, tensors, "tensors", device, pick_dtype(device)),
+                    options);
 }
 
 }  // namespace qdgen::inference

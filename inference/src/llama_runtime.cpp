@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "forward_backend.hpp"
+#include "lora_mixture.hpp"
 
 namespace qdgen::inference {
 namespace {
@@ -38,9 +39,32 @@ std::vector<double> rope_inverse_frequencies(const LlamaConfig& config) {
   return inverse;
 }
 
+// Checks an adapter's modules against the base before any is used.
+void check_adapter(const LlamaConfig& config, const LoraAdapter& adapter) {
+  for (const LoraModule& m : adapter.modules) {
+    const std::string where = "adapter '" + adapter.name + "': layer " + std::to_string(m.layer) +
+                              " " + lora_target_name(m.target);
+    if (m.layer < 0 || m.layer >= config.num_hidden_layers) {
+      throw std::invalid_argument(where + ": the base model has " +
+                                  std::to_string(config.num_hidden_layers) + " layers");
+    }
+    const std::int64_t in = lora_target_in_features(config, m.target);
+    const std::int64_t out = lora_target_out_features(config, m.target);
+    if (m.rank <= 0 || static_cast<std::int64_t>(m.a.size()) != m.rank * in ||
+        static_cast<std::int64_t>(m.b.size()) != out * m.rank) {
+      throw std::invalid_argument(where + ": A holds " + std::to_string(m.a.size()) +
+                                  " values and B " + std::to_string(m.b.size()) + " at rank " +
+                                  std::to_string(m.rank) + ", expected [" + std::to_string(m.rank) +
+                                  ", " + std::to_string(in) + "] and [" + std::to_string(out) +
+                                  ", " + std::to_string(m.rank) + "]");
+    }
+  }
+}
+
 }  // namespace
 
-LlamaRuntime::LlamaRuntime(LlamaWeights weights, const RuntimeOptions& options)
+LlamaRuntime::LlamaRuntime(LlamaWeights weights, const RuntimeOptions& options,
+                           const std::vector<LoraAdapter>& adapters)
     : pool_(std::make_unique<CpuThreadPool>(std::max(1, options.threads))),
       kernels_(options.kernels),
       aten_forward_(options.aten_forward),
@@ -63,18 +87,63 @@ LlamaRuntime::LlamaRuntime(LlamaWeights weights, const RuntimeOptions& options)
   sin_ = sin.to(device(), dtype());
   // The plain matrices are dropped once packed; a tied lm_head keeps the embedding, which
   // the token lookup still needs.
+  for (const LoraAdapter& adapter : adapters) {
+    if (std::find(adapter_names_.begin(), adapter_names_.end(), adapter.name) !=
+        adapter_names_.end()) {
+      throw std::invalid_argument("two LoRA adapters are named '" + adapter.name + "'");
+    }
+    check_adapter(c, adapter);
+    adapter_names_.push_back(adapter.name);
+  }
   const bool packed = runs_own_kernels();
   CpuThreadPool& pool = *pool_;
-  for (LlamaLayerWeights& w : weights_.layers) {
-    layers_.push_back({Projection(w.qkv, w.qkv_bias, packed, kernels_, pool),
-                       Projection(w.output, w.output_bias, packed, kernels_, pool),
-                       Projection(w.gate_up, w.gate_up_bias, packed, kernels_, pool),
-                       Projection(w.down, w.down_bias, packed, kernels_, pool)});
+  // Where each target's outputs start in its (fused) projection.
+  const std::int64_t q_rows = c.num_attention_heads * c.head_dim;
+  const std::int64_t kv_rows = c.num_key_value_heads * c.head_dim;
+  const auto offset = [&](LoraTarget target) -> std::int64_t {
+    switch (target) {
+      case LoraTarget::kK:
+        return q_rows;
+      case LoraTarget::kV:
+        return q_rows + kv_rows;
+      case LoraTarget::kUp:
+        return c.intermediate_size;
+      default:
+        return 0;
+    }
+  };
+  for (std::int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    LlamaLayerWeights& w = weights_.layers[l];
+    // Parts of the four projections: qkv, output, gate_up, down.
+    std::array<std::vector<LoraPart>, 4> parts;
+    for (std::size_t i = 0; i < adapters.size(); ++i) {
+      for (const LoraModule& m : adapters[i].modules) {
+        if (m.layer != l) continue;
+        const std::size_t projection = m.target <= LoraTarget::kV      ? 0
+                                       : m.target == LoraTarget::kO    ? 1
+                                       : m.target == LoraTarget::kDown ? 3
+                                                                       : 2;
+        parts[projection].push_back({static_cast<std::int64_t>(i), offset(m.target), &m});
+      }
+    }
+    const auto lora = [&](std::size_t projection, std::int64_t in) {
+      return LoraProjection(parts[projection], in, packed, kernels_, pool, device(), dtype());
+    };
+    layers_.push_back(
+        {Projection(w.qkv, w.qkv_bias, packed, kernels_, pool, lora(0, c.hidden_size)),
+         Projection(w.output, w.output_bias, packed, kernels_, pool, lora(1, q_rows)),
+         Projection(w.gate_up, w.gate_up_bias, packed, kernels_, pool, lora(2, c.hidden_size)),
+         Projection(w.down, w.down_bias, packed, kernels_, pool, lora(3, c.intermediate_size))});
     w.qkv = w.qkv_bias = w.output = w.output_bias = at::Tensor();
     w.gate_up = w.gate_up_bias = w.down = w.down_bias = at::Tensor();
   }
   lm_head_ = Projection(weights_.lm_head, {}, packed, kernels_, pool);
   weights_.lm_head = at::Tensor();
+}
+
+std::vector<float> LlamaRuntime::adapter_weights(const LoraMixture& mixture,
+                                                 const std::string& what) const {
+  return mixture_weights(mixture, adapter_names_, what);
 }
 
 KvCache LlamaRuntime::make_cache(std::int64_t slots, std::int64_t capacity) const {
@@ -122,7 +191,21 @@ at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::
   if (static_cast<std::int64_t>(adapters.weights.size()) != rows * adapters.count) {
     throw std::logic_error("LlamaRuntime::forward: adapter weights do not match the rows");
   }
-  const RowAdapters row_adapters{adapters.count, adapters.weights, steps};
+  if (adapters.count != 0 && adapters.count != adapter_count()) {
+    throw std::invalid_argument(
+        "the batch carries weights for " + std::to_string(adapters.count) +
+        " adapter(s) per row, but the model has " +
+        (adapter_names_.empty() ? std::string("none") : std::to_string(adapter_count())) +
+        " loaded");
+  }
+  RowAdapters row_adapters{adapters.count, adapters.weights, steps, {}};
+  if (adapters.count != 0 && !runs_own_kernels()) {
+    // Uploaded once for every projection of the pass.
+    row_adapters.on_device =
+        at::tensor(std::vector<float>(adapters.weights.begin(), adapters.weights.end()), at::kFloat)
+            .view({rows, adapters.count})
+            .to(device(), dtype());
+  }
   const ForwardModel model{c, cos_, sin_, kernels_, *pool_};
   const ForwardBatch batch{cache, rows, steps, first_slot, starts, end};
   const std::unique_ptr<ForwardBackend> backend =
@@ -167,6 +250,18 @@ void LlamaRuntime::copy_slot(const KvCache& source, std::int64_t from, KvCache& 
         .narrow(1, 0, length)
         .copy_(source.values[l].select(0, from).narrow(1, 0, length));
   }
+}
+
+void AdapterRows::add(const LoraMixture& mixture) {
+  ++rows_;
+  if (mixture.empty() && !mixed_) return;
+  const std::int64_t count = runtime_.adapter_count();
+  if (!mixed_) {
+    mixed_ = true;
+    weights_.assign(static_cast<std::size_t>((rows_ - 1) * count), 0.0f);
+  }
+  const std::vector<float> weights = runtime_.adapter_weights(mixture, "LoRA mixture");
+  weights_.insert(weights_.end(), weights.begin(), weights.end());
 }
 
 }  // namespace qdgen::inference

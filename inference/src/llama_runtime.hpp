@@ -16,6 +16,8 @@
 #include "kv_cache.hpp"
 #include "llama_weights.hpp"
 #include "projection.hpp"
+#include "qdgen/inference/generation.hpp"
+#include "qdgen/inference/lora_adapter.hpp"
 
 namespace qdgen::inference {
 
@@ -29,7 +31,11 @@ struct RuntimeOptions {
 
 class LlamaRuntime {
  public:
-  explicit LlamaRuntime(LlamaWeights weights, const RuntimeOptions& options = {});
+  // `adapters`: LoRA experts applied unmerged, each row of a pass with its own mixture of
+  // them. Throws std::invalid_argument when two share a name or a module does not fit the
+  // base (naming the adapter and the module).
+  explicit LlamaRuntime(LlamaWeights weights, const RuntimeOptions& options = {},
+                        const std::vector<LoraAdapter>& adapters = {});
 
   const LlamaConfig& config() const { return weights_.config; }
   at::Device device() const { return weights_.embedding.device(); }
@@ -47,11 +53,18 @@ class LlamaRuntime {
     pool_->run(n, body);
   }
 
+  // The loaded adapters' names, in load order: RowAdapters weights come in this order.
+  const std::vector<std::string>& adapter_names() const { return adapter_names_; }
+  std::int64_t adapter_count() const { return static_cast<std::int64_t>(adapter_names_.size()); }
+  // A weight per loaded adapter for `mixture` (lora_mixture.hpp); `what` names the request.
+  std::vector<float> adapter_weights(const LoraMixture& mixture, const std::string& what) const;
+
   KvCache make_cache(std::int64_t slots, std::int64_t capacity) const;
 
   // tokens: [rows, T] int64 (CPU). Row r's tokens take positions starts[r] .. starts[r]+T-1
   // and see its slot's cached positions before them; `adapters` gives each row's adapter
-  // weights to every projection. Returns the final normalised hidden states [rows, T, D].
+  // weights to every projection (count 0, or adapter_count() weights per row). Returns the final
+  // normalised hidden states [rows, T, D].
   at::Tensor forward(KvCache& cache, const at::Tensor& tokens, std::int64_t first_slot,
                      std::span<const std::int64_t> starts, const RowAdapters& adapters = {}) const;
   at::Tensor logits(const at::Tensor& hidden) const;  // [..., V] float32 on the CPU
@@ -72,9 +85,26 @@ class LlamaRuntime {
   LlamaWeights weights_;  // the projection matrices themselves live in layers_ and lm_head_
   std::vector<LayerProjections> layers_;
   Projection lm_head_;
+  std::vector<std::string> adapter_names_;
   at::Tensor cos_, sin_;  // [max_positions, head_dim / 2]
   // CPU fp32 KV caches, kept across calls: up to 1 GiB of idle buffers.
   mutable ReusableBuffers kv_buffers_{std::size_t{1} << 30};
+};
+
+// Per-row adapter weights for LlamaRuntime::forward, gathered row by row: none at all (count
+// 0) while every row runs the base model.
+class AdapterRows {
+ public:
+  explicit AdapterRows(const LlamaRuntime& runtime) : runtime_(runtime) {}
+  // The next row's mixture (validated before: an unknown adapter still throws).
+  void add(const LoraMixture& mixture);
+  RowAdapters rows() const { return {mixed_ ? runtime_.adapter_count() : 0, weights_}; }
+
+ private:
+  const LlamaRuntime& runtime_;
+  std::vector<float> weights_;
+  std::int64_t rows_ = 0;
+  bool mixed_ = false;
 };
 
 }  // namespace qdgen::inference

@@ -72,8 +72,10 @@ PrefixSources::Work PrefixSources::ensure(std::span<const std::int32_t> prefix,
   if (hit.length == length) return {};
   KvCache kv = runtime_.make_cache(1, length);
   owner->copy(hit, kv, 0);
+  AdapterRows adapters(runtime_);
+  adapters.add(mixture);
   runtime_.forward(kv, token_row(prefix.subspan(static_cast<std::size_t>(hit.length))), 0,
-                   std::vector<std::int64_t>{hit.length});
+                   std::vector<std::int64_t>{hit.length}, adapters.rows());
   if (!kept_.insert(prefix, mixture, kv, 0)) call_.insert(prefix, mixture, kv, 0);
   return {length - hit.length, hit.length};
 }

@@ -1,12 +1,12 @@
 #include "projection.hpp"
 
-#include <stdexcept>
-#include <string>
+#include <utility>
 
 namespace qdgen::inference {
 
 Projection::Projection(const at::Tensor& weight, const at::Tensor& bias, bool packed,
-                       CpuKernels kernels, CpuThreadPool& pool) {
+                       CpuKernels kernels, CpuThreadPool& pool, LoraProjection lora)
+    : lora_(std::move(lora)) {
   if (packed) {
     packed_ = PackedLinear(weight, bias, kernels, pool);
   } else {
@@ -16,13 +16,11 @@ Projection::Projection(const at::Tensor& weight, const at::Tensor& bias, bool pa
 }
 
 at::Tensor Projection::operator()(const at::Tensor& x, const RowAdapters& adapters) const {
-  // No adapter can be loaded yet: weights for any are weights for adapters that are not there.
-  if (adapters.count != 0) {
-    throw std::invalid_argument("the batch carries weights for " + std::to_string(adapters.count) +
-                                " adapter(s) per row, but the model has none loaded");
-  }
-  if (packed_.defined()) return packed_(x);
-  return bias_.defined() ? at::addmm(bias_, x, weight_.t()) : at::mm(x, weight_.t());
+  at::Tensor y = packed_.defined() ? packed_(x)
+                 : bias_.defined() ? at::addmm(bias_, x, weight_.t())
+                                   : at::mm(x, weight_.t());
+  lora_.add_to(x, adapters, y);
+  return y;
 }
 
 }  // namespace qdgen::inference

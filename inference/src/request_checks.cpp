@@ -2,17 +2,9 @@
 
 #include <stdexcept>
 
+#include "lora_mixture.hpp"
+
 namespace qdgen::inference {
-namespace {
-
-// LoRA adapters arrive with the LoRA issue; until then a mixture is refused, not ignored.
-void refuse_mixture(const LoraMixture& lora, const std::string& name) {
-  if (!lora.empty()) {
-    throw std::invalid_argument(name + ": LoRA mixtures are not supported by this model yet");
-  }
-}
-
-}  // namespace
 
 void check_token_ids(const LlamaConfig& config, std::span<const std::int32_t> ids,
                      const std::string& what) {
@@ -25,8 +17,8 @@ void check_token_ids(const LlamaConfig& config, std::span<const std::int32_t> id
   }
 }
 
-void validate_requests(const LlamaConfig& config, std::span<const TokenRequest> requests,
-                       bool can_decode) {
+void validate_requests(const LlamaConfig& config, std::span<const std::string> adapters,
+                       std::span<const TokenRequest> requests, bool can_decode) {
   const std::int64_t context = config.max_position_embeddings;
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const TokenRequest& r = requests[i];
@@ -52,12 +44,12 @@ void validate_requests(const LlamaConfig& config, std::span<const TokenRequest> 
     for (const auto& stop : r.stop) {
       if (stop.empty()) throw std::invalid_argument(name + ": a stop string is empty");
     }
-    refuse_mixture(r.lora, name);
+    mixture_weights(r.lora, adapters, name);
   }
 }
 
-void validate_score_request(const LlamaConfig& config, const TokenScoreRequest& request,
-                            const std::string& name) {
+void validate_score_request(const LlamaConfig& config, std::span<const std::string> adapters,
+                            const TokenScoreRequest& request, const std::string& name) {
   if (request.prompt.empty()) throw std::invalid_argument(name + ": the prompt has no tokens");
   check_token_ids(config, request.prompt, name + " prompt");
   const auto p = static_cast<std::int64_t>(request.prompt.size());
@@ -74,7 +66,7 @@ void validate_score_request(const LlamaConfig& config, const TokenScoreRequest& 
                                   std::to_string(config.max_position_embeddings));
     }
   }
-  refuse_mixture(request.lora, name);
+  mixture_weights(request.lora, adapters, name);
 }
 
 }  // namespace qdgen::inference

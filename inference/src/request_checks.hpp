@@ -14,13 +14,13 @@ namespace qdgen::inference {
 void check_token_ids(const LlamaConfig& config, std::span<const std::int32_t> ids,
                      const std::string& what);
 
-// Generation requests, named "request i".
-void validate_requests(const LlamaConfig& config, std::span<const TokenRequest> requests,
-                       bool can_decode);
+// Generation requests, named "request i". Mixtures may name only the `adapters` loaded.
+void validate_requests(const LlamaConfig& config, std::span<const std::string> adapters,
+                       std::span<const TokenRequest> requests, bool can_decode);
 
 // A prompt and its continuations to score; `name` prefixes every message ("score" for a lone
 // prompt: "score: the prompt has no tokens", "score continuation 2: no tokens").
-void validate_score_request(const LlamaConfig& config, const TokenScoreRequest& request,
-                            const std::string& name);
+void validate_score_request(const LlamaConfig& config, std::span<const std::string> adapters,
+                            const TokenScoreRequest& request, const std::string& name);
 
 }  // namespace qdgen::inference

@@ -133,7 +133,8 @@ TEST_F(BatchedScore, ErrorsNameTheRequestWhenThereAreSeveral) {
             "score request 1 continuation 0: token id 96 at position 0 is outside the vocabulary "
             "[0, 96)");
   EXPECT_EQ(message({good, {{1, 2}, {{5}}, {{{"style", 1.0}}}}}),
-            "score request 1: LoRA mixtures are not supported by this model yet");
+            "score request 1: the LoRA mixture names adapter 'style', which is not loaded (the "
+            "model has no adapters)");
   EXPECT_TRUE(model_->score(std::vector<TokenScoreRequest>{}).empty());
 }
 

@@ -1,6 +1,7 @@
 // The forward pass is written once over two backends: qdgen's CPU kernels and ATen's ops. These
 // check the choice between them (a runtime option, never the environment) and the projection
-// seam's adapter input, which both backends take and refuse alike while no adapter is loaded.
+// seam's adapter input, which both backends take and refuse alike when it does not match the
+// adapters loaded.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 

@@ -148,7 +148,8 @@ TEST_F(RequestErrors, BadSettings) {
   EXPECT_TRUE(contains(generate_error(bad), "request 1: stop strings need a tokenizer"));
   bad = request_;
   bad.lora.adapters = {{"style", 1.0}};
-  EXPECT_TRUE(contains(generate_error(bad), "request 1: LoRA mixtures are not supported"));
+  EXPECT_TRUE(contains(generate_error(bad),
+                       "request 1: the LoRA mixture names adapter 'style', which is not loaded"));
   EXPECT_TRUE(contains(error_of([&] {
                          model_->score(std::vector<std::int32_t>{},
                                        std::vector<std::vector<std::int32_t>>{{1}});

@@ -18,6 +18,7 @@ class EmbeddedLanguageModel final : public llm::LanguageModel {
                         std::int64_t max_batch);
 
   std::string description() const override;
+  std::vector<std::string> adapter_names() const override;
   std::vector<llm::Generation> generate(std::span<const llm::GenerationRequest> requests,
                                         llm::GenerationStats* stats = nullptr) override;
   std::vector<std::vector<llm::ContinuationScore>> score(

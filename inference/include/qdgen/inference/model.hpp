@@ -14,7 +14,9 @@
 #include "qdgen/inference/batch_engine.hpp"
 #include "qdgen/inference/generation.hpp"
 #include "qdgen/inference/llama2c.hpp"
+#include "qdgen/inference/lora_adapter.hpp"
 #include "qdgen/inference/model_config.hpp"
+#include "qdgen/llm/embedded_loader.hpp"
 
 namespace qdgen::inference {
 
@@ -30,6 +32,11 @@ struct ModelOptions {
   // On the CPU, the ATen operations that CUDA runs instead of qdgen's kernels (to test that
   // path on a machine without a GPU).
   bool aten_forward = false;
+  // LoRA experts applied unmerged, each request with its own mixture of them (by name): PEFT
+  // folders, read and checked against the base once it is loaded (a source without a name
+  // takes its folder's), then `adapters` as given.
+  std::vector<llm::AdapterSource> adapter_folders = {};
+  std::vector<LoraAdapter> adapters = {};
 };
 
 // The prefix cache: prompts' KV kept across generate() and score() calls, keyed by their
@@ -66,9 +73,13 @@ class LlamaModel {
 
   virtual const LlamaConfig& config() const = 0;
   virtual std::string device_name() const = 0;  // e.g. "cpu (float32, 2 threads)"
+  // The LoRA adapters loaded, in load order: the names mixtures may use.
+  virtual const std::vector<std::string>& adapter_names() const = 0;
 
-  // Logits of every position by full recomputation (no cache): ids.size() rows of vocab_size.
-  virtual std::vector<float> forward_logits(std::span<const std::int32_t> ids) = 0;
+  // Logits of every position by full recomputation (no cache), read under `lora`:
+  // ids.size() rows of vocab_size.
+  virtual std::vector<float> forward_logits(std::span<const std::int32_t> ids,
+                                            const LoraMixture& lora = {}) = 0;
 
   // Every call, from any thread, joins the one continuous batch (batch_engine()): this is
   // batch_engine().wait(batch_engine().submit(requests, options), stats).
@@ -85,9 +96,11 @@ class LlamaModel {
   // compute it once; continuations of different prompts share forward passes.
   virtual std::vector<std::vector<double>> score(std::span<const TokenScoreRequest> requests) = 0;
   // Mean of the final (normalised) hidden states over each text's tokens, L2-normalised;
-  // with skip_first_token the first token (a BOS, say) is context only, not pooled.
+  // with skip_first_token the first token (a BOS, say) is context only, not pooled. Text i
+  // is read under mixtures[i]; no mixtures: the base model for every text.
   virtual std::vector<std::vector<float>> embed(std::span<const std::vector<std::int32_t>> texts,
-                                                bool skip_first_token = false) = 0;
+                                                bool skip_first_token = false,
+                                                std::span<const LoraMixture> mixtures = {}) = 0;
 
   virtual PrefixCacheStats prefix_cache_stats() const = 0;
   virtual void clear_prefix_cache() = 0;
