@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "model_flags.hpp"
+#include "number_checks.hpp"
 #include "qdgen/io/output_checks.hpp"
 #include "qdgen/io/utf8.hpp"
 
@@ -79,7 +80,9 @@ void add_generate_command(CLI::App& app) {
   generate->add_option("--temperature", options->temperature, "0 is greedy")->capture_default_str();
   generate->add_option("--top-p", options->top_p, "nucleus mass kept")->capture_default_str();
   generate->add_option("--top-k", options->top_k, "0: no cut")->capture_default_str();
-  generate->add_option("--seed", options->seed, "seed of the first sample")->capture_default_str();
+  generate->add_option("--seed", options->seed, "seed of the first sample")
+      ->check(unsigned_64_check())
+      ->capture_default_str();
   generate->add_option("--stop", options->stop, "stop string (repeatable)");
   generate->add_option("--format", options->format, "text or json (one line a sample)")
       ->check(CLI::IsMember({"text", "json"}))

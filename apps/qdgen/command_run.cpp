@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "number_checks.hpp"
 #include "qdgen/engine/run.hpp"
 #include "run_model.hpp"
 
@@ -16,9 +17,28 @@ namespace qdgen::cli {
 
 namespace {
 
+// A signal asks the run to stop after the iteration in flight, whose group is then committed;
+// the process exits 128 + the signal's number, as a shell reports a process killed by it, so
+// scripts can tell a stopped run from a finished one. SIGHUP (a closed terminal) is a stop
+// too, rather than the default instant death that lost the pending group.
 std::atomic<bool> g_stop{false};
-extern "C" void request_stop(int) {
+std::atomic<int> g_stop_signal{0};
+extern "C" void request_stop(int signal_number) {
+  g_stop_signal.store(signal_number);
   g_stop.store(true);
+}
+
+const char* signal_name(int signal_number) {
+  switch (signal_number) {
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGHUP:
+      return "SIGHUP";
+    default:
+      return "a signal";
+  }
 }
 
 std::string format_duration(double seconds) {
@@ -125,8 +145,15 @@ void print_summary(const engine::RunSummary& s, const std::string& format) {
     out << v;
     return out.str();
   };
-  std::cout << (s.name.empty() ? std::string("run") : s.name)
-            << (s.finished ? " finished" : " stopped (resumable with qdgen run --resume)") << "\n";
+  std::string state = " finished";
+  if (!s.finished) {
+    const int signal_number = g_stop_signal.load();
+    state = " stopped";
+    if (signal_number != 0) state += std::string(" by ") + signal_name(signal_number);
+    state += s.store ? " (resume with qdgen run --resume " + s.store->string() + ")"
+                     : " (in memory: nothing to resume)";
+  }
+  std::cout << (s.name.empty() ? std::string("run") : s.name) << state << "\n";
   row("iterations", std::to_string(p.iteration) + " / " + std::to_string(p.total));
   row("evaluations", std::to_string(p.evaluations));
   row("QD score", num(p.stats.qd_score));
@@ -158,12 +185,13 @@ void add_run_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "run", "Run an experiment config (experiments/*.json), or resume a stored run.");
   cmd->add_option("config", options->config, "experiment config (JSON)");
-  auto* out = cmd->add_option("--out", options->out, "run store to create (SQLite)");
+  auto* out = cmd->add_option("--out", options->out, "run store to create (SQLite)")
+                  ->check(non_empty_check());
   auto* resume = cmd->add_option("--resume", options->resume, "resume this run store");
   // The config's ranges (experiments/README.md), so a flag never runs what a config refuses.
   auto* iterations = cmd->add_option("--iterations", options->iterations, "iterations to run")
                          ->check(CLI::Range(std::int64_t{1}, engine::kMaxIterations));
-  auto* seed = cmd->add_option("--seed", options->seed, "random seed");
+  auto* seed = cmd->add_option("--seed", options->seed, "random seed")->check(unsigned_64_check());
   auto* threads = cmd->add_option("--threads", options->threads, "evaluation threads (0: all)")
                       ->check(CLI::Range(0, static_cast<int>(engine::kMaxThreads)));
   cmd->add_option("--format", options->format, "summary format")
@@ -178,8 +206,10 @@ void add_run_command(CLI::App& app) {
 
   cmd->callback([options, iterations, seed, threads, resume, model] {
     g_stop.store(false);
+    g_stop_signal.store(0);
     std::signal(SIGINT, request_stop);
     std::signal(SIGTERM, request_stop);
+    std::signal(SIGHUP, request_stop);
 
     engine::RunOverrides overrides;
     if (!options->out.empty()) overrides.out = options->out;
@@ -208,6 +238,11 @@ void add_run_command(CLI::App& app) {
       reporter.finish();
     }
     print_summary(summary, options->format);
+    const int signal_number = g_stop_signal.load();
+    if (!summary.finished && signal_number != 0) {
+      std::cout.flush();
+      throw CLI::RuntimeError(128 + signal_number);  // exits with it, printing nothing more
+    }
   });
 }
 

@@ -4,8 +4,10 @@
 
 #include <exception>
 #include <iostream>
+#include <new>
 
 #include "commands.hpp"
+#include "qdgen/common/memory_budget.hpp"
 #include "qdgen/io/fd_output.hpp"
 #include "qdgen/io/output_checks.hpp"
 #include "qdgen/io/utf8.hpp"
@@ -77,7 +79,16 @@ int main(int argc, char** argv) {
       command += " " + sub->get_name();
     }
     // Messages quote file names and input, which may not be UTF-8: a terminal gets valid text.
-    std::cerr << command << ": " << qdgen::io::valid_utf8(e.what()) << "\n";
+    // A bare std::bad_alloc says nothing of why: sizes the libraries check name themselves,
+    // and what is left gets the machine's memory at least.
+    const bool out_of_memory = dynamic_cast<const std::bad_alloc*>(&e) != nullptr;
+    std::cerr << command << ": "
+              << (out_of_memory ? "out of memory (this machine has " +
+                                      qdgen::common::format_bytes(static_cast<double>(
+                                          qdgen::common::physical_memory_bytes())) +
+                                      "): the input or its settings ask for more"
+                                : qdgen::io::valid_utf8(e.what()))
+              << "\n";
     return 1;
   }
   return 0;

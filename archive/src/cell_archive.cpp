@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "qdgen/common/memory_budget.hpp"
 #include "qdgen/metrics/qd_metrics.hpp"
 
 namespace qdgen::archive {
@@ -23,6 +24,9 @@ CellArchive::CellArchive(std::int64_t num_cells, int measure_dim, const Threshol
     throw std::invalid_argument("archive: threshold_min must be finite or -inf");
   if (!std::isfinite(options.qd_offset))
     throw std::invalid_argument("archive: qd_offset must be finite");
+  common::require_memory(
+      static_cast<double>(num_cells) * double(sizeof(std::optional<Elite>) + sizeof(double)),
+      "archive: " + std::to_string(num_cells) + " cells");
   elites_.resize(static_cast<std::size_t>(num_cells));
   thresholds_.assign(static_cast<std::size_t>(num_cells), options.threshold_min);
 }

@@ -71,17 +71,34 @@ RunSummary drive(Scheduler& scheduler, store::RunStore* store, std::int64_t tota
   std::optional<BackgroundCommit> writer;
   if (store != nullptr)
     writer.emplace(*store, [&](store::IterationRecord&& r) { scheduler.dispose(std::move(r)); });
-  while (scheduler.next_iteration() < total && !stop.load()) {
-    store::IterationRecord record = scheduler.step();
-    if (writer)
-      writer->submit(std::move(record));
-    else
-      scheduler.dispose(std::move(record));
-    if (progress) {
-      RunProgress p;
-      fill(p);
-      progress(p);
+  try {
+    while (scheduler.next_iteration() < total && !stop.load()) {
+      store::IterationRecord record = scheduler.step();
+      if (writer)
+        writer->submit(std::move(record));
+      else
+        scheduler.dispose(std::move(record));
+      if (progress) {
+        RunProgress p;
+        fill(p);
+        progress(p);
+      }
     }
+  } catch (const std::exception& error) {
+    // The iterations before the failing one stay committed, and the run says it failed and
+    // why, instead of staying "running" (which reads as a run still going, or killed).
+    const std::string reason =
+        "iteration " + std::to_string(scheduler.next_iteration()) + ": " + error.what();
+    if (writer) {
+      try {
+        writer->finish();
+        writer.reset();
+        store->mark_failed(reason);
+      } catch (const std::exception&) {
+        // The store cannot take it (a full disk, say): the first error is the one to report.
+      }
+    }
+    throw;
   }
   fill(summary.progress);
   summary.finished = scheduler.next_iteration() >= total;
@@ -171,6 +188,8 @@ RunSummary resume_experiment(const std::filesystem::path& path,
                              ": the given config differs from the run's own config; resume "
                              "without a config, or pass the one the run started with");
   store->set_commit_interval(own.store.commit_seconds);
+  // A failed run may be tried again (the cause may have been the machine's); it runs again.
+  if (info.status == store::RunStatus::kFailed) store->set_status(store::RunStatus::kRunning);
   const std::unique_ptr<llm::LanguageModel> model = model_for(own, model_path, load_model);
   auto scheduler = make_scheduler(own, checked_threads(threads.value_or(own.threads)), model.get());
   if (info.last_iteration) {

@@ -10,6 +10,7 @@
 
 #include "qdgen/archive/factory.hpp"
 #include "qdgen/archive/novelty_archive.hpp"
+#include "qdgen/common/memory_budget.hpp"
 #include "qdgen/engine/emitter_selector.hpp"
 
 namespace qdgen::engine {
@@ -235,8 +236,35 @@ void Scheduler::restore(const std::vector<std::vector<archive::Candidate>>& adde
   selector_->restore(engine_state.at("selector"));
 }
 
+namespace {
+
+// What a run holds that grows with the config's sizes: each iteration's candidates (their
+// solutions and measures, kept once more for the next iteration's recycled buffers) and a
+// CMA-ES emitter's covariance matrix with its eigendecomposition (three dim x dim matrices).
+// The archive checks its own cells. A size beyond the machine gets its message here, before
+// anything is allocated.
+void check_run_memory(const ExperimentConfig& config) {
+  const double dim = std::max(config.domain->solution_dim(), 1);
+  const double measures = std::max(config.domain->measure_dim(), 1);
+  double candidates = 0;
+  double covariance = 0;
+  for (const EmitterGroup& group : config.emitters) {
+    candidates += double(group.count) * double(group.spec->batch_size());
+    if (group.spec->kind() == "cma_es") covariance += double(group.count) * 3.0 * dim * dim * 8.0;
+  }
+  const double per_candidate = 2.0 * (dim + measures) * 8.0;
+  common::require_memory(candidates * per_candidate,
+                         "an iteration of " + std::to_string(std::int64_t(candidates)) +
+                             " candidates of dimension " + std::to_string(std::int64_t(dim)));
+  common::require_memory(covariance, "the CMA-ES emitters' covariance matrices (dimension " +
+                                         std::to_string(std::int64_t(dim)) + ")");
+}
+
+}  // namespace
+
 std::unique_ptr<Scheduler> make_scheduler(const ExperimentConfig& config, int threads,
                                           llm::LanguageModel* model) {
+  check_run_memory(config);
   std::vector<std::unique_ptr<Emitter>> emitters;
   for (const EmitterGroup& group : config.emitters)
     for (int i = 0; i < group.count; ++i) emitters.push_back(group.spec->build());

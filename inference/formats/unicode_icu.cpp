@@ -75,13 +75,40 @@ bool is_numeric(char32_t cp) {
   return type == U_DECIMAL_DIGIT_NUMBER || type == U_LETTER_NUMBER || type == U_OTHER_NUMBER;
 }
 
+// ICU counts a match's work in steps of its engine, "typically on the order of milliseconds"
+// each. Tokenizer patterns split words and take microseconds per match; a pattern that
+// backtracks catastrophically, such as (a+)+$, would take minutes on a short line. The limit
+// applies to each match (one word), so long texts are not limited by it.
+constexpr int32_t kRegexWorkLimit = 2000;
+
 struct Regex::Impl {
   std::unique_ptr<icu::RegexPattern> pattern;
+  std::string source;  // the pattern as given, for messages
+
+  std::unique_ptr<icu::RegexMatcher> matcher(UText* text) const {
+    UErrorCode status = U_ZERO_ERROR;
+    std::unique_ptr<icu::RegexMatcher> m(pattern->matcher(status));
+    if (U_FAILURE(status)) throw std::runtime_error(std::string("ICU: ") + u_errorName(status));
+    m->setTimeLimit(kRegexWorkLimit, status);
+    m->reset(text);
+    return m;
+  }
+
+  [[noreturn]] void fail(UErrorCode status, std::size_t text_bytes) const {
+    if (status == U_REGEX_TIME_OUT || status == U_REGEX_STACK_OVERFLOW) {
+      throw std::runtime_error("regex '" + source + "' exceeded its work limit on a text of " +
+                               std::to_string(text_bytes) +
+                               " bytes (a pattern that backtracks without bound, such as "
+                               "(a+)+$?); simplify the pattern");
+    }
+    throw std::runtime_error("ICU regex '" + source + "': " + u_errorName(status));
+  }
 };
 
 Regex::Regex(std::string_view pattern_utf8) : impl_(std::make_unique<Impl>()) {
   UErrorCode status = U_ZERO_ERROR;
   UParseError parse_error{};
+  impl_->source = std::string(pattern_utf8);
   impl_->pattern.reset(icu::RegexPattern::compile(to_icu(pattern_utf8), 0, parse_error, status));
   if (U_FAILURE(status)) {
     throw std::invalid_argument(std::string(u_errorName(status)) + " at offset " +
@@ -98,27 +125,23 @@ std::vector<std::pair<std::size_t, std::size_t>> Regex::find_all(std::string_vie
   if (text.empty()) return matches;
   UErrorCode status = U_ZERO_ERROR;
   Utf8Text utext(text);
-  std::unique_ptr<icu::RegexMatcher> matcher(impl_->pattern->matcher(status));
-  if (U_FAILURE(status)) throw std::runtime_error(std::string("ICU: ") + u_errorName(status));
-  matcher->reset(utext.text);
+  const auto matcher = impl_->matcher(utext.text);
   while (matcher->find(status) && U_SUCCESS(status)) {
     const int64_t begin = matcher->start64(status);
     const int64_t end = matcher->end64(status);
     if (end > begin)
       matches.emplace_back(static_cast<std::size_t>(begin), static_cast<std::size_t>(end));
   }
-  if (U_FAILURE(status)) throw std::runtime_error(std::string("ICU regex: ") + u_errorName(status));
+  if (U_FAILURE(status)) impl_->fail(status, text.size());
   return matches;
 }
 
 bool Regex::matches(std::string_view text) const {
   UErrorCode status = U_ZERO_ERROR;
   Utf8Text utext(text);
-  std::unique_ptr<icu::RegexMatcher> matcher(impl_->pattern->matcher(status));
-  if (U_FAILURE(status)) throw std::runtime_error(std::string("ICU: ") + u_errorName(status));
-  matcher->reset(utext.text);
+  const auto matcher = impl_->matcher(utext.text);
   const bool whole = matcher->matches(status);
-  if (U_FAILURE(status)) throw std::runtime_error(std::string("ICU regex: ") + u_errorName(status));
+  if (U_FAILURE(status)) impl_->fail(status, text.size());
   return whole;
 }
 

@@ -114,6 +114,8 @@ RunInfo read_run_info(SqliteDb& db) {
   info.status = status_from(run.text(4));
   info.keep_candidates = run.text(5) == "added" ? KeepCandidates::kAdded : KeepCandidates::kAll;
   info.schema_version = static_cast<int>(db.query_int("PRAGMA user_version"));
+  SqliteStatement failure = db.prepare("SELECT value FROM meta WHERE key = 'failure'");
+  if (failure.step()) info.failure = failure.text(0);
   SqliteStatement last = db.prepare("SELECT max(iteration) FROM iteration");
   if (last.step() && !last.is_null(0)) info.last_iteration = last.int64(0);
   return info;

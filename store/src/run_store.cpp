@@ -12,6 +12,7 @@
 #include "candidate_codec.hpp"
 #include "qdgen/io/atomic_file.hpp"
 #include "qdgen/io/json_text.hpp"
+#include "qdgen/io/utf8.hpp"
 #include "qdgen/version.hpp"
 #include "run_file.hpp"
 #include "run_store_schema.hpp"
@@ -178,6 +179,15 @@ class SqliteRunStore final : public RunStore {
     SqliteStatement update = db_.prepare("UPDATE run SET status = ?, updated = ?");
     update.bind(1, to_string(status)).bind(2, utc_now());
     update.step();
+    if (status != RunStatus::kFailed) db_.exec("DELETE FROM meta WHERE key = 'failure'");
+  }
+
+  void mark_failed(const std::string& reason) override {
+    set_status(RunStatus::kFailed);
+    SqliteStatement insert =
+        db_.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('failure', ?)");
+    insert.bind(1, io::valid_utf8(reason));
+    insert.step();
   }
 
   std::vector<std::vector<Candidate>> added_candidates_by_iteration() const override {

@@ -3,11 +3,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "run_process.hpp"
 
 namespace {
 
@@ -24,16 +24,8 @@ Result run(const std::string& args, const std::string& input) {
   std::filesystem::create_directories(dir);
   const auto in_path = dir / "input.txt";
   std::ofstream(in_path, std::ios::binary) << input;
-  const std::string command =
-      std::string(QDGEN_BINARY) + " tokenize " + args + " < '" + in_path.string() + "' 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  std::array<char, 4096> buffer{};
-  for (std::size_t n; (n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0;) {
-    output.append(buffer.data(), n);
-  }
-  const int status = pclose(pipe);
-  return {WEXITSTATUS(status), output};
+  const auto result = qdgen_test::qdgen("tokenize " + args + " < '" + in_path.string() + "'");
+  return {result.status, result.output};
 }
 
 const std::string kLlama = "--tokenizer '" + kData + "llama2/tokenizer.json'";

@@ -207,6 +207,14 @@ TEST(TokenizerErrors, BadValuesNameTheKey) {
   expect_error([&] { load_json(config); }, {"tokenizer.model.byte_fallback", "true or false"});
 }
 
+TEST(TokenizerErrors, ABacktrackingPatternFailsWithItsNameInsteadOfHanging) {
+  // (a+)+$ on 40 a's and a b backtracks through 2^40 splits: minutes without a bound.
+  const auto tokenizer = load_json(dash_tokenizer(
+      {{"type", "Split"}, {"pattern", {{"Regex", "(a+)+$"}}}, {"behavior", "Isolated"}}));
+  expect_error([&] { tokenizer->encode(std::string(40, 'a') + "b", false); },
+               {"regex '(a+)+$' exceeded its work limit", "41 bytes"});
+}
+
 TEST(TokenizerErrors, IdsAndCountsAreRangeChecked) {
   // 2^31 - 1 once sized a 2^31-entry id table ("cannot create std::vector larger than ...").
   json config = dash_tokenizer(nullptr);

@@ -25,6 +25,16 @@ struct RawShape {
   bool shared_classifier;
 };
 
+// A readable, stable name for listings: "dim64_layers3_heads4_kv2_shared".
+std::string shape_name(const RawShape& s) {
+  return "dim" + std::to_string(s.dim) + "_layers" + std::to_string(s.layers) + "_heads" +
+         std::to_string(s.heads) + "_kv" + std::to_string(s.kv_heads) +
+         (s.shared_classifier ? "_shared" : "_untied");
+}
+void PrintTo(const RawShape& shape, std::ostream* out) {
+  *out << shape_name(shape);
+}
+
 std::filesystem::path write_raw_llama2c(const RawShape& s, std::uint64_t seed,
                                         const std::string& name) {
   std::mt19937_64 random(seed);
@@ -124,7 +134,10 @@ TEST_P(Llama2cParity, LogitsEqualRunCAtEveryPosition) {
 INSTANTIATE_TEST_SUITE_P(Shapes, Llama2cParity,
                          ::testing::Values(RawShape{64, 160, 3, 4, 2, 128, 96, true},
                                            RawShape{48, 128, 2, 6, 6, 200, 80, false},
-                                           RawShape{64, 96, 2, 8, 1, 96, 64, true}));
+                                           RawShape{64, 96, 2, 8, 1, 96, 64, true}),
+                         [](const ::testing::TestParamInfo<RawShape>& shape) {
+                           return shape_name(shape.param);
+                         });
 
 // qdgen uses the widest CPU kernels the machine has; ModelOptions::cpu_kernels picks a narrower
 // set, so that the AVX2 and portable paths are checked on an AVX-512 machine too. Each model

@@ -1,13 +1,13 @@
 // `qdgen metrics` end to end: the real binary on real files.
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 
+#include "run_process.hpp"
 #include "scratch_files.hpp"
 
 namespace qdgen::metrics {
@@ -15,30 +15,16 @@ namespace {
 
 using testing::ScratchDirectory;
 
-struct Outcome {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-};
-
 // Scratch paths are made of test names and digits, so they need no shell quoting.
-Outcome run_qdgen(const std::string& arguments) {
-  const std::string command = std::string(QDGEN_BINARY) + " " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  Outcome outcome;
-  if (pipe == nullptr) return outcome;
-  char buffer[4096];
-  for (std::size_t got; (got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) {
-    outcome.output.append(buffer, got);
-  }
-  const int status = pclose(pipe);
-  outcome.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return outcome;
+qdgen_test::ProcessResult run_qdgen(const std::string& arguments) {
+  return qdgen_test::qdgen(arguments);
 }
 
 TEST(MetricsCli, VendiTableOfTwoClusters) {
   ScratchDirectory dir;
   const auto file = dir.write("two_clusters.csv", "1,0\n1,0\n0,1\n0,1\n");
-  const Outcome out = run_qdgen("metrics vendi " + file.string() + " --q 0,1,inf");
+  const qdgen_test::ProcessResult out =
+      run_qdgen("metrics vendi " + file.string() + " --q 0,1,inf");
   ASSERT_EQ(out.status, 0) << out.output;
   EXPECT_NE(out.output.find("n = 4, dimension d = 2, kernel cosine"), std::string::npos)
       << out.output;
@@ -48,7 +34,7 @@ TEST(MetricsCli, VendiTableOfTwoClusters) {
 TEST(MetricsCli, VendiJsonHasOneObjectPerOrder) {
   ScratchDirectory dir;
   const auto file = dir.write("clusters.csv", "x,y,z\n1,0,0\n2,0,0\n0,3,0\n0,1,0\n0,0,1\n0,0,5\n");
-  const Outcome out =
+  const qdgen_test::ProcessResult out =
       run_qdgen("metrics vendi " + file.string() + " --format json --q 0,0.5,1,2,inf");
   ASSERT_EQ(out.status, 0) << out.output;
   const nlohmann::json json = nlohmann::json::parse(out.output);
@@ -67,7 +53,7 @@ TEST(MetricsCli, WeightsPrecomputedAndTexts) {
   ScratchDirectory dir;
   const auto identity = dir.write("identity.csv", "1,0,0\n0,1,0\n0,0,1\n");
   const auto weights = dir.write("w.csv", "0.5\n0.25\n0.25\n");
-  Outcome out =
+  qdgen_test::ProcessResult out =
       run_qdgen("metrics vendi " + identity.string() + " --kernel precomputed --weights " +
                 weights.string() + " --q 1 --format json");
   ASSERT_EQ(out.status, 0) << out.output;
@@ -83,7 +69,8 @@ TEST(MetricsCli, WeightsPrecomputedAndTexts) {
 TEST(MetricsCli, HillNumbersPerRow) {
   ScratchDirectory dir;
   const auto file = dir.write("abundances.csv", "2,1,1\n5,5,0\n");
-  const Outcome out = run_qdgen("metrics hill " + file.string() + " --q 0,1,2,inf --format json");
+  const qdgen_test::ProcessResult out =
+      run_qdgen("metrics hill " + file.string() + " --q 0,1,2,inf --format json");
   ASSERT_EQ(out.status, 0) << out.output;
   const nlohmann::json json = nlohmann::json::parse(out.output);
   ASSERT_EQ(json.size(), 8u);
@@ -98,7 +85,8 @@ TEST(MetricsCli, HillReadsAColumnOrARowAsOneVector) {
   ScratchDirectory dir;
   for (const char* content : {"25\n25\n25\n25\n", "count\n25\n25\n25\n25\n", "25,25,25,25\n"}) {
     const auto file = dir.write("h.csv", content);
-    const Outcome out = run_qdgen("metrics hill " + file.string() + " --format json");
+    const qdgen_test::ProcessResult out =
+        run_qdgen("metrics hill " + file.string() + " --format json");
     ASSERT_EQ(out.status, 0) << out.output;
     const nlohmann::json json = nlohmann::json::parse(out.output);
     ASSERT_EQ(json.size(), 4u) << content;  // one vector, four orders
@@ -107,9 +95,10 @@ TEST(MetricsCli, HillReadsAColumnOrARowAsOneVector) {
       EXPECT_NEAR(entry["hill"].get<double>(), 4, 1e-12) << content;
     }
   }
-  const Outcome table = run_qdgen("metrics hill " + dir.write("c.csv", "1\n1\n2\n").string());
+  const qdgen_test::ProcessResult table =
+      run_qdgen("metrics hill " + dir.write("c.csv", "1\n1\n2\n").string());
   EXPECT_NE(table.output.find("(1 vector, 3 species)"), std::string::npos) << table.output;
-  const Outcome huge =
+  const qdgen_test::ProcessResult huge =
       run_qdgen("metrics hill " + dir.write("big.csv", "1e308,1e308,1e308\n").string() +
                 " --q 0,1,2,inf --format json");
   ASSERT_EQ(huge.status, 0) << huge.output;
@@ -124,7 +113,7 @@ TEST(MetricsCli, NpyInputsGiveTheScoresOfTheSameCsv) {
   ScratchDirectory dir;
   const auto csv = dir.write("x.csv", "1,0.1,0\n0.9,0,0.2\n0,1,0\n0.1,0.8,0.3\n0,0,1\n");
   const auto scores = [](const std::string& arguments) {
-    const Outcome out = run_qdgen(arguments + " --format json");
+    const qdgen_test::ProcessResult out = run_qdgen(arguments + " --format json");
     EXPECT_EQ(out.status, 0) << out.output;
     return out.status == 0 ? nlohmann::json::parse(out.output) : nlohmann::json::array();
   };
@@ -186,7 +175,8 @@ TEST(MetricsCli, ByteOrderMarksAndPipes) {
   const auto bom = dir.write("bom.csv",
                              "\xEF\xBB\xBF"
                              "1,0\n0,1\n");
-  Outcome out = run_qdgen("metrics vendi " + bom.string() + " --q 0 --format json");
+  qdgen_test::ProcessResult out =
+      run_qdgen("metrics vendi " + bom.string() + " --q 0 --format json");
   ASSERT_EQ(out.status, 0) << out.output;
   EXPECT_EQ(nlohmann::json::parse(out.output)[0]["vendi"], 2);
   out = run_qdgen("metrics hill /dev/stdin --q 0 --format json < " +
@@ -199,7 +189,7 @@ TEST(MetricsCli, ByteOrderMarksAndPipes) {
 TEST(MetricsCli, ANulByteIsShownInTheMessage) {
   ScratchDirectory dir;
   const auto file = dir.write("nul.csv", std::string("1,2\n3,4\0x\n", 10));
-  const Outcome out = run_qdgen("metrics vendi " + file.string());
+  const qdgen_test::ProcessResult out = run_qdgen("metrics vendi " + file.string());
   EXPECT_EQ(out.status, 1);
   EXPECT_NE(out.output.find(file.string() + ": line 2, column 2: '4\\x00x' is not a number"),
             std::string::npos)
@@ -208,12 +198,12 @@ TEST(MetricsCli, ANulByteIsShownInTheMessage) {
 }
 
 TEST(MetricsCli, HelpTeachesOrdersKernelsAndFormats) {
-  const Outcome out = run_qdgen("metrics vendi --help");
+  const qdgen_test::ProcessResult out = run_qdgen("metrics vendi --help");
   EXPECT_EQ(out.status, 0);
   for (const char* topic : {"Shannon", "rbf:SIGMA", "ngram:N", ".npy", ".jsonl", "Example"}) {
     EXPECT_NE(out.output.find(topic), std::string::npos) << topic;
   }
-  const Outcome hill = run_qdgen("metrics hill --help");
+  const qdgen_test::ProcessResult hill = run_qdgen("metrics hill --help");
   EXPECT_EQ(hill.status, 0);
   for (const char* topic : {"a single column", "a single row", "one vector per row"}) {
     EXPECT_NE(hill.output.find(topic), std::string::npos) << topic;
@@ -254,7 +244,8 @@ TEST_P(MetricsCliBadInput, OneLineAndExitStatusOne) {
     dir.write(entry.substr(0, equals), replace_all(entry.substr(equals + 1), "\\n", "\n"));
     start = end + 1;
   }
-  const Outcome out = run_qdgen(replace_all(c.arguments, "DIR", dir.path().string()));
+  const qdgen_test::ProcessResult out =
+      run_qdgen(replace_all(c.arguments, "DIR", dir.path().string()));
   const std::string message = replace_all(c.message, "DIR", dir.path().string());
   EXPECT_EQ(out.status, 1) << out.output;
   EXPECT_NE(out.output.find(message), std::string::npos) << out.output;

@@ -21,6 +21,7 @@ struct RunInfo {
   std::string created;        // ISO 8601 UTC
   std::string qdgen_version;  // of the qdgen that created the run
   RunStatus status = RunStatus::kRunning;
+  std::string failure;  // why a failed run failed (empty otherwise)
   std::optional<std::int64_t> last_iteration;  // last committed iteration, if any
   KeepCandidates keep_candidates = KeepCandidates::kAll;
   int schema_version = 0;

@@ -64,6 +64,9 @@ class RunStore {
   virtual void flush() = 0;
   virtual void set_commit_interval(double seconds) = 0;
   virtual void set_status(RunStatus status) = 0;
+  // Marks the run failed, keeping the reason (meta key "failure", RunInfo::failure). What was
+  // committed stays; a resume may try again (a full disk may be cleared, a config cannot).
+  virtual void mark_failed(const std::string& reason) = 0;
 
   // For resume: candidates that entered the archive (or the result archive), in the order
   // they were added (iteration, then position in the batch). Re-adding them batch by batch,
