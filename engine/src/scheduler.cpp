@@ -32,12 +32,14 @@ nlohmann::json stats_json(const archive::ArchiveStats& s) {
           {"norm_qd_score", s.norm_qd_score}, {"obj_max", s.obj_max},   {"obj_mean", s.obj_mean}};
 }
 
-// Adds a batch in which a domain may have rejected children (objective -inf: an empty or
-// degenerate text, a near-duplicate): those are stored but never reach the archive.
+// Adds a batch in which a domain may have rejected children on purpose (objective -inf and
+// metadata "rejected" naming why: an empty or degenerate text, a near-duplicate): those are
+// stored but never reach the archive. Any other non-finite objective is the archive's error.
 std::vector<archive::AddResult> add_judged(archive::Archive& archive,
                                            std::span<const archive::Candidate> batch) {
   const auto rejected = [](const archive::Candidate& c) {
-    return c.objective == -std::numeric_limits<double>::infinity();
+    return c.objective == -std::numeric_limits<double>::infinity() && c.metadata.is_object() &&
+           c.metadata.contains("rejected");
   };
   if (std::none_of(batch.begin(), batch.end(), rejected)) return archive.add(batch);
   std::vector<archive::Candidate> judged;

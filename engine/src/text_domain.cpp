@@ -498,6 +498,7 @@ class TextDomain : public Domain {
     const auto& dims = grid->dims();
     std::vector<int> offset(at.size(), -1);
     double worst = 0;
+    bool neighbours = false;
     for (;;) {
       std::int64_t cell = 0;
       bool inside = true;
@@ -507,14 +508,17 @@ class TextDomain : public Domain {
         cell = cell * dims[d].cells() + coordinate;
       }
       if (inside)
-        if (const archive::Elite* e = grid->elite_in_cell(cell))
+        if (const archive::Elite* e = grid->elite_in_cell(cell)) {
+          neighbours = true;
           worst = std::max(
               worst, ngram_overlap(text_of(c), text_of(e->candidate), options_.duplicates.ngram));
+        }
       std::size_t d = 0;
       while (d < offset.size() && offset[d] == 1) offset[d++] = -1;
       if (d == offset.size()) break;
       ++offset[d];
     }
+    if (!neighbours) return false;
     c.metadata["duplicate_overlap"] = worst;
     return worst >= options_.duplicates.threshold;
   }

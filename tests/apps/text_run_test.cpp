@@ -241,6 +241,46 @@ TEST_F(TextRun, ResumeAfterSigkillEndsWithTheUninterruptedArchive) {
   EXPECT_EQ(rows(killed, kCandidates), rows(reference, kCandidates));
 }
 
+TEST_F(TextRun, DegenerateChildrenAreStoredAtMinusInfinityAndCountedNeverAdded) {
+  json c = config(2);
+  c["domain"]["penalties"]["min_words"] = 1000;  // every child is too short
+  c["domain"]["penalties"]["max_words"] = 2000;
+  const fs::path store = directory_ / "run.sqlite";
+  const auto result = run(write_config(c, "c.json"), store);
+  ASSERT_EQ(result.status, 0) << result.output;
+  const auto candidates =
+      rows(store,
+           "SELECT objective < -1e308, json_extract(metadata, '$.rejected'), status "
+           "FROM candidate");
+  ASSERT_EQ(candidates.size(), 12u);
+  for (const auto& row : candidates) EXPECT_EQ(row, "1|too_short|0|");
+  EXPECT_TRUE(rows(store, "SELECT 1 FROM elite").empty());
+  EXPECT_EQ(rows(store,
+                 "SELECT json_extract(metrics, '$.text.rejected.too_short') FROM "
+                 "iteration ORDER BY iteration"),
+            (std::vector<std::string>{"6|", "6|"}));
+}
+
+TEST_F(TextRun, NearDuplicatesOfACellsOrANeighboursEliteAreRejected) {
+  json c = config(4);
+  c["domain"]["duplicates"] = {{"ngram", 1}, {"threshold", 0.0}};  // any overlap at all
+  const fs::path store = directory_ / "run.sqlite";
+  const auto result = run(write_config(c, "c.json"), store);
+  ASSERT_EQ(result.status, 0) << result.output;
+  // The first iteration meets an empty archive; later children that land in or beside a
+  // filled cell are rejected, and none of them was added.
+  EXPECT_TRUE(rows(store,
+                   "SELECT 1 FROM candidate WHERE iteration = 0 AND "
+                   "json_extract(metadata, '$.rejected') = 'duplicate'")
+                  .empty());
+  const auto duplicates =
+      rows(store,
+           "SELECT status, json_extract(metadata, '$.duplicate_overlap') FROM candidate "
+           "WHERE json_extract(metadata, '$.rejected') = 'duplicate'");
+  ASSERT_FALSE(duplicates.empty());
+  for (const auto& row : duplicates) EXPECT_EQ(row.substr(0, 2), "0|") << row;
+}
+
 TEST_F(TextRun, ATextConfigWithoutAModelSaysHowToGiveOne) {
   json c = config(2);
   c.erase("model");

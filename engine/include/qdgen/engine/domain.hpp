@@ -80,7 +80,9 @@ class Domain {
   virtual Evaluation evaluate(const archive::Solution& solution) const = 0;
   // Evaluates a batch in place: sets each candidate's objective, measures and embedding,
   // and merges the evaluation's metadata into its own (a text judge may also look at
-  // parents and operator). The default spreads evaluate() over the context's pool.
+  // parents and operator). The default spreads evaluate() over the context's pool. A child
+  // the domain rejects (an empty text) gets objective -inf and metadata "rejected" naming
+  // why: it is stored but never added to an archive.
   virtual void evaluate_batch(std::span<archive::Candidate> batch,
                               const DomainContext& context) const;
 
