@@ -10,6 +10,7 @@
 #include "qdgen/io/atomic_file.hpp"
 #include "qdgen/io/output_checks.hpp"
 #include "qdgen/metrics/io.hpp"
+#include "text_input.hpp"
 
 namespace qdgen::cli {
 namespace {
@@ -20,34 +21,21 @@ struct EmbedOptions {
   ModelFlags model;
   std::string input = "-";
   std::string output;
+  std::string input_format = "auto";
 };
 
-// One text per line, or JSON Lines {"text": ...}; blank lines are skipped.
-std::vector<std::string> read_texts(const std::string& input) {
-  std::ifstream file;
-  if (input != "-") {
-    file.open(input);
-    if (!file) throw std::runtime_error(input + ": cannot open");
-  }
-  std::istream& in = input == "-" ? std::cin : file;
-  const std::string source = input == "-" ? "stdin" : input;
+// Through the one text reader (text_input.hpp); blank lines are skipped (an empty text has
+// no tokens to pool), so "index" counts texts, not lines.
+std::vector<std::string> read_texts(const std::string& path, const std::string& input_format) {
+  TextInput input(path);
   std::vector<std::string> texts;
   std::string line;
-  for (std::size_t number = 1; std::getline(in, line); ++number) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    if (line.front() == '{') {
-      const json value = json::parse(line, nullptr, false);
-      if (value.is_discarded() || !value.is_object() || !value.contains("text") ||
-          !value["text"].is_string()) {
-        throw std::runtime_error(source + ":" + std::to_string(number) +
-                                 ": expected a JSON object with a string \"text\" key");
-      }
-      texts.push_back(value["text"].get<std::string>());
-    } else {
-      texts.push_back(line);
-    }
+  while (input.next(line)) {
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    texts.push_back(line_text(line, input.where(), input_format));
   }
-  if (texts.empty()) throw std::runtime_error(source + ": no texts (expected one per line)");
+  if (texts.empty())
+    throw std::runtime_error(input.source() + ": no texts (expected one per line)");
   return texts;
 }
 
@@ -61,7 +49,7 @@ void write_jsonl(const std::vector<std::vector<float>>& vectors, std::ostream& o
 
 void run_embed(const EmbedOptions& o) {
   if (!o.output.empty() && o.input != "-") io::refuse_output_over_input(o.output, o.input);
-  const auto texts = read_texts(o.input);
+  const auto texts = read_texts(o.input, o.input_format);
   const auto model = load_model(o.model);
   const auto vectors = model->embed_texts(texts);
   if (o.output.size() > 4 && o.output.ends_with(".npy")) {
@@ -91,7 +79,11 @@ void add_embed_command(CLI::App& app) {
       "embed", "Unit-length embedding per text (mean-pooled final hidden states)");
   add_model_flags(embed, options->model);
   embed->add_option("input", options->input,
-                    "texts, one per line or JSON Lines {\"text\": ...} (default: stdin)");
+                    "texts, one per line or JSON Lines {\"text\": ...}; blank lines are skipped "
+                    "(default: stdin)");
+  embed->add_option("--input-format", options->input_format, kInputFormatHelp)
+      ->check(CLI::IsMember({"auto", "text", "jsonl"}))
+      ->capture_default_str();
   embed->add_option("-o,--output", options->output,
                     "output file: .npy (float32, n x d) or JSON Lines (default: stdout)");
   embed->callback([options] { run_embed(*options); });

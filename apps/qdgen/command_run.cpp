@@ -10,7 +10,9 @@
 
 #include "commands.hpp"
 #include "number_checks.hpp"
+#include "qdgen/engine/config.hpp"
 #include "qdgen/engine/run.hpp"
+#include "qdgen/store/run_reader.hpp"
 #include "run_model.hpp"
 
 namespace qdgen::cli {
@@ -226,7 +228,13 @@ void add_run_command(CLI::App& app) {
       if (*iterations || *seed)
         throw std::runtime_error(
             "--resume continues a run with its own iterations and seed; drop --iterations/--seed");
-      ProgressReporter reporter(config ? config->log_every : 0);
+      // Without a config, the progress lines follow the run's own metrics.log_every.
+      const std::int64_t log_every =
+          config ? config->log_every
+                 : engine::parse_experiment_config(store::RunReader(options->resume).info().config,
+                                                   options->resume + " (config)")
+                       .log_every;
+      ProgressReporter reporter(log_every);
       summary = engine::resume_experiment(options->resume, config, overrides.threads, g_stop,
                                           std::ref(reporter), run_model_loader(), overrides.model);
       reporter.finish();

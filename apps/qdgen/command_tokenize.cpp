@@ -10,6 +10,7 @@
 #include "qdgen/inference/tokenizer.hpp"
 #include "qdgen/io/output_checks.hpp"
 #include "qdgen/io/utf8.hpp"
+#include "text_input.hpp"
 
 namespace qdgen::cli {
 namespace {
@@ -26,23 +27,6 @@ struct TokenizeOptions {
   bool add_special_tokens = false;
   bool keep_special_tokens = false;
 };
-
-// A line is JSONL when it is a JSON object (auto) or always (jsonl); else it is the text.
-std::string text_of_line(const std::string& line, const std::string& where,
-                         const std::string& input_format) {
-  if (input_format == "text") return line;
-  const bool looks_like_object = !line.empty() && line.front() == '{';
-  if (input_format == "auto" && !looks_like_object) return line;
-  json value = json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) {
-    if (input_format == "auto") return line;
-    throw std::runtime_error(where + ": not a JSON object (expected {\"text\": ...})");
-  }
-  if (!value.is_object() || !value.contains("text") || !value["text"].is_string()) {
-    throw std::runtime_error(where + ": JSON line without a string \"text\" key");
-  }
-  return value["text"].get<std::string>();
-}
 
 std::vector<TokenId> ids_of_line(const std::string& line, const std::string& where,
                                  std::size_t vocab_size) {
@@ -99,19 +83,11 @@ std::string join_ids(const std::vector<TokenId>& ids) {
 
 void run_tokenize(const TokenizeOptions& options) {
   const auto tokenizer = inference::load_tokenizer(options.tokenizer);
-  std::ifstream file;
-  const bool from_stdin = options.input.empty() || options.input == "-";
-  if (!from_stdin) {
-    file.open(options.input, std::ios::binary);
-    if (!file) throw std::runtime_error(options.input + ": cannot open input file");
-  }
-  std::istream& in = from_stdin ? std::cin : file;
-  const std::string source = from_stdin ? std::string("stdin") : options.input;
+  TextInput input(options.input);
   const bool as_json = options.format == "json";
   std::string line;
-  for (std::size_t number = 1; std::getline(in, line); ++number) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const std::string where = source + " line " + std::to_string(number);
+  while (input.next(line)) {
+    const std::string where = input.where();
     if (options.decode) {
       const auto ids = ids_of_line(line, where, tokenizer->vocab_size());
       // Ids can end mid-character: the text shown is valid UTF-8 (qdgen/io/utf8.hpp).
@@ -122,7 +98,7 @@ void run_tokenize(const TokenizeOptions& options) {
         std::cout << text << "\n";
       }
     } else {
-      const std::string text = text_of_line(line, where, options.input_format);
+      const std::string text = line_text(line, where, options.input_format);
       const auto ids = tokenizer->encode(text, options.add_special_tokens);
       if (as_json) {
         std::cout << json{{"text", io::valid_utf8(text)}, {"ids", ids}}.dump() << "\n";
@@ -163,8 +139,7 @@ void add_tokenize_command(CLI::App& app) {
                   "text: ids space-separated (or the decoded text); json: one JSON object a line")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
-  cmd->add_option("--input-format", options->input_format,
-                  "encoding input: auto (JSON object lines are JSONL, others text), text, jsonl")
+  cmd->add_option("--input-format", options->input_format, kInputFormatHelp)
       ->check(CLI::IsMember({"auto", "text", "jsonl"}))
       ->capture_default_str();
   cmd->add_flag("--add-special-tokens", options->add_special_tokens,

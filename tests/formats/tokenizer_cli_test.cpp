@@ -39,6 +39,19 @@ TEST(TokenizeCommand, EncodesTextAndJsonlLines) {
   EXPECT_EQ(run(kPhi, "Hello world\n").output, "15496 995\n");
 }
 
+TEST(TokenizeCommand, ReadsLinesAsEveryCommandDoes) {
+  // The one text reader: a byte-order mark and CRLF ends are not part of the text, and a plain
+  // line that starts with '{' is a text.
+  EXPECT_EQ(run(kLlama, "\xEF\xBB\xBFHello world\r\n").output, "15043 3186\n");
+  EXPECT_EQ(run(kLlama, "{Hello\n").output,
+            run(kLlama + " --input-format text", "{Hello\n").output);
+  EXPECT_EQ(run(kLlama, "{Hello\n").status, 0);
+  const auto folder = qdgen_test::qdgen("tokenize " + kLlama + " /tmp");
+  EXPECT_EQ(folder.status, 1);
+  EXPECT_NE(folder.output.find("/tmp: is a folder, expected a text file"), std::string::npos)
+      << folder.output;
+}
+
 TEST(TokenizeCommand, AddsSpecialTokensAndPrintsJson) {
   const Result r = run(kBin + " --add-special-tokens --format json", "Hello world\n");
   EXPECT_EQ(r.status, 0) << r.output;

@@ -183,7 +183,26 @@ TEST_F(ModelCli, BadInputGetsOneLineAndStatusOne) {
   const auto bad_jsonl = directory_ / "bad.jsonl";
   std::ofstream(bad_jsonl) << "{\"txt\": 1}\n";
   expect_error("embed --model " + folder_ + " " + bad_jsonl.string(),
-               bad_jsonl.string() + ":1: expected a JSON object with a string \"text\" key");
+               bad_jsonl.string() + " line 1: JSON line without a string \"text\" key");
+  expect_error("embed --model " + folder_ + " " + directory_.string(),
+               directory_.string() + ": is a folder, expected a text file");
+}
+
+// embed reads texts as tokenize does (one reader): a CRLF copy of a file with a byte-order
+// mark gives the same vectors (they were up to 0.08 apart), and a plain line that starts
+// with '{' is a text, not bad JSON.
+TEST_F(ModelCli, EmbedReadsCrlfBomAndBraceLinesAsTokenizeDoes) {
+  const auto unix_file = directory_ / "texts_lf.txt";
+  const auto dos_file = directory_ / "texts_crlf.txt";
+  std::ofstream(unix_file, std::ios::binary) << "once upon a time\n{not json} is text\n\nthe end\n";
+  std::ofstream(dos_file, std::ios::binary)
+      << "\xEF\xBB\xBFonce upon a time\r\n{not json} is text\r\n\r\nthe end\r\n";
+  const CliRun lf = run_qdgen("embed --model " + folder_ + " " + unix_file.string());
+  const CliRun crlf = run_qdgen("embed --model " + folder_ + " " + dos_file.string());
+  ASSERT_EQ(lf.status, 0) << lf.out;
+  ASSERT_EQ(crlf.status, 0) << crlf.out;
+  EXPECT_EQ(json_lines(lf.out).size(), 3u);  // the blank line is skipped
+  EXPECT_EQ(lf.out, crlf.out);
 }
 
 }  // namespace
