@@ -13,6 +13,7 @@
 #include "qdgen/engine/config.hpp"
 #include "qdgen/engine/run.hpp"
 #include "qdgen/store/run_reader.hpp"
+#include "run_model.hpp"
 
 namespace qdgen::cli {
 
@@ -53,6 +54,27 @@ std::string format_duration(double seconds) {
   return text;
 }
 
+// A text domain's Vendi scores (q = 1) and its model calls' pace, for the progress line.
+std::string domain_text(const nlohmann::json& metrics) {
+  if (!metrics.is_object()) return "";
+  std::string out;
+  char part[96];
+  for (const auto& [key, name] :
+       {std::pair{"vendi_ngram_q1", "vendi-ngram"}, {"vendi_embedding_q1", "vendi-embed"}})
+    if (metrics.contains(key) && metrics[key].is_number()) {
+      std::snprintf(part, sizeof part, "  %s %.4g", name, metrics[key].get<double>());
+      out += part;
+    }
+  if (metrics.contains("text") && metrics["text"].is_object()) {
+    const auto& t = metrics["text"];
+    std::snprintf(part, sizeof part, "  gen %.3gs (%.3g/s) judge %.3gs (%.3g/s)",
+                  t.value("generate_s", 0.0), t.value("children_per_s", 0.0),
+                  t.value("judge_s", 0.0), t.value("judged_per_s", 0.0));
+    out += part;
+  }
+  return out;
+}
+
 class ProgressReporter {
  public:
   explicit ProgressReporter(std::int64_t log_every)
@@ -68,14 +90,15 @@ class ProgressReporter {
         line, sizeof line, "iter %lld/%lld  QD %.6g  coverage %.2f%%  %.3g evals/s  ETA %s",
         static_cast<long long>(p.iteration), static_cast<long long>(p.total), p.stats.qd_score,
         100.0 * p.stats.coverage, p.evaluations_per_s, format_duration(eta).c_str());
+    std::string extra = domain_text(p.domain_metrics);
     if (terminal_) {
       const int width = 24;
       const int filled = static_cast<int>(double(width) * double(p.iteration) / double(p.total));
       std::string bar = "[" + std::string(filled, '#') + std::string(width - filled, '.') + "] ";
-      std::cerr << "\r\033[K" << bar << line << std::flush;
+      std::cerr << "\r\033[K" << bar << line << extra << std::flush;
       if (p.iteration >= p.total) std::cerr << "\n";
     } else if (p.iteration % every == 0 || p.iteration >= p.total) {
-      std::cerr << line << "\n";
+      std::cerr << line << extra << "\n";
     }
   }
   void finish() const {
@@ -158,6 +181,7 @@ void add_run_command(CLI::App& app) {
     int threads = 0;
     std::string format = "table";
     bool in_memory = false;
+    std::string model;
   };
   auto options = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -176,11 +200,13 @@ void add_run_command(CLI::App& app) {
       ->check(CLI::IsMember({"table", "json"}));
   auto* in_memory = cmd->add_flag("--in-memory", options->in_memory,
                                   "keep the run in memory only (no run store)");
+  auto* model = cmd->add_option("--model", options->model,
+                                "model folder for a text domain, in place of the config's");
   resume->excludes(out);
   in_memory->excludes(out);
   in_memory->excludes(resume);
 
-  cmd->callback([options, iterations, seed, threads, resume] {
+  cmd->callback([options, iterations, seed, threads, resume, model] {
     g_stop.store(false);
     g_stop_signal.store(0);
     std::signal(SIGINT, request_stop);
@@ -193,6 +219,7 @@ void add_run_command(CLI::App& app) {
     if (*seed) overrides.seed = options->seed;
     if (*threads) overrides.threads = options->threads;
     overrides.in_memory = options->in_memory;
+    if (*model) overrides.model = options->model;
 
     std::optional<engine::ExperimentConfig> config;
     if (!options->config.empty()) config = engine::load_experiment_config(options->config);
@@ -215,12 +242,13 @@ void add_run_command(CLI::App& app) {
       }
       ProgressReporter reporter(log_every);
       summary = engine::resume_experiment(options->resume, config, overrides.threads, g_stop,
-                                          std::ref(reporter));
+                                          std::ref(reporter), run_model_loader(), overrides.model);
       reporter.finish();
     } else {
       if (!config) throw std::runtime_error("give an experiment config, or --resume RUN.sqlite");
       ProgressReporter reporter(config->log_every);
-      summary = engine::run_experiment(*config, overrides, g_stop, std::ref(reporter));
+      summary = engine::run_experiment(*config, overrides, g_stop, std::ref(reporter),
+                                       run_model_loader());
       reporter.finish();
     }
     print_summary(summary, options->format);

@@ -58,6 +58,23 @@ StoreConfig read_store(JsonReader s) {
   return store;
 }
 
+ModelConfig read_model(const JsonValue& section, const DomainSpec& domain) {
+  if (!domain.needs_model()) section.fail("domain '" + domain.kind() + "' uses no language model");
+  JsonReader m = section.object();
+  ModelConfig model;
+  model.path = m.string("path", "");
+  if (const auto adapters = m.optional("adapters")) {
+    JsonReader list = adapters->object();
+    for (const auto& item : adapters->json().items())
+      model.adapters.emplace_back(item.key(), list.string(item.key()));
+    list.finish();
+  }
+  model.device = m.choice("device", {"auto", "cpu", "cuda"}, "auto");
+  model.threads = static_cast<int>(m.integer("threads", 0, kMaxThreads, 0));
+  m.finish();
+  return model;
+}
+
 ExperimentConfig parse_config(const nlohmann::json& json, const std::string& source) {
   ExperimentConfig c;
   c.json = json;
@@ -101,6 +118,7 @@ ExperimentConfig parse_config(const nlohmann::json& json, const std::string& sou
   c.seed = r.unsigned_integer("seed", 0);
   c.threads = static_cast<int>(r.integer("threads", 0, kMaxThreads, 0));
   if (const auto store = r.optional("store")) c.store = read_store(store->object());
+  if (const auto model = r.optional("model")) c.model = read_model(*model, *c.domain);
   if (const auto metrics = r.optional("metrics")) {
     JsonReader m = metrics->object();
     c.log_every = m.integer("log_every", 0, kMaxLogEvery, 0);

@@ -24,8 +24,7 @@ void Domain::evaluate_batch(std::span<archive::Candidate> batch,
   });
 }
 
-std::vector<archive::Solution> Domain::mutate(std::span<const MutationRequest>,
-                                              const DomainContext&) const {
+std::vector<Mutation> Domain::mutate(std::span<const MutationRequest>, const DomainContext&) const {
   throw std::runtime_error("domain '" + name() + "' offers no mutation operator");
 }
 

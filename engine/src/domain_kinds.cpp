@@ -7,10 +7,11 @@ namespace qdgen::engine {
 DomainKinds::Kind sphere_domain_kind();
 DomainKinds::Kind rastrigin_domain_kind();
 DomainKinds::Kind arm_domain_kind();
+DomainKinds::Kind text_domain_kind();
 
 const DomainKinds& domain_kinds() {
-  static const DomainKinds kinds(
-      "kind", {sphere_domain_kind(), rastrigin_domain_kind(), arm_domain_kind()});
+  static const DomainKinds kinds("kind", {sphere_domain_kind(), rastrigin_domain_kind(),
+                                          arm_domain_kind(), text_domain_kind()});
   return kinds;
 }
 

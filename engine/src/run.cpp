@@ -20,7 +20,31 @@ using Clock = std::chrono::steady_clock;
 nlohmann::json comparable(nlohmann::json config) {
   config.erase("store");
   config.erase("threads");
+  // A model folder may move (or be given with --model) between a run and its resume.
+  if (config.contains("model") && config["model"].is_object()) config["model"].erase("path");
   return config;
+}
+
+// The model a text domain needs, loaded once per process; numeric runs load none.
+std::unique_ptr<llm::LanguageModel> model_for(const ExperimentConfig& config,
+                                              const std::optional<std::string>& path,
+                                              const ModelLoader& load_model) {
+  if (!config.domain->needs_model()) {
+    if (path)
+      throw std::runtime_error("--model: domain '" + config.domain->kind() +
+                               "' uses no language model");
+    return nullptr;
+  }
+  ModelConfig model = config.model.value_or(ModelConfig{});
+  if (path) model.path = *path;
+  if (model.path.empty())
+    throw std::runtime_error("domain '" + config.domain->kind() +
+                             "' needs a language model: give the config a \"model\": "
+                             "{\"path\": ...} or pass --model DIR");
+  if (!load_model)
+    throw std::runtime_error("domain '" + config.domain->kind() +
+                             "' needs a language model and this caller loads none");
+  return load_model(model);
 }
 
 RunSummary drive(Scheduler& scheduler, store::RunStore* store, std::int64_t total,
@@ -40,6 +64,7 @@ RunSummary drive(Scheduler& scheduler, store::RunStore* store, std::int64_t tota
     p.evaluations_per_s =
         p.seconds > 0 ? double(p.evaluations - start_evaluations) / p.seconds : 0.0;
     p.stats = scheduler.stats();
+    p.domain_metrics = scheduler.domain_metrics();
   };
   // Iteration i is written while i + 1 is computed; its buffers go back to the scheduler
   // once it is committed.
@@ -94,6 +119,7 @@ nlohmann::json effective_config(const nlohmann::json& config, const RunOverrides
   if (overrides.seed) effective["seed"] = *overrides.seed;
   if (overrides.out) effective["store"]["path"] = overrides.out->string();
   if (overrides.in_memory) effective.erase("store");
+  if (overrides.model) effective["model"]["path"] = *overrides.model;
   return effective;
 }
 
@@ -112,6 +138,10 @@ ExperimentConfig with_overrides(ExperimentConfig config, const RunOverrides& ove
   if (overrides.seed) config.seed = *overrides.seed;
   if (overrides.out) config.store.path = *overrides.out;
   if (overrides.in_memory) config.store = StoreConfig{};
+  if (overrides.model && config.domain->needs_model()) {
+    if (!config.model) config.model = ModelConfig{};
+    config.model->path = *overrides.model;
+  }
   return config;
 }
 
@@ -125,10 +155,13 @@ int checked_threads(int threads) {
 }  // namespace
 
 RunSummary run_experiment(const ExperimentConfig& config, const RunOverrides& overrides,
-                          const std::atomic<bool>& stop, const ProgressCallback& progress) {
+                          const std::atomic<bool>& stop, const ProgressCallback& progress,
+                          const ModelLoader& load_model) {
   const ExperimentConfig effective = with_overrides(config, overrides);
   const int threads = checked_threads(overrides.threads.value_or(effective.threads));
-  auto scheduler = make_scheduler(effective, threads);
+  const std::unique_ptr<llm::LanguageModel> model =
+      model_for(effective, overrides.model, load_model);
+  auto scheduler = make_scheduler(effective, threads, model.get());
   std::unique_ptr<store::RunStore> store;
   if (effective.store.path) {
     store::RunStoreOptions options;
@@ -145,7 +178,8 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOverrides& ov
 RunSummary resume_experiment(const std::filesystem::path& path,
                              const std::optional<ExperimentConfig>& config,
                              std::optional<int> threads, const std::atomic<bool>& stop,
-                             const ProgressCallback& progress) {
+                             const ProgressCallback& progress, const ModelLoader& load_model,
+                             const std::optional<std::string>& model_path) {
   auto store = store::RunStore::open_for_resume(path);
   const store::RunInfo info = store->info();
   const ExperimentConfig own = parse_experiment_config(info.config, path.string() + " (config)");
@@ -156,7 +190,8 @@ RunSummary resume_experiment(const std::filesystem::path& path,
   store->set_commit_interval(own.store.commit_seconds);
   // A failed run may be tried again (the cause may have been the machine's); it runs again.
   if (info.status == store::RunStatus::kFailed) store->set_status(store::RunStatus::kRunning);
-  auto scheduler = make_scheduler(own, checked_threads(threads.value_or(own.threads)));
+  const std::unique_ptr<llm::LanguageModel> model = model_for(own, model_path, load_model);
+  auto scheduler = make_scheduler(own, checked_threads(threads.value_or(own.threads)), model.get());
   if (info.last_iteration) {
     try {
       scheduler->restore(store->added_candidates_by_iteration(), store->last_rng_state(),

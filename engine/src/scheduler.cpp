@@ -1,7 +1,9 @@
 #include "qdgen/engine/scheduler.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -30,6 +32,30 @@ nlohmann::json stats_json(const archive::ArchiveStats& s) {
           {"norm_qd_score", s.norm_qd_score}, {"obj_max", s.obj_max},   {"obj_mean", s.obj_mean}};
 }
 
+// Adds a batch in which a domain may have rejected children on purpose (objective -inf and
+// metadata "rejected" naming why: an empty or degenerate text, a near-duplicate): those are
+// stored but never reach the archive. Any other non-finite objective is the archive's error.
+std::vector<archive::AddResult> add_judged(archive::Archive& archive,
+                                           std::span<const archive::Candidate> batch) {
+  const auto rejected = [](const archive::Candidate& c) {
+    return c.objective == -std::numeric_limits<double>::infinity() && c.metadata.is_object() &&
+           c.metadata.contains("rejected");
+  };
+  if (std::none_of(batch.begin(), batch.end(), rejected)) return archive.add(batch);
+  std::vector<archive::Candidate> judged;
+  std::vector<std::size_t> positions;
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (!rejected(batch[i])) {
+      judged.push_back(batch[i]);
+      positions.push_back(i);
+    }
+  std::vector<archive::AddResult> results(batch.size());
+  for (auto& r : results) r.value = -std::numeric_limits<double>::infinity();
+  const std::vector<archive::AddResult> added = archive.add(judged);
+  for (std::size_t k = 0; k < positions.size(); ++k) results[positions[k]] = added[k];
+  return results;
+}
+
 }  // namespace
 
 Scheduler::Scheduler(std::unique_ptr<Domain> domain, std::unique_ptr<archive::Archive> archive,
@@ -44,7 +70,7 @@ Scheduler::Scheduler(std::unique_ptr<Domain> domain, std::unique_ptr<archive::Ar
       selector_(std::make_unique<EmitterSelector>(selection, static_cast<int>(emitters_.size()))),
       rng_(seed),
       pool_(resolve_threads(threads)),
-      domain_context_{pool_, model} {
+      domain_context_{pool_, model, archive_.get()} {
   if (emitters_.empty()) throw std::runtime_error("a run needs at least one emitter");
   if (archive_->measure_dim() != domain_->measure_dim())
     throw std::runtime_error("archive has " + std::to_string(archive_->measure_dim()) +
@@ -67,6 +93,7 @@ const archive::Archive& Scheduler::result_archive() const {
 store::IterationRecord Scheduler::step() {
   store::IterationRecord record;
   record.iteration = next_iteration_;
+  domain_context_.iteration = next_iteration_;
   EmitterContext context{*archive_, *domain_, rng_, domain_context_, archive_->elites()};
 
   const auto t0 = Clock::now();
@@ -105,8 +132,8 @@ store::IterationRecord Scheduler::step() {
   const double evaluate_s = seconds_since(t1);
 
   const auto t2 = Clock::now();
-  record.add_results = archive_->add(record.candidates);
-  if (result_archive_) record.result_add_results = result_archive_->add(record.candidates);
+  record.add_results = add_judged(*archive_, record.candidates);
+  if (result_archive_) record.result_add_results = add_judged(*result_archive_, record.candidates);
   if (const auto* novelty = dynamic_cast<const archive::NoveltyArchive*>(archive_.get()))
     record.removed_candidate_ids = novelty->removed_candidate_ids();
   context.elites = archive_->elites();  // restarts in tell() draw from the new archive
@@ -137,6 +164,9 @@ store::IterationRecord Scheduler::step() {
   record.metrics["evaluations"] = evaluations_;
   record.metrics["added"] = added;
   if (result_archive_) record.metrics["archive"] = stats_json(archive_->stats());
+  last_domain_metrics_ = domain_->iteration_metrics(result_archive(), domain_context_);
+  if (last_domain_metrics_.is_object())
+    for (const auto& [key, value] : last_domain_metrics_.items()) record.metrics[key] = value;
   record.timings = {{"ask", ask_s}, {"evaluate", evaluate_s}, {"add", add_s}, {"tell", tell_s}};
 
   ++next_iteration_;

@@ -45,8 +45,12 @@ TEST_F(Startup, HelpMetricsExportAndTokenizerTrainingNeverLoadLibtorch) {
   std::ofstream(corpus) << "the cat sat on the mat\n\nthe mat sat on the cat\n";
   const std::string train = "train tokenizer --data " + corpus.string() + " --vocab 300 --out " +
                             (directory_ / "tokenizer.json").string();
-  for (const std::string& arguments : std::vector<std::string>{
-           "--help", "metrics vendi " + csv.string(), "export --help", "run --help", train}) {
+  // A numeric run never needs a model, so never loads the module.
+  const std::string numeric_run = "run " + std::string(QDGEN_SOURCE_DIR) +
+                                  "/experiments/demo-sphere-small.json --in-memory --iterations 2";
+  for (const std::string& arguments :
+       std::vector<std::string>{"--help", "metrics vendi " + csv.string(), "export --help",
+                                "run --help", train, numeric_run}) {
     const std::string log = libraries_loaded_by(arguments);
     ASSERT_NE(log.find("calling init"), std::string::npos) << "LD_DEBUG gave no log: " << log;
     EXPECT_FALSE(loads_libtorch(log)) << "qdgen " << arguments << " loaded libtorch";

@@ -144,7 +144,7 @@ INSTANTIATE_TEST_SUITE_P(
         IntegerKey{"gaussian_batch", sphere_config, "/emitters/0/batch", 1, 1000000},
         IntegerKey{"cma_es_batch", cma_es_config, "/emitters/0/batch", 2, 1000000},
         IntegerKey{"cma_es_restart", cma_es_config, "/emitters/0/restart", 1, 1000000000, true},
-        IntegerKey{"mutation_parents", mutation_config, "/emitters/0/parents", 1, 1024},
+        IntegerKey{"mutation_parents", mutation_config, "/emitters/0/parents", 0, 1024},
         IntegerKey{"iterations", sphere_config, "/iterations", 1, 1000000000},
         IntegerKey{"seed", sphere_config, "/seed", 0, kAnySeed},
         IntegerKey{"threads", sphere_config, "/threads", 0, 1024},

@@ -44,14 +44,15 @@ double seconds_to_parse(const json& config) {
 }  // namespace
 
 TEST(ConfigSpecs, TheRegistriesListEveryKind) {
-  EXPECT_EQ(domain_kinds().names(), (std::vector<std::string>{"sphere", "rastrigin", "arm"}));
+  EXPECT_EQ(domain_kinds().names(),
+            (std::vector<std::string>{"sphere", "rastrigin", "arm", "text"}));
   EXPECT_EQ(emitter_kinds().names(),
             (std::vector<std::string>{"gaussian", "iso_line", "cma_es", "mutation"}));
   json c = sphere_config();
-  c["domain"]["kind"] = "text";
+  c["domain"]["kind"] = "poem";
   EXPECT_EQ(error_of(c),
-            "cfg.json: domain.kind: expected one of \"sphere\", \"rastrigin\", \"arm\", got "
-            "\"text\"");
+            "cfg.json: domain.kind: expected one of \"sphere\", \"rastrigin\", \"arm\", "
+            "\"text\", got \"poem\"");
   c = sphere_config();
   c["domain"]["joints"] = 3;  // an arm's key on a sphere
   EXPECT_EQ(error_of(c), "cfg.json: domain.joints: unknown key (known: dim, kind)");

@@ -74,7 +74,8 @@ TEST(ExperimentConfig, UnknownKeysNameTheirPath) {
   c["iteratons"] = 5;
   EXPECT_EQ(error_of(c),
             "cfg.json: iteratons: unknown key (known: archive, description, domain, emitters, "
-            "iterations, metrics, name, result_archive, seed, selection, store, threads)");
+            "iterations, metrics, model, name, result_archive, seed, selection, store, "
+            "threads)");
 }
 
 TEST(ExperimentConfig, WrongTypesSayWhatWasExpected) {

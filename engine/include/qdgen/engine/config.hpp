@@ -48,6 +48,15 @@ struct StoreConfig {
   double commit_seconds = 1.0;  // group commits: see RunStore::set_commit_interval
 };
 
+// "model": the language model a text domain mutates and judges with (qdgen run --model
+// overrides the path). Adapters: name -> PEFT folder, the experts mixtures name.
+struct ModelConfig {
+  std::string path;
+  std::vector<std::pair<std::string, std::string>> adapters;
+  std::string device = "auto";
+  int threads = 0;  // the model's CPU threads (0: all cores)
+};
+
 struct ExperimentConfig {
   nlohmann::json json;  // the config as written; the run store keeps it
   std::string name;
@@ -61,6 +70,7 @@ struct ExperimentConfig {
   std::uint64_t seed = 0;
   int threads = 0;  // 0: all hardware threads
   StoreConfig store;
+  std::optional<ModelConfig> model;
   std::int64_t log_every = 0;  // plain-log cadence in iterations (0: about 20 lines per run)
 };
 

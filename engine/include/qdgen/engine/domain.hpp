@@ -16,15 +16,23 @@ namespace qdgen::llm {
 class LanguageModel;
 }
 
+namespace qdgen::archive {
+class Archive;
+}
+
 namespace qdgen::engine {
 
 class ThreadPool;
 
 // What the run lends a domain's batch calls: the evaluation threads and, for text domains,
-// the language model that mutates and judges (null for numeric domains).
+// the language model that mutates and judges (null for numeric domains), the main archive as
+// it stands (a text operator draws its few-shot examples by cell distance, a duplicate filter
+// looks at a cell's neighbours) and the iteration being made.
 struct DomainContext {
   ThreadPool& pool;
   llm::LanguageModel* model = nullptr;
+  const archive::Archive* archive = nullptr;
+  std::int64_t iteration = 0;
 };
 
 struct Evaluation {
@@ -41,9 +49,22 @@ struct SolutionBounds {
 };
 
 // What an emitter asks a domain's own mutation operator for (text domains: an LLM call).
+// `op` names one of the domain's operators (empty: its default); an operator that draws its
+// own parents from the archive ignores `parents`.
 struct MutationRequest {
   std::vector<const archive::Candidate*> parents;
   std::uint64_t seed = 0;
+  std::string op;
+};
+
+// A child: its solution, the ids of the parents it was made from (empty: the request's),
+// the operator that made it and what else its genome holds (a text's LoRA mixture and
+// sampling settings), merged into the candidate's metadata.
+struct Mutation {
+  archive::Solution solution;
+  std::vector<std::int64_t> parents;
+  std::string op;
+  nlohmann::json metadata;
 };
 
 class Domain {
@@ -59,14 +80,24 @@ class Domain {
   virtual Evaluation evaluate(const archive::Solution& solution) const = 0;
   // Evaluates a batch in place: sets each candidate's objective, measures and embedding,
   // and merges the evaluation's metadata into its own (a text judge may also look at
-  // parents and operator). The default spreads evaluate() over the context's pool.
+  // parents and operator). The default spreads evaluate() over the context's pool. A child
+  // the domain rejects (an empty text) gets objective -inf and metadata "rejected" naming
+  // why: it is stored but never added to an archive.
   virtual void evaluate_batch(std::span<archive::Candidate> batch,
                               const DomainContext& context) const;
 
   // The domain's own variation operator (texts); numeric domains have none.
   virtual bool has_mutation() const { return false; }
-  virtual std::vector<archive::Solution> mutate(std::span<const MutationRequest> requests,
-                                                const DomainContext& context) const;
+  virtual std::vector<Mutation> mutate(std::span<const MutationRequest> requests,
+                                       const DomainContext& context) const;
+
+  // Metrics of the domain's own after an iteration's adds (a text domain's Vendi scores of
+  // the elites, its model calls' tokens and seconds), merged into the iteration's metrics;
+  // null: none.
+  virtual nlohmann::json iteration_metrics(const archive::Archive& /*archive*/,
+                                           const DomainContext& /*context*/) const {
+    return nullptr;
+  }
 };
 
 }  // namespace qdgen::engine

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "qdgen/common/kind_registry.hpp"
 #include "qdgen/engine/domain.hpp"
@@ -20,6 +21,10 @@ class DomainSpec {
   virtual int measure_dim() const = 0;
   virtual bool has_mutation() const { return false; }
   virtual bool has_embeddings() const { return false; }
+  // Whether the domain's calls need a language model (text domains): the run loads one.
+  virtual bool needs_model() const { return false; }
+  // The names a mutation emitter's "operator" may take (empty: the domain's default only).
+  virtual std::vector<std::string> mutation_operators() const { return {}; }
   virtual std::unique_ptr<Domain> build() const = 0;
 };
 

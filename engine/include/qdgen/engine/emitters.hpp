@@ -51,9 +51,12 @@ struct EvolutionStrategyOptions {
   RankOneUpdate rank_one = RankOneUpdate::kHansen;  // "rank_one": "hansen" / "pyribs"
 };
 // Hands parents to the domain's own mutation operator (text domains; LLM variation).
+// Each child's operator is drawn from `operators` by weight (empty: the domain's default), so
+// one emitter's children go to the model in one call; parents 0: the operator draws its own.
 struct MutationOptions {
   int batch_size = 8;
   int parents = 2;
+  std::vector<std::pair<std::string, double>> operators;
 };
 
 std::unique_ptr<Emitter> make_gaussian_emitter(const GaussianOptions& options);

@@ -54,6 +54,8 @@ class Scheduler {
   const archive::Archive& archive() const { return *archive_; }
   const Domain& domain() const { return *domain_; }
   int threads() const { return pool_.threads(); }
+  // The domain's own metrics of the last step (Vendi of a text domain's elites), or null.
+  const nlohmann::json& domain_metrics() const { return last_domain_metrics_; }
 
  private:
   nlohmann::json engine_state() const;
@@ -75,6 +77,7 @@ class Scheduler {
   std::int64_t evaluations_ = 0;
   bool capture_state_ = true;
   std::optional<archive::ArchiveStats> last_stats_;
+  nlohmann::json last_domain_metrics_;
 };
 
 // Builds what an experiment config describes, once (threads 0: all hardware threads).

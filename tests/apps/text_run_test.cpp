@@ -1,0 +1,298 @@
+// `qdgen run` of a text domain end to end on a tiny random Llama written here: the model
+// writes and judges every child, the store keeps the judges' raw outputs, the label judge
+// agrees with `qdgen score`, the run is the same at any thread count and a SIGKILLed run
+// resumes to the uninterrupted one's archive.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "random_llama.hpp"
+#include "run_process.hpp"
+
+#if QDGEN_TEST_WITH_TORCH
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// Rows of a query, columns joined by '|'.
+std::vector<std::string> rows(const fs::path& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  std::vector<std::string> out;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    std::string row;
+    for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+      const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt, c));
+      row += std::string(bytes == nullptr ? "" : bytes, sqlite3_column_bytes(stmt, c)) + "|";
+    }
+    out.push_back(row);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
+}
+
+std::string quoted(const std::string& text) {
+  std::string out = "'";
+  for (const char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+const char* kCandidates =
+    "SELECT candidate_id, iteration, parent_ids, operator, solution_text, objective, measures, "
+    "metadata, status, cell FROM candidate ORDER BY candidate_id";
+const char* kElites = "SELECT cell, candidate_id FROM elite ORDER BY cell";
+
+class TextRun : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    directory_ = fs::temp_directory_path() /
+                 ("qdgen_text_run_" + std::to_string(getpid()) + "_" +
+                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(directory_);
+    fs::create_directories(directory_);
+    auto config = qdgen::testing::tiny_llama_config();
+    config.vocab_size = 32000;  // the Llama 2 tokenizer's
+    config.max_position_embeddings = 512;
+    model_ = qdgen::testing::write_random_llama(directory_, config, 5).hf_folder;
+    fs::copy_file(fs::path(QDGEN_SHARED_DATA) / "tokenizers/llama2/tokenizer.json",
+                  model_ / "tokenizer.json");
+  }
+  void TearDown() override { fs::remove_all(directory_); }
+
+  json config(int iterations) const {
+    std::vector<double> edges = {0,   .005, .01, .015, .02, .03, .04,  .05, .10,  .20, .50,
+                                 .80, .90,  .95, .96,  .97, .98, .985, .99, .995, 1};
+    return {{"name", "text-e2e"},
+            {"domain",
+             {{"kind", "text"},
+              {"template", "Story:"},
+              {"seeds", {"once upon a time", "the end came at last", "a dog ran home", "rain"}},
+              {"generation", {{"max_tokens", 10}, {"stop", {"\n"}}}},
+              {"init", {{"iterations", 1}, {"min_filled", 1}}},
+              {"quality",
+               {{"kind", "label"}, {"instruction", "Is it good?"}, {"labels", {" yes", " no"}}}},
+              {"measures",
+               {{{"kind", "label"},
+                 {"instruction", "Horror or romance?"},
+                 {"labels", {" horror", " romance"}}}}},
+              {"penalties", {{"repetition_weight", 0.5}, {"min_words", 1}, {"max_words", 40}}},
+              {"duplicates", {{"threshold", 0.9}}},
+              {"embeddings", true},
+              {"vendi", {{"orders", {1, 2}}}}}},
+            {"archive", {{"type", "grid"}, {"dims", {{{"edges", edges}}}}}},
+            {"emitters",
+             {{{"kind", "mutation"},
+               {"parents", 0},
+               {"batch", 6},
+               {"operators", {{"lmx_near", 2}, {"lmx_quality", 1}}}}}},
+            {"model", {{"threads", 1}}},
+            {"iterations", iterations},
+            {"seed", 5}};
+  }
+
+  fs::path write_config(const json& c, const std::string& name) const {
+    const fs::path path = directory_ / name;
+    std::ofstream(path) << c.dump(2);
+    return path;
+  }
+
+  qdgen_test::ProcessResult run(const fs::path& config_path, const fs::path& out,
+                                const std::string& extra = "") const {
+    return qdgen_test::qdgen("run " + config_path.string() + " --out " + out.string() +
+                             " --model " + model_.string() + " " + extra + " 2>&1");
+  }
+
+  fs::path directory_;
+  fs::path model_;
+};
+
+TEST_F(TextRun, WritesJudgesAndStoresEveryRawOutput) {
+  const fs::path store = directory_ / "run.sqlite";
+  const auto result = run(write_config(config(4), "c.json"), store);
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("vendi-ngram"), std::string::npos) << result.output;
+  const auto candidates = rows(store, "SELECT operator, metadata FROM candidate");
+  ASSERT_EQ(candidates.size(), 24u);
+  int init = 0, lmx = 0;
+  for (const auto& row : candidates) {
+    init += row.rfind("init|", 0) == 0;
+    lmx += row.rfind("lmx_", 0) == 0;
+  }
+  EXPECT_EQ(init, 6);  // the first iteration writes from the seeds
+  EXPECT_EQ(lmx, 18);
+  // Every judged child keeps its labels' log-probabilities; rejected ones say why.
+  for (const auto& row : rows(store, "SELECT metadata, objective FROM candidate")) {
+    const json metadata = json::parse(row.substr(0, row.find('|')));
+    ASSERT_TRUE(metadata.contains("sampling")) << row;
+    if (metadata.contains("rejected")) continue;
+    ASSERT_EQ(metadata["judge"]["quality"]["logprobs"].size(), 2u) << row;
+    ASSERT_EQ(metadata["judge"]["measure_0"]["labels"].size(), 2u) << row;
+  }
+  const auto metrics = rows(store, "SELECT metrics FROM iteration WHERE iteration = 3");
+  ASSERT_EQ(metrics.size(), 1u);
+  const json m = json::parse(metrics[0].substr(0, metrics[0].size() - 1));
+  EXPECT_GE(m["vendi_ngram_q1"].get<double>(), 1.0);
+  EXPECT_GE(m["vendi_embedding_q2"].get<double>(), 1.0);
+  EXPECT_EQ(m["text"]["children"].get<int>(), 6);
+  EXPECT_GT(m["text"]["generated_tokens"].get<int>(), 0);
+  EXPECT_GT(m["text"]["scored_tokens"].get<int>(), 0);
+}
+
+TEST_F(TextRun, LabelJudgeIsTheSoftmaxOfTheLabelsLogProbabilitiesFromScore) {
+  const fs::path store = directory_ / "run.sqlite";
+  ASSERT_EQ(run(write_config(config(2), "c.json"), store).status, 0);
+  const auto judged = rows(store,
+                           "SELECT solution_text, metadata, objective, measures FROM candidate "
+                           "WHERE json_extract(metadata, '$.rejected') IS NULL LIMIT 2");
+  ASSERT_FALSE(judged.empty());
+  int compared = 0;
+  for (const auto& row : judged) {
+    std::vector<std::string> parts;
+    std::size_t at = 0;
+    for (int i = 0; i < 4; ++i) {
+      const std::size_t bar = row.find('|', at);
+      parts.push_back(row.substr(at, bar - at));
+      at = bar + 1;
+    }
+    // The text itself holds no '|': the tokenizer's pieces of a random model might, so skip.
+    if (std::count(row.begin(), row.end(), '|') != 4) continue;
+    const std::string prompt =
+        "### Instruction:\nHorror or romance?\n\n### Input:\n" + parts[0] + "\n\n### Response:";
+    const auto scored =
+        qdgen_test::qdgen("score --model " + model_.string() + " --prompt " + quoted(prompt) +
+                          " --continuation ' horror' --continuation ' romance' --format json");
+    ASSERT_EQ(scored.status, 0) << scored.output;
+    std::vector<double> logprobs;
+    std::istringstream lines(scored.output);
+    for (std::string line; std::getline(lines, line);)
+      if (!line.empty() && line[0] == '{') logprobs.push_back(json::parse(line)["logprob"]);
+    ASSERT_EQ(logprobs.size(), 2u) << scored.output;
+    const json metadata = json::parse(parts[1]);
+    const auto stored = metadata["judge"]["measure_0"]["logprobs"].get<std::vector<double>>();
+    EXPECT_NEAR(stored[0], logprobs[0], 1e-4);
+    EXPECT_NEAR(stored[1], logprobs[1], 1e-4);
+    const double p = std::exp(logprobs[0]) / (std::exp(logprobs[0]) + std::exp(logprobs[1]));
+    EXPECT_NEAR(json::parse(parts[3])[0].get<double>(), p, 1e-4);
+    // Quality: P(" yes") times the repetition penalty's factor.
+    const double yes = metadata["judge"]["quality"]["value"];
+    const double repeated = metadata["judge"]["repetition"];
+    EXPECT_NEAR(std::stod(parts[2]), yes * std::max(0.0, 1 - 0.5 * repeated), 1e-9);
+    ++compared;
+  }
+  EXPECT_GE(compared, 1);
+}
+
+TEST_F(TextRun, SameSeedSameRunAtOneAndTwoThreads) {
+  const fs::path c = write_config(config(3), "c.json");
+  ASSERT_EQ(run(c, directory_ / "one.sqlite", "--threads 1").status, 0);
+  ASSERT_EQ(run(c, directory_ / "two.sqlite", "--threads 2").status, 0);
+  EXPECT_EQ(rows(directory_ / "one.sqlite", kCandidates),
+            rows(directory_ / "two.sqlite", kCandidates));
+  EXPECT_EQ(rows(directory_ / "one.sqlite", kElites), rows(directory_ / "two.sqlite", kElites));
+}
+
+TEST_F(TextRun, ResumeAfterSigkillEndsWithTheUninterruptedArchive) {
+  json c = config(12);
+  c["store"] = {{"commit_seconds", 0}};
+  const fs::path path = write_config(c, "c.json");
+  const fs::path reference = directory_ / "reference.sqlite";
+  ASSERT_EQ(run(path, reference).status, 0);
+  const fs::path killed = directory_ / "killed.sqlite";
+  const pid_t child = fork();
+  if (child == 0) {
+    const int null = ::open("/dev/null", O_WRONLY);
+    dup2(null, STDERR_FILENO);
+    execl(QDGEN_BINARY, QDGEN_BINARY, "run", path.c_str(), "--out", killed.c_str(), "--model",
+          model_.c_str(), nullptr);
+    _exit(127);
+  }
+  for (int i = 0;
+       i < 2000 && !(fs::exists(killed) && rows(killed, "SELECT 1 FROM iteration").size() >= 3);
+       ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed";
+  const auto resumed =
+      qdgen_test::qdgen("run --resume " + killed.string() + " --model " + model_.string());
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_EQ(rows(killed, kElites), rows(reference, kElites));
+  EXPECT_EQ(rows(killed, kCandidates), rows(reference, kCandidates));
+}
+
+TEST_F(TextRun, DegenerateChildrenAreStoredAtMinusInfinityAndCountedNeverAdded) {
+  json c = config(2);
+  c["domain"]["penalties"]["min_words"] = 1000;  // every child is too short
+  c["domain"]["penalties"]["max_words"] = 2000;
+  const fs::path store = directory_ / "run.sqlite";
+  const auto result = run(write_config(c, "c.json"), store);
+  ASSERT_EQ(result.status, 0) << result.output;
+  const auto candidates =
+      rows(store,
+           "SELECT objective < -1e308, json_extract(metadata, '$.rejected'), status "
+           "FROM candidate");
+  ASSERT_EQ(candidates.size(), 12u);
+  for (const auto& row : candidates) EXPECT_EQ(row, "1|too_short|0|");
+  EXPECT_TRUE(rows(store, "SELECT 1 FROM elite").empty());
+  EXPECT_EQ(rows(store,
+                 "SELECT json_extract(metrics, '$.text.rejected.too_short') FROM "
+                 "iteration ORDER BY iteration"),
+            (std::vector<std::string>{"6|", "6|"}));
+}
+
+TEST_F(TextRun, NearDuplicatesOfACellsOrANeighboursEliteAreRejected) {
+  json c = config(4);
+  c["domain"]["duplicates"] = {{"ngram", 1}, {"threshold", 0.0}};  // any overlap at all
+  const fs::path store = directory_ / "run.sqlite";
+  const auto result = run(write_config(c, "c.json"), store);
+  ASSERT_EQ(result.status, 0) << result.output;
+  // The first iteration meets an empty archive; later children that land in or beside a
+  // filled cell are rejected, and none of them was added.
+  EXPECT_TRUE(rows(store,
+                   "SELECT 1 FROM candidate WHERE iteration = 0 AND "
+                   "json_extract(metadata, '$.rejected') = 'duplicate'")
+                  .empty());
+  const auto duplicates =
+      rows(store,
+           "SELECT status, json_extract(metadata, '$.duplicate_overlap') FROM candidate "
+           "WHERE json_extract(metadata, '$.rejected') = 'duplicate'");
+  ASSERT_FALSE(duplicates.empty());
+  for (const auto& row : duplicates) EXPECT_EQ(row.substr(0, 2), "0|") << row;
+}
+
+TEST_F(TextRun, ATextConfigWithoutAModelSaysHowToGiveOne) {
+  json c = config(2);
+  c.erase("model");
+  const auto result =
+      qdgen_test::qdgen("run " + write_config(c, "c.json").string() + " --in-memory 2>&1");
+  EXPECT_NE(result.status, 0);
+  EXPECT_NE(result.output.find("domain 'text' needs a language model: give the config a "
+                               "\"model\": {\"path\": ...} or pass --model DIR"),
+            std::string::npos)
+      << result.output;
+}
+
+}  // namespace
+
+#endif

@@ -1,0 +1,186 @@
+// The text domain's pure pieces against hand computations (LMX prompts, QDAIF's parent
+// weights and draws, mixture arithmetic, label posteriors, repetition and duplicate
+// statistics) and its config keys' errors. The model-driven parts run end to end in
+// tests/apps/text_run_test.cpp.
+#include "text_domain.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "qdgen/common/json_reader.hpp"
+#include "qdgen/engine/config.hpp"
+
+namespace {
+
+using namespace qdgen::engine::text;
+using nlohmann::json;
+
+TEST(TextLmx, PromptIsTemplateExampleSeparatorRepeatedThenTemplate) {
+  const std::vector<std::string> examples = {"one", "two", "three"};
+  EXPECT_EQ(lmx_prompt("Fortune:", examples, "\n###\n"),
+            "Fortune:one\n###\nFortune:two\n###\nFortune:three\n###\nFortune:");
+  EXPECT_EQ(lmx_prompt("T:", {}, "\n###\n"), "T:");  // zero-shot
+}
+
+TEST(TextLmx, FillTemplateReplacesEachKeyOnceLeftToRight) {
+  EXPECT_EQ(fill_template("{text}\nTranslate this {genre} poem into a {tone} poem.",
+                          {{"text", "a {genre} b"}, {"genre", "haiku"}, {"tone", "happy"}}),
+            "a {genre} b\nTranslate this haiku poem into a happy poem.");
+  EXPECT_EQ(fill_template("{unknown} {text}", {{"text", "x"}}), "{unknown} x");
+}
+
+TEST(TextLmx, NearWeightsAreOneOverOnePlusDistanceCubed) {
+  const std::vector<std::vector<int>> cells = {{0, 0}, {1, 0}, {2, 2}, {0, 3}};
+  const std::vector<double> w = near_weights(cells, {0, 0});
+  ASSERT_EQ(w.size(), 4u);
+  EXPECT_DOUBLE_EQ(w[0], 1.0);  // the parent cell itself
+  EXPECT_DOUBLE_EQ(w[1], 0.5);
+  EXPECT_NEAR(w[2], 1.0 / (1.0 + std::pow(std::sqrt(8.0), 3)), 1e-15);
+  EXPECT_NEAR(w[3], 1.0 / 28.0, 1e-15);
+}
+
+TEST(TextLmx, DrawsWithoutReplacementFollowTheSequentialProbabilities) {
+  const std::vector<double> weights = {1.0, 0.5, 0.25};
+  Rng rng(11);
+  std::map<std::vector<std::size_t>, int> counts;
+  const int trials = 40000;
+  for (int t = 0; t < trials; ++t) {
+    const auto drawn = draw_without_replacement(weights, 2, rng);
+    ASSERT_EQ(drawn.size(), 2u);
+    ASSERT_NE(drawn[0], drawn[1]);
+    ++counts[drawn];
+  }
+  // P(0 then 1) = (1 / 1.75) (0.5 / 0.75), P(2 then 1) = (0.25 / 1.75) (0.5 / 1.5).
+  const double p01 = (1 / 1.75) * (0.5 / 0.75), p21 = (0.25 / 1.75) * (0.5 / 1.5);
+  EXPECT_NEAR(double(counts[{0, 1}]) / trials, p01, 0.01);
+  EXPECT_NEAR(double(counts[{2, 1}]) / trials, p21, 0.01);
+  // Asking for more than there are gives all of them, each once.
+  auto all = draw_without_replacement(weights, 5, rng);
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(all, (std::vector<std::size_t>{0, 1, 2}));
+  // Zero weights are never drawn.
+  const std::vector<double> some = {0.0, 1.0, 0.0};
+  EXPECT_EQ(draw_without_replacement(some, 3, rng), (std::vector<std::size_t>{1}));
+}
+
+TEST(TextMixture, SoftmaxIsTheLabelPosterior) {
+  // A label judge's P(first label) from its two labels' log-probabilities.
+  const std::vector<double> logprobs = {-1.0, -2.0};
+  const auto p = softmax(logprobs);
+  EXPECT_NEAR(p[0], std::exp(-1.0) / (std::exp(-1.0) + std::exp(-2.0)), 1e-15);
+  EXPECT_NEAR(p[0] + p[1], 1.0, 1e-15);
+  // Huge log-likelihoods (an expert judge's totals over a long text) do not overflow.
+  const std::vector<double> totals = {-1000.0, -1001.0, -1003.0};
+  const auto q = softmax(totals);
+  EXPECT_NEAR(q[0], 1.0 / (1.0 + std::exp(-1.0) + std::exp(-3.0)), 1e-12);
+}
+
+TEST(TextMixture, GaussianStepOnLogitsAndCrossoverStayOnTheSimplex) {
+  const std::vector<double> w = {0.5, 0.3, 0.2};
+  Rng rng(3);
+  const auto same = perturb_mixture(w, 0.0, rng);
+  for (std::size_t i = 0; i < w.size(); ++i) EXPECT_NEAR(same[i], w[i], 1e-12);
+  const auto moved = perturb_mixture(w, 1.0, rng);
+  EXPECT_NEAR(std::accumulate(moved.begin(), moved.end(), 0.0), 1.0, 1e-12);
+  EXPECT_GT(std::abs(moved[0] - w[0]), 1e-6);
+  // Crossing a mixture with itself gives it back; with another, a point between in logits.
+  const auto self = cross_mixtures(w, w, rng);
+  for (std::size_t i = 0; i < w.size(); ++i) EXPECT_NEAR(self[i], w[i], 1e-12);
+  const std::vector<double> a = {0.9, 0.1}, b = {0.1, 0.9};
+  const auto c = cross_mixtures(a, b, rng);
+  EXPECT_GE(c[0], 0.1 - 1e-12);
+  EXPECT_LE(c[0], 0.9 + 1e-12);
+  EXPECT_THROW(cross_mixtures(a, w, rng), std::invalid_argument);
+  const auto init = initial_mixture(4, 1.0, rng);
+  EXPECT_NEAR(std::accumulate(init.begin(), init.end(), 0.0), 1.0, 1e-12);
+}
+
+TEST(TextPenalties, RepeatedNgramsAndOverlap) {
+  // Bigrams of "a b a b a b": ab ba ab ba ab; three repeat an earlier one.
+  EXPECT_DOUBLE_EQ(repeated_ngram_fraction("a b a b a b", 2), 0.6);
+  EXPECT_DOUBLE_EQ(repeated_ngram_fraction("One two three four", 2), 0.0);
+  EXPECT_DOUBLE_EQ(repeated_ngram_fraction("", 3), 0.0);
+  // Word n-grams, case-folded: {the cat, cat sat} vs {the cat, cat ran, ran off}.
+  EXPECT_DOUBLE_EQ(ngram_overlap("The cat sat", "the cat ran off", 2), 0.5);
+  EXPECT_DOUBLE_EQ(ngram_overlap("the cat sat", "the cat sat", 2), 1.0);
+  EXPECT_DOUBLE_EQ(ngram_overlap("cat", "the cat sat", 2), 0.0);
+  EXPECT_TRUE(is_blank(" \n\t"));
+  EXPECT_TRUE(is_blank(""));
+  EXPECT_FALSE(is_blank(" a "));
+  EXPECT_EQ(words("  Hello,   World \n"), (std::vector<std::string>{"hello,", "world"}));
+}
+
+json text_config() {
+  return json::parse(R"({
+    "domain": {"kind": "text", "template": "Fortune:", "seeds": ["a b c", "d e f"],
+               "experts": ["poetry", "science"],
+               "operators": {"mixture": {"sigma": 0.3, "crossover": 0.25}},
+               "quality": {"kind": "fluency"},
+               "measures": [{"kind": "experts", "experts": ["poetry", "science"]},
+                            {"kind": "label", "instruction": "Happy?", "labels": [" yes", " no"]}]},
+    "archive": {"type": "grid", "dims": [{"range": [0, 1], "cells": 4},
+                                          {"range": [0, 1], "cells": 4}]},
+    "emitters": [{"kind": "mutation", "parents": 0, "batch": 4,
+                  "operators": {"lmx_near": 3, "mixture": 1}}],
+    "model": {"path": "/nowhere", "adapters": {"poetry": "/a", "science": "/b"}},
+    "iterations": 3
+  })");
+}
+
+std::string error_of(const json& config) {
+  try {
+    qdgen::engine::parse_experiment_config(config, "x.json");
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(TextConfig, ParsesMeasuresOperatorsAndModel) {
+  const auto config = qdgen::engine::parse_experiment_config(text_config(), "x.json");
+  EXPECT_EQ(config.domain->kind(), "text");
+  EXPECT_EQ(config.domain->measure_dim(), 2);
+  EXPECT_TRUE(config.domain->needs_model());
+  ASSERT_TRUE(config.model.has_value());
+  EXPECT_EQ(config.model->adapters.size(), 2u);
+  const auto ops = config.domain->mutation_operators();
+  EXPECT_NE(std::find(ops.begin(), ops.end(), "mixture"), ops.end());
+}
+
+TEST(TextConfig, ErrorsNameTheKey) {
+  json c = text_config();
+  c["domain"].erase("experts");
+  EXPECT_EQ(error_of(c),
+            "x.json: domain.operators.mixture: the mixture operator needs \"experts\" (the LoRA "
+            "adapters it mixes)");
+  c = text_config();
+  c["domain"]["operators"]["swap"] = json::object();
+  EXPECT_EQ(error_of(c),
+            "x.json: domain.operators.swap: not an operator (expected lmx_near, lmx_random, "
+            "lmx_quality, fixed_few_shot, rewrite or mixture)");
+  c = text_config();
+  c["emitters"][0]["operators"] = {{"rewrite", 1}};
+  EXPECT_EQ(error_of(c),
+            "x.json: emitters[0].operators.rewrite: not an operator of domain 'text' (expected "
+            "one of \"fixed_few_shot\", \"lmx_near\", \"lmx_quality\", \"lmx_random\", "
+            "\"mixture\")");
+  c = text_config();
+  c["domain"]["measures"][0]["experts"] = {"poetry"};
+  EXPECT_NE(error_of(c).find("domain.measures[0].experts: expected an array of at least 2 LoRA "
+                             "expert names"),
+            std::string::npos);
+  c = text_config();
+  c["archive"]["dims"].erase(1);
+  EXPECT_NE(error_of(c).find("measure dimensions, domain 'text' has 2"), std::string::npos);
+  c = text_config();
+  c["domain"] = {{"kind", "sphere"}, {"dim", 4}};
+  c["emitters"] = json::parse(R"([{"kind": "gaussian", "sigma": 0.1}])");
+  EXPECT_EQ(error_of(c), "x.json: model: domain 'sphere' uses no language model");
+}
+
+}  // namespace
