@@ -117,7 +117,7 @@ TEST(Llama2cTokenizer, TokenLengthBeyondTheFileIsATruncationError) {
   append(std::uint32_t{0xffffff06});  // max_token_length
   append(0.0f);                       // token 0 score
   append(std::int32_t{0x7fffffff});   // token 0 length
-  bytes += "<unk>\0\0\0";
+  bytes.append("<unk>\0\0\0", 8);
   const auto path = std::filesystem::temp_directory_path() /
                     (std::string("qdgen_long_token_tokenizer.bin.") + std::to_string(::getpid()));
   std::ofstream(path, std::ios::binary)
