@@ -10,6 +10,14 @@ if(QDGEN_SANITIZE)
     -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
   target_link_options(qdgen_sanitize INTERFACE -fsanitize=address,undefined)
 endif()
+if(QDGEN_FUZZ)
+  # Coverage instrumentation for libFuzzer in every library; the fuzz targets link the
+  # fuzzer's main (tests/fuzz). UBSan findings abort, so the fuzzer reports them as crashes.
+  target_compile_options(qdgen_sanitize INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+    -fno-omit-frame-pointer)
+  target_link_options(qdgen_sanitize INTERFACE -fsanitize=address,undefined)
+endif()
 
 # Position-independent code without the cost of symbol interposition: calls between our own
 # functions stay direct and inlinable.

@@ -55,12 +55,15 @@ class Llama2cTokenizer final : public Tokenizer {
 Llama2cTokenizer::Llama2cTokenizer(const std::filesystem::path& path, const std::string& contents)
     : file_(path.string()) {
   std::size_t pos = 0;
-  const auto read = [&](void* out, std::size_t n, const std::string& what) {
+  const auto need = [&](std::size_t n, const std::string& what) {
     if (contents.size() - pos < n) {
       throw std::runtime_error(file_ + ": llama2.c tokenizer truncated while reading " + what +
                                " at byte " + std::to_string(pos) + " (file has " +
                                std::to_string(contents.size()) + " bytes)");
     }
+  };
+  const auto read = [&](void* out, std::size_t n, const std::string& what) {
+    need(n, what);
     std::memcpy(out, contents.data() + pos, n);
     pos += n;
   };
@@ -77,8 +80,10 @@ Llama2cTokenizer::Llama2cTokenizer(const std::filesystem::path& path, const std:
                                ", expected 0.." + std::to_string(max_token_length) +
                                " (max_token_length); not a llama2.c tokenizer.bin?");
     }
-    std::string text(static_cast<std::size_t>(length), '\0');
-    read(text.data(), text.size(), what + " bytes");
+    // Checked before the copy: a length the file does not hold allocates nothing.
+    need(static_cast<std::size_t>(length), what + " bytes");
+    std::string text = contents.substr(pos, static_cast<std::size_t>(length));
+    pos += text.size();
     ids_.try_emplace(text, static_cast<TokenId>(pieces_.size()));  // run.c finds the first
     pieces_.push_back(std::move(text));
     scores_.push_back(score);

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -100,6 +102,33 @@ TEST(Llama2cTokenizer, TruncatedFileIsAClearError) {
     FAIL() << "expected an error";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("truncated"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(path);
+}
+
+// Found by fuzz_tokenizer_bin: a token length near 2^31 in a 20-byte file allocated 2 GB
+// before the truncation was noticed (tests/fuzz/regressions/fuzz_tokenizer_bin/ keeps the
+// input; the fuzzer's allocation limit fails it). The length is checked against the file first.
+TEST(Llama2cTokenizer, TokenLengthBeyondTheFileIsATruncationError) {
+  std::string bytes;
+  const auto append = [&](const auto value) {
+    bytes.append(reinterpret_cast<const char*>(&value), sizeof(value));
+  };
+  append(std::uint32_t{0xffffff06});  // max_token_length
+  append(0.0f);                       // token 0 score
+  append(std::int32_t{0x7fffffff});   // token 0 length
+  bytes.append("<unk>\0\0\0", 8);
+  const auto path = std::filesystem::temp_directory_path() /
+                    (std::string("qdgen_long_token_tokenizer.bin.") + std::to_string(::getpid()));
+  std::ofstream(path, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  try {
+    load_tokenizer(path);
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()), path.string() +
+                                         ": llama2.c tokenizer truncated while reading token 0 "
+                                         "bytes at byte 12 (file has 20 bytes)");
   }
   std::filesystem::remove(path);
 }
