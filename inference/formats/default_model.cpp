@@ -156,28 +156,30 @@ json read_json_file(const fs::path& file) {
 }  // namespace
 
 json default_recipe_json() {
-  // Chosen to differ: verse, machines, lab, state, office, courts, studio, kitchen.
-  return {{"seed", 0},
-          {"heldout_fraction", 0.05},
-          {"tokenizer", {{"vocab", 4096}}},
-          {"model",
-           {{"hidden_size", 256},
-            {"intermediate_size", 768},
-            {"num_hidden_layers", 4},
-            {"num_attention_heads", 4},
-            {"num_key_value_heads", 4},
-            {"context", 256}}},
-          {"base", {{"steps", 450}, {"batch", 8}, {"learning_rate", 2e-3}}},
-          {"experts",
-           {{"categories",
-             {"songs-poems", "computers", "science", "politics", "work", "law", "art", "food"}},
-            {"r", 8},
-            {"alpha", 16},
-            {"targets", {"all-linear"}},
-            {"epochs", 2},
-            {"max_steps", 40},
-            {"batch", 8},
-            {"learning_rate", 3e-3}}}};
+  // Chosen to differ: verse, machines, lab, state, office, courts, studio, the sexes. (Food, the
+  // smallest candidate at 34 kB, got 10 steps and its expert lost to two others there.)
+  return {
+      {"seed", 0},
+      {"heldout_fraction", 0.05},
+      {"tokenizer", {{"vocab", 4096}}},
+      {"model",
+       {{"hidden_size", 256},
+        {"intermediate_size", 768},
+        {"num_hidden_layers", 4},
+        {"num_attention_heads", 4},
+        {"num_key_value_heads", 4},
+        {"context", 256}}},
+      {"base", {{"steps", 450}, {"batch", 8}, {"learning_rate", 2e-3}}},
+      {"experts",
+       {{"categories",
+         {"songs-poems", "computers", "science", "politics", "work", "law", "art", "men-women"}},
+        {"r", 8},
+        {"alpha", 16},
+        {"targets", {"all-linear"}},
+        {"epochs", 2},
+        {"max_steps", 40},
+        {"batch", 8},
+        {"learning_rate", 3e-3}}}};
 }
 
 DefaultModelRecipe parse_recipe(const json& recipe, const std::string& source) {
