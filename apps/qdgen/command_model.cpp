@@ -1,5 +1,6 @@
 // qdgen model merge: a base model plus a weighted mixture of LoRA adapters, written as one
-// Hugging Face folder (what serving engines without per-request mixtures can load).
+// Hugging Face folder (what serving engines without per-request mixtures can load). The
+// default model's subcommands (build-default, info) are in command_model_default.cpp.
 
 #include <unistd.h>
 
@@ -183,7 +184,8 @@ void run_merge(const MergeOptions& o) {
 }  // namespace
 
 void add_model_command(CLI::App& app) {
-  auto* model = app.add_subcommand("model", "Work with model folders and LoRA adapters");
+  auto* model = app.add_subcommand(
+      "model", "Work with model folders and LoRA adapters, and the default model");
   model->require_subcommand(1);
 
   auto options = std::make_shared<MergeOptions>();
@@ -209,6 +211,7 @@ void add_model_command(CLI::App& app) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   merge->callback([options] { run_merge(*options); });
+  add_model_default_commands(*model);
 }
 
 }  // namespace qdgen::cli

@@ -17,11 +17,12 @@ void add_train_command(CLI::App& app);              // command_train.cpp
 void add_train_tokenizer_command(CLI::App& train);  // command_train_tokenizer.cpp
 // The model commands reach the embedded model through its module (model_flags.hpp), so
 // this binary never links libtorch.
-void add_generate_command(CLI::App& app);  // command_generate.cpp
-void add_score_command(CLI::App& app);     // command_score.cpp
-void add_embed_command(CLI::App& app);     // command_embed.cpp
-void add_model_command(CLI::App& app);     // command_model.cpp: model merge
-void add_train_base_command(CLI::App& train);       // command_train_base.cpp (in the module)
-void add_train_lora_command(CLI::App& train);       // command_train_lora.cpp (in the module)
+void add_generate_command(CLI::App& app);          // command_generate.cpp
+void add_score_command(CLI::App& app);             // command_score.cpp
+void add_embed_command(CLI::App& app);             // command_embed.cpp
+void add_model_command(CLI::App& app);             // command_model.cpp: model merge
+void add_model_default_commands(CLI::App& model);  // command_model_default.cpp: build-default, info
+void add_train_base_command(CLI::App& train);      // command_train_base.cpp (in the module)
+void add_train_lora_command(CLI::App& train);      // command_train_lora.cpp (in the module)
 
 }  // namespace qdgen::cli

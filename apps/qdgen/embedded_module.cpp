@@ -31,3 +31,9 @@ extern "C" __attribute__((visibility("default"))) void qdgen_train_lora(
     qdgen::inference::TrainingResult& result) {
   result = qdgen::inference::train_lora(options, progress);
 }
+
+extern "C" __attribute__((visibility("default"))) void qdgen_build_default_model(
+    const qdgen::inference::DefaultModelBuild& build,
+    const qdgen::inference::DefaultModelProgressFn& progress, nlohmann::json& manifest) {
+  manifest = qdgen::inference::build_default_model(build, progress);
+}

@@ -10,6 +10,9 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "qdgen/inference/default_model.hpp"
+#include "qdgen/llm/embedded_loader.hpp"
+
 namespace qdgen::cli {
 
 // The module is installed beside the binary.
@@ -23,10 +26,27 @@ std::filesystem::path embedded_module_path() {
          "qdgen-embedded.so";
 }
 
+// "default": the base of the cached default model (qdgen model build-default); a folder
+// named default is ./default.
+std::string resolve_model_path(const std::string& model) {
+  if (model != "default") return model;
+  const auto plan =
+      inference::plan_default_model(inference::default_model_sources_from_environment());
+  const auto state = inference::check_default_model(plan);
+  if (!state.ready) {
+    throw std::runtime_error("--model default: the default model in " + plan.folder.string() +
+                             " is " + (state.problem == "not built yet" ? "" : "damaged: ") +
+                             state.problem + " (run qdgen model build-default)");
+  }
+  return (plan.folder / "base").string();
+}
+
 void add_model_flags(CLI::App* command, ModelFlags& flags) {
   command
-      ->add_option("--model", flags.model,
-                   "model folder (config.json, safetensors, tokenizer.json) or llama2.c .bin")
+      ->add_option(
+          "--model", flags.model,
+          "model folder (config.json, safetensors, tokenizer.json), llama2.c .bin, or default "
+          "(qdgen model build-default's base)")
       ->required();
   command->add_option("--tokenizer", flags.tokenizer,
                       "tokenizer.json or llama2.c tokenizer.bin (default: the folder's)");
@@ -97,7 +117,7 @@ nlohmann::json mixture_json(const llm::LoraMixture& mixture) {
 
 std::unique_ptr<llm::LanguageModel> load_model(const ModelFlags& flags) {
   llm::EmbeddedModelOptions options;
-  options.model = flags.model;
+  options.model = resolve_model_path(flags.model);
   options.tokenizer = flags.tokenizer;
   options.device = flags.device;
   options.threads = flags.threads;

@@ -34,6 +34,10 @@ std::vector<llm::AdapterSource> adapter_sources(const ModelFlags& flags);
 llm::LoraMixture mixture_of(const ModelFlags& flags);
 // [{"name": ..., "weight": ...}] of a mixture, for JSON output.
 nlohmann::json mixture_json(const llm::LoraMixture& mixture);
+// --model's value as a path: "default" is the cached default model's base folder (throws,
+// saying to run qdgen model build-default, when it is not built or damaged); anything else
+// is itself.
+std::string resolve_model_path(const std::string& model);
 
 // The embedded-model module beside the qdgen binary, or the one QDGEN_EMBEDDED_MODULE names.
 std::filesystem::path embedded_module_path();

@@ -1,9 +1,11 @@
 // Training corpora: fortune files, plain text and JSONL, read into documents.
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -151,6 +153,36 @@ CorpusFormat detect_corpus_format(const std::filesystem::path& file, std::string
     if (line.text == "%") return CorpusFormat::kFortune;
   }
   return CorpusFormat::kText;
+}
+
+std::vector<std::filesystem::path> expand_corpus_inputs(
+    std::span<const std::filesystem::path> inputs) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files;
+  std::set<fs::path> seen;
+  const auto add = [&](const fs::path& file) {
+    if (seen.insert(fs::weakly_canonical(file)).second) files.push_back(file);
+  };
+  for (const fs::path& input : inputs) {
+    std::error_code error;
+    const auto status = fs::status(input, error);
+    if (error || !fs::exists(status)) {
+      throw std::runtime_error(input.string() + ": no such file or folder");
+    }
+    if (!fs::is_directory(status)) {
+      add(input);
+      continue;
+    }
+    std::vector<fs::path> entries;
+    for (const auto& entry : fs::directory_iterator(input)) {
+      if (entry.is_regular_file() && entry.path().extension() != ".dat") {
+        entries.push_back(entry.path());
+      }
+    }
+    std::sort(entries.begin(), entries.end());
+    for (const fs::path& entry : entries) add(entry);
+  }
+  return files;
 }
 
 std::vector<CorpusDocument> read_corpus(std::span<const std::filesystem::path> files,

@@ -98,7 +98,7 @@ LoraWeights::LoraWeights(const LlamaConfig& config, const LoraSettings& settings
       if (!targets(target)) continue;
       const std::int64_t in = lora_target_in_features(config, target);
       const std::int64_t out = lora_target_out_features(config, target);
-      Module module{zeros({settings.r, in}), zeros({out, settings.r})};
+      Module module{zeros({settings.r, in}), zeros({out, settings.r}), settings.scale()};
       // kaiming_uniform_(a=sqrt(5)): gain sqrt(2 / (1 + 5)), bound gain * sqrt(3 / fan_in).
       const double bound = 1.0 / std::sqrt(static_cast<double>(in));
       float* a = module.a.data_ptr<float>();
@@ -112,6 +112,20 @@ LoraWeights::LoraWeights(const LlamaConfig& config, const LoraSettings& settings
   }
 }
 
+LoraWeights::LoraWeights(const LlamaConfig& config, const LoraAdapter& adapter)
+    : settings_{adapter.r, adapter.lora_alpha, adapter.use_rslora, {}},
+      layers_(config.num_hidden_layers) {
+  for (const LoraModule& m : adapter.modules) {
+    const std::int64_t in = lora_target_in_features(config, m.target);
+    const std::int64_t out = lora_target_out_features(config, m.target);
+    Module module{at::from_blob(const_cast<float*>(m.a.data()), {m.rank, in}, at::kFloat).clone(),
+                  at::from_blob(const_cast<float*>(m.b.data()), {out, m.rank}, at::kFloat).clone(),
+                  m.scale};
+    modules_.emplace(std::make_pair(m.layer, m.target), std::move(module));
+    if (!targets(m.target)) settings_.targets.push_back(m.target);
+  }
+}
+
 bool LoraWeights::targets(LoraTarget target) const {
   for (LoraTarget t : settings_.targets) {
     if (t == target) return true;
@@ -121,7 +135,7 @@ bool LoraWeights::targets(LoraTarget target) const {
 
 at::Tensor LoraWeights::delta(std::int64_t layer, LoraTarget target, const at::Tensor& x) const {
   const Module& m = modules_.at({layer, target});
-  return at::mm(at::mm(x, m.a.t()).mul(settings_.scale()), m.b.t());
+  return at::mm(at::mm(x, m.a.t()).mul(m.scale), m.b.t());
 }
 
 std::vector<TrainableParameter> LoraWeights::parameters() const {

@@ -37,6 +37,9 @@ struct LoraSettings {
 class LoraWeights {
  public:
   LoraWeights(const LlamaConfig& config, const LoraSettings& settings, std::uint64_t seed);
+  // A saved adapter (read_peft_adapter), for evaluation: its tensors, not trainable, each
+  // module with its own rank and scale.
+  LoraWeights(const LlamaConfig& config, const LoraAdapter& adapter);
   const LoraSettings& settings() const { return settings_; }
   bool targets(LoraTarget target) const;
   // delta = scale * (x A^T) B^T for a layer's target; x: [N, in].
@@ -48,6 +51,7 @@ class LoraWeights {
  private:
   struct Module {
     at::Tensor a, b;
+    double scale = 0;
   };
   LoraSettings settings_;
   std::int64_t layers_ = 0;

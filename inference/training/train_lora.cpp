@@ -47,18 +47,6 @@ std::vector<LoraTarget> parse_targets(const std::vector<std::string>& names) {
   return targets;
 }
 
-std::vector<OwnedTensor> read_weights(const HfModelFolder& folder) {
-  std::vector<OwnedTensor> tensors;
-  for (const TensorSpec& spec : llama_tensor_specs(folder.config)) {
-    const TensorView* view = folder.weights->find(spec.name);
-    OwnedTensor tensor{spec.name, spec.shape,
-                       std::vector<float>(static_cast<std::size_t>(view->numel()))};
-    convert_to_f32(*view, tensor.data);
-    tensors.push_back(std::move(tensor));
-  }
-  return tensors;
-}
-
 }  // namespace
 
 TrainingResult train_lora(const LoraTrainingOptions& options, const TrainingProgressFn& progress) {
@@ -82,7 +70,7 @@ TrainingResult train_lora(const LoraTrainingOptions& options, const TrainingProg
   const TrainingCorpus corpus = read_corpus(o, *tokenizer, end_of_text);
 
   LlamaTrainable model(config);
-  model.load_hf(read_weights(base));
+  model.load_hf(read_hf_weights(base));
   model.set_requires_grad(false);
   LoraWeights lora(config, settings, o.seed);
 

@@ -2,14 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <random>
 #include <stdexcept>
-
-#include "random_words.hpp"
 
 namespace qdgen::inference::training {
 
-TrainingCorpus::TrainingCorpus(const std::vector<std::string>& documents,
+TrainingCorpus::TrainingCorpus(const std::vector<CorpusDocument>& documents,
                                const Tokenizer& tokenizer, TokenId end_of_text,
                                const CorpusSplit& split, const std::string& sources)
     : context_(split.context) {
@@ -19,22 +16,29 @@ TrainingCorpus::TrainingCorpus(const std::vector<std::string>& documents,
                              "paragraphs of text, or JSONL lines with \"text\")");
   }
   const auto count = static_cast<std::int64_t>(documents.size());
+  std::vector<bool> is_heldout(documents.size(), false);
   std::int64_t heldout = 0;
   if (split.heldout_fraction > 0 && count >= 2) {
-    heldout = std::clamp<std::int64_t>(
-        std::llround(split.heldout_fraction * static_cast<double>(count)), 1, count - 1);
+    for (std::size_t i = 0; i < documents.size(); ++i) {
+      is_heldout[i] = is_held_out(documents[i].id, split.heldout_fraction);
+      heldout += is_heldout[i] ? 1 : 0;
+    }
+    const auto by_id = [&](std::size_t a, std::size_t b) {
+      return documents[a].id < documents[b].id;
+    };
+    std::vector<std::size_t> order(documents.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    if (heldout == 0) {
+      is_heldout[*std::min_element(order.begin(), order.end(), by_id)] = true;
+      heldout = 1;
+    } else if (heldout == count) {
+      is_heldout[*std::max_element(order.begin(), order.end(), by_id)] = false;
+      heldout = count - 1;
+    }
   }
-  // A seeded choice of held-out documents, independent of the batch order's stream.
-  std::vector<std::int64_t> order(documents.size());
-  for (std::int64_t i = 0; i < count; ++i) order[static_cast<std::size_t>(i)] = i;
-  std::mt19937_64 rng(split.seed ^ 0x9e3779b97f4a7c15ULL);
-  shuffle_in_place(rng, order);
-  std::vector<bool> is_heldout(documents.size(), false);
-  for (std::int64_t i = 0; i < heldout; ++i) is_heldout[static_cast<std::size_t>(order[i])] = true;
-
   for (std::size_t i = 0; i < documents.size(); ++i) {
     std::vector<TokenId>& stream = is_heldout[i] ? heldout_ : train_;
-    const auto ids = tokenizer.encode(documents[i], false);
+    const auto ids = tokenizer.encode(documents[i].text, false);
     stream.insert(stream.end(), ids.begin(), ids.end());
     stream.push_back(end_of_text);
   }

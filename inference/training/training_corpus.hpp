@@ -1,6 +1,8 @@
 #pragma once
 // The corpus as training sees it: documents tokenised, split into training and held-out
-// documents (seeded), each side packed into one token stream with an end-of-text token after
+// documents by their ids (is_held_out: a document is on the same side in every corpus that
+// holds it, so a category file's held-out documents are held out of the whole corpus too),
+// each side packed into one token stream with an end-of-text token after
 // every document, and cut into fixed contexts.
 
 #include <cstdint>
@@ -8,21 +10,23 @@
 #include <string>
 #include <vector>
 
+#include "qdgen/inference/corpus.hpp"
 #include "qdgen/inference/tokenizer.hpp"
 
 namespace qdgen::inference::training {
 
 struct CorpusSplit {
-  std::int64_t context = 0;     // tokens a sequence predicts
-  double heldout_fraction = 0;  // of the documents; at least one when > 0 and there are two
-  std::uint64_t seed = 0;
+  std::int64_t context = 0;  // tokens a sequence predicts
+  // Of the documents, by id. When that holds out none (or all) of two or more documents,
+  // the one with the smallest id is held out (the one with the largest kept).
+  double heldout_fraction = 0;
 };
 
 class TrainingCorpus {
  public:
   // Throws when there are no documents or the training side has fewer than context + 1
   // tokens; `sources` names the inputs in those messages.
-  TrainingCorpus(const std::vector<std::string>& documents, const Tokenizer& tokenizer,
+  TrainingCorpus(const std::vector<CorpusDocument>& documents, const Tokenizer& tokenizer,
                  TokenId end_of_text, const CorpusSplit& split, const std::string& sources);
 
   std::int64_t context() const { return context_; }

@@ -8,6 +8,7 @@
 #include "adamw.hpp"
 #include "batch_order.hpp"
 #include "checkpoint.hpp"
+#include "heldout_loss.hpp"
 #include "output_folder.hpp"
 
 namespace qdgen::inference::training {
@@ -45,35 +46,8 @@ class Evaluator {
 
   // Mean loss per held-out token, in batches of up to options.batch equal-length windows.
   double operator()() const {
-    at::NoGradGuard no_grad;
-    const auto& tokens = job_.corpus->heldout_tokens();
-    double total = 0;
-    std::int64_t count = 0;
-    std::size_t i = 0;
-    while (i < windows_.size()) {
-      const std::int64_t length = windows_[i].second - windows_[i].first;
-      std::size_t j = i;
-      while (j < windows_.size() && j - i < static_cast<std::size_t>(job_.options->batch) &&
-             windows_[j].second - windows_[j].first == length) {
-        ++j;
-      }
-      const auto rows = static_cast<std::int64_t>(j - i);
-      at::Tensor inputs = at::empty({rows, length - 1}, at::kLong);
-      at::Tensor targets = at::empty({rows, length - 1}, at::kLong);
-      std::int64_t* in = inputs.data_ptr<std::int64_t>();
-      std::int64_t* out = targets.data_ptr<std::int64_t>();
-      for (std::int64_t r = 0; r < rows; ++r) {
-        const std::int64_t begin = windows_[i + static_cast<std::size_t>(r)].first;
-        for (std::int64_t t = 0; t + 1 < length; ++t) {
-          in[r * (length - 1) + t] = tokens[static_cast<std::size_t>(begin + t)];
-          out[r * (length - 1) + t] = tokens[static_cast<std::size_t>(begin + t + 1)];
-        }
-      }
-      total += job_.loss(inputs, targets, true).item<double>();
-      count += rows * (length - 1);
-      i = j;
-    }
-    return total / static_cast<double>(count);
+    return mean_window_loss(job_.corpus->heldout_tokens(), windows_, job_.options->batch,
+                            job_.loss);
   }
 
  private:

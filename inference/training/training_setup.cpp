@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "document_reader.hpp"
+#include "qdgen/inference/corpus.hpp"
 
 namespace qdgen::inference::training {
 namespace {
@@ -22,6 +22,18 @@ std::string number(double value) {
 }
 
 }  // namespace
+
+std::vector<OwnedTensor> read_hf_weights(const HfModelFolder& folder) {
+  std::vector<OwnedTensor> tensors;
+  for (const TensorSpec& spec : llama_tensor_specs(folder.config)) {
+    const TensorView* view = folder.weights->find(spec.name);
+    OwnedTensor tensor{spec.name, spec.shape,
+                       std::vector<float>(static_cast<std::size_t>(view->numel()))};
+    convert_to_f32(*view, tensor.data);
+    tensors.push_back(std::move(tensor));
+  }
+  return tensors;
+}
 
 TrainingOptions resolve_options(const TrainingOptions& options, const LlamaConfig& config) {
   TrainingOptions o = options;
@@ -86,9 +98,11 @@ TrainingCorpus read_corpus(const TrainingOptions& options, const Tokenizer& toke
   std::string sources;
   for (const fs::path& file : options.data)
     sources += (sources.empty() ? "" : ", ") + file.string();
-  const auto documents = read_training_documents(options.data);
+  const auto files = expand_corpus_inputs(options.data);
+  if (files.empty()) throw std::runtime_error(sources + ": no corpus files in it");
+  const auto documents = inference::read_corpus(files, CorpusFormat::kAuto);
   return TrainingCorpus(documents, tokenizer, end_of_text,
-                        {options.context, options.heldout_fraction, options.seed}, sources);
+                        {options.context, options.heldout_fraction}, sources);
 }
 
 json file_identity(const fs::path& path) {

@@ -6,12 +6,16 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "qdgen/inference/hf_folder.hpp"
 #include "qdgen/inference/model_config.hpp"
 #include "qdgen/inference/tokenizer.hpp"
 #include "qdgen/inference/training.hpp"
 #include "training_corpus.hpp"
 
 namespace qdgen::inference::training {
+
+// A Hugging Face folder's weights as f32 tensors (Hugging Face names and layout).
+std::vector<OwnedTensor> read_hf_weights(const HfModelFolder& folder);
 
 // Resolves the defaults (context 0, warm-up -1) against `config` and checks every setting,
 // naming the option at fault.

@@ -166,8 +166,7 @@ TEST_F(TrainCli, NoDataIsAnError) {
       qdgen("train base --model-config " + quoted(config_) + " --tokenizer " + quoted(tokenizer_) +
             " --data " + quoted(empty) + " --out " + quoted(scratch_->path() / "none")),
       "qdgen train base: " + empty.string() +
-          ": no documents (expected fortune records separated by '%' lines, paragraphs "
-          "of text, or JSONL lines with \"text\")");
+          ": no documents in it (read as fortune; every record or line is blank)");
   const fs::path missing = scratch_->path() / "missing.txt";
   expect_error(
       qdgen("train base --model-config " + quoted(config_) + " --tokenizer " + quoted(tokenizer_) +

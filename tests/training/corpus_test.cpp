@@ -1,5 +1,7 @@
 // The corpus side of training: documents from fortune files, plain text and JSONL; the
-// seeded held-out split; packing with end-of-text tokens; the batch order and its state.
+// held-out split by document id; packing with end-of-text tokens; the batch order and its state.
+#include "qdgen/inference/corpus.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,7 +9,6 @@
 #include <set>
 
 #include "batch_order.hpp"
-#include "document_reader.hpp"
 #include "qdgen/inference/tokenizer.hpp"
 #include "training_corpus.hpp"
 #include "training_fixtures.hpp"
@@ -18,6 +19,15 @@ namespace {
 namespace fs = std::filesystem;
 using Strings = std::vector<std::string>;
 
+// Training reads its corpus with the shared reader (corpus.hpp); what it adds is folders.
+Strings texts(const std::vector<fs::path>& inputs) {
+  Strings out;
+  for (const auto& d : read_corpus(expand_corpus_inputs(inputs), CorpusFormat::kAuto)) {
+    out.push_back(d.text);
+  }
+  return out;
+}
+
 TEST(TrainingDocuments, FortuneRecordsPlainParagraphsAndJsonl) {
   testing::ScratchFolder scratch("documents");
   const auto fortunes =
@@ -26,11 +36,9 @@ TEST(TrainingDocuments, FortuneRecordsPlainParagraphsAndJsonl) {
                                         "Para one\nstill one.\n\n\n  \nPara two.\r\n\r\nthree\n");
   const auto jsonl = testing::write_text(scratch / "lines.jsonl",
                                          "{\"text\": \"a\\nb\"}\n\n{\"text\": \"c\", \"id\": 2}\n");
-  EXPECT_EQ(read_training_documents({fortunes}),
-            (Strings{"First one.\n\tSecond line.", "Second."}));
-  EXPECT_EQ(read_training_documents({text}),
-            (Strings{"Para one\nstill one.", "Para two.", "three"}));
-  EXPECT_EQ(read_training_documents({jsonl, fortunes}),
+  EXPECT_EQ(texts({fortunes}), (Strings{"First one.\n\tSecond line.", "Second."}));
+  EXPECT_EQ(texts({text}), (Strings{"Para one\nstill one.", "Para two.", "three"}));
+  EXPECT_EQ(texts({jsonl, fortunes}),
             (Strings{"a\nb", "c", "First one.\n\tSecond line.", "Second."}));
 }
 
@@ -40,7 +48,7 @@ TEST(TrainingDocuments, AFolderIsItsFilesInNameOrderWithoutIndexesOrRepeatedLink
   testing::write_text(scratch / "corpus/a", "A1\n%\n");
   testing::write_text(scratch / "corpus/a.dat", "\x01\x02 binary index");
   fs::create_symlink(scratch / "corpus/a", scratch / "corpus/a.u8");
-  EXPECT_EQ(read_training_documents({scratch / "corpus"}), (Strings{"A1", "B1", "B2"}));
+  EXPECT_EQ(texts({scratch / "corpus"}), (Strings{"A1", "B1", "B2"}));
 }
 
 TEST(TrainingDocuments, ErrorsNameTheFileAndLine) {
@@ -48,48 +56,86 @@ TEST(TrainingDocuments, ErrorsNameTheFileAndLine) {
   const auto bad =
       testing::write_text(scratch / "bad.jsonl", "{\"text\": \"ok\"}\n{\"body\": 1}\n");
   try {
-    read_training_documents({bad});
+    texts({bad});
     FAIL();
   } catch (const std::runtime_error& e) {
     EXPECT_EQ(std::string(e.what()),
-              bad.string() + ":2: expected an object with a string \"text\"");
+              bad.string() + " line 2: JSON line without a string \"text\" key");
   }
   try {
-    read_training_documents({scratch / "absent"});
+    texts({scratch / "absent"});
     FAIL();
   } catch (const std::runtime_error& e) {
     EXPECT_EQ(std::string(e.what()), (scratch / "absent").string() + ": no such file or folder");
   }
 }
 
+std::vector<CorpusDocument> documents_of(const Strings& texts) {
+  std::vector<CorpusDocument> out;
+  for (const std::string& text : texts) {
+    std::uint64_t hash = 0xcbf29ce484222325ull;  // FNV-1a, as the corpus reader's ids
+    for (const char c : text) {
+      hash ^= static_cast<unsigned char>(c);
+      hash *= 0x100000001b3ull;
+    }
+    out.push_back({text, 0, 1, hash});
+  }
+  return out;
+}
+
 class TrainingCorpusTest : public ::testing::Test {
  protected:
   void SetUp() override {
     tokenizer_ = load_tokenizer(testing::write_byte_tokenizer(scratch_.path()));
-    for (int i = 0; i < 20; ++i) documents_.push_back("document " + std::to_string(i));
+    for (int i = 0; i < 40; ++i) texts_.push_back("document " + std::to_string(i));
+    documents_ = documents_of(texts_);
   }
   testing::ScratchFolder scratch_{"corpus"};
   std::unique_ptr<Tokenizer> tokenizer_;
-  Strings documents_;
+  Strings texts_;
+  std::vector<CorpusDocument> documents_;
 };
 
-TEST_F(TrainingCorpusTest, HeldOutDocumentsAreASeededChoiceAndEveryDocumentEndsInEndOfText) {
-  const TrainingCorpus a(documents_, *tokenizer_, 256, {8, 0.2, 1}, "test");
-  const TrainingCorpus b(documents_, *tokenizer_, 256, {8, 0.2, 1}, "test");
-  const TrainingCorpus c(documents_, *tokenizer_, 256, {8, 0.2, 2}, "test");
-  EXPECT_EQ(a.heldout_documents(), 4);
-  EXPECT_EQ(a.train_documents(), 16);
-  EXPECT_EQ(a.heldout_tokens(), b.heldout_tokens());
-  EXPECT_NE(a.heldout_tokens(), c.heldout_tokens());
-  const auto count = [](const std::vector<TokenId>& tokens) {
-    return std::count(tokens.begin(), tokens.end(), 256);
-  };
-  EXPECT_EQ(count(a.train_tokens()), 16);
-  EXPECT_EQ(count(a.heldout_tokens()), 4);
+// The token streams' documents, in order (end-of-text, 256, ends each).
+Strings documents_in(const std::vector<TokenId>& tokens) {
+  Strings out(1);
+  for (TokenId t : tokens) {
+    if (t == 256) {
+      out.emplace_back();
+    } else {
+      out.back() += static_cast<char>(t);
+    }
+  }
+  out.pop_back();
+  return out;
+}
+
+TEST_F(TrainingCorpusTest, HeldOutDocumentsAreChosenByIdAndEveryDocumentEndsInEndOfText) {
+  const TrainingCorpus a(documents_, *tokenizer_, 256, {8, 0.2}, "test");
+  Strings expected_heldout, expected_train;
+  for (const auto& d : documents_) {
+    (is_held_out(d.id, 0.2) ? expected_heldout : expected_train).push_back(d.text);
+  }
+  ASSERT_FALSE(expected_heldout.empty());  // 40 documents at 0.2: some on each side
+  ASSERT_FALSE(expected_train.empty());
+  EXPECT_EQ(documents_in(a.heldout_tokens()), expected_heldout);
+  EXPECT_EQ(documents_in(a.train_tokens()), expected_train);
+  EXPECT_EQ(a.heldout_documents(), static_cast<std::int64_t>(expected_heldout.size()));
+  EXPECT_EQ(a.train_documents(), static_cast<std::int64_t>(expected_train.size()));
   EXPECT_EQ(a.train_tokens().back(), 256);
+  // A part of the corpus (a category file of the whole) holds out the same documents.
+  const std::vector<CorpusDocument> part(documents_.begin() + 10, documents_.begin() + 30);
+  const TrainingCorpus b(part, *tokenizer_, 256, {8, 0.2}, "test");
+  Strings part_heldout;
+  for (const auto& d : part) {
+    if (is_held_out(d.id, 0.2)) part_heldout.push_back(d.text);
+  }
+  if (!part_heldout.empty()) {
+    EXPECT_EQ(documents_in(b.heldout_tokens()), part_heldout);
+  }
   // Together the two sides hold every document's bytes once.
   EXPECT_EQ(a.train_tokens().size() + a.heldout_tokens().size(),
-            std::accumulate(documents_.begin(), documents_.end(), std::size_t{0},
+            std::accumulate(texts_.begin(), texts_.end(), std::size_t{0},
                             [](std::size_t n, const std::string& d) { return n + d.size() + 1; }));
   EXPECT_EQ(a.train_windows(), (static_cast<std::int64_t>(a.train_tokens().size()) - 1) / 8);
   const auto windows = a.heldout_windows(100);
@@ -98,9 +144,18 @@ TEST_F(TrainingCorpusTest, HeldOutDocumentsAreASeededChoiceAndEveryDocumentEndsI
   EXPECT_EQ(windows.back().second, static_cast<std::int64_t>(a.heldout_tokens().size()));
 }
 
+TEST_F(TrainingCorpusTest, TwoDocumentsAlwaysKeepOneOnEachSide) {
+  const auto two = documents_of({"first document", "second document"});
+  for (double fraction : {1e-9, 0.999999}) {
+    const TrainingCorpus c(two, *tokenizer_, 256, {4, fraction}, "test");
+    EXPECT_EQ(c.heldout_documents(), 1) << fraction;
+    EXPECT_EQ(c.train_documents(), 1) << fraction;
+  }
+}
+
 TEST_F(TrainingCorpusTest, NoDocumentsAndTooFewTokensAreErrors) {
   try {
-    TrainingCorpus({}, *tokenizer_, 256, {8, 0, 0}, "f.txt");
+    TrainingCorpus({}, *tokenizer_, 256, {8, 0}, "f.txt");
     FAIL();
   } catch (const std::runtime_error& e) {
     EXPECT_EQ(std::string(e.what()),
@@ -108,7 +163,7 @@ TEST_F(TrainingCorpusTest, NoDocumentsAndTooFewTokensAreErrors) {
               "of text, or JSONL lines with \"text\")");
   }
   try {
-    TrainingCorpus({"tiny"}, *tokenizer_, 256, {8, 0, 0}, "f.txt");
+    TrainingCorpus(documents_of({"tiny"}), *tokenizer_, 256, {8, 0}, "f.txt");
     FAIL();
   } catch (const std::runtime_error& e) {
     EXPECT_EQ(std::string(e.what()),

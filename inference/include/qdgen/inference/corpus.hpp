@@ -30,6 +30,13 @@ struct CorpusDocument {
   std::uint64_t id;
 };
 
+// The files a list of corpus inputs stands for: a file itself; a folder its regular files in
+// name order (not its subfolders), without fortune index files (*.dat); a file met again
+// (a link such as fortunes' *.u8 to a file already listed) only once. Throws naming an input
+// that does not exist.
+std::vector<std::filesystem::path> expand_corpus_inputs(
+    std::span<const std::filesystem::path> inputs);
+
 // Reads the files in order (each in `format`, or as detected). Throws when a file cannot be
 // read or holds no document, or when a JSONL line is not an object with a string "text".
 std::vector<CorpusDocument> read_corpus(std::span<const std::filesystem::path> files,

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "qdgen/inference/default_model.hpp"
+
 namespace qdgen::inference {
 
 // What every training run shares: the corpus, the schedule, the optimiser and the bookkeeping.
@@ -33,9 +35,11 @@ struct TrainingOptions {
   double beta1 = 0.9;
   double beta2 = 0.95;
   double adam_epsilon = 1e-8;
-  double gradient_clip = 1.0;      // global L2 norm; 0: no clipping
-  std::uint64_t seed = 0;          // initialisation, held-out split, batch order
-  double heldout_fraction = 0.05;  // of the documents, held out for evaluation
+  double gradient_clip = 1.0;  // global L2 norm; 0: no clipping
+  std::uint64_t seed = 0;      // initialisation and batch order
+  // Of the documents, held out for evaluation: chosen by a hash of each document's text
+  // (is_held_out in corpus.hpp), so a document is held out of every corpus that holds it.
+  double heldout_fraction = 0.05;
   std::int64_t eval_every =
       100;  // held-out loss every this many steps (and at the end); 0: end only
   std::int64_t eval_windows = 16;     // held-out sequences evaluated each time (the first ones)
@@ -103,15 +107,36 @@ struct TrainingResult {
 TrainingResult train_base(const BaseTrainingOptions& options, const TrainingProgressFn& progress);
 TrainingResult train_lora(const LoraTrainingOptions& options, const TrainingProgressFn& progress);
 
+// The default model (default_model.hpp): the tokenizer on the corpus's training documents,
+// the base on the whole corpus, one LoRA expert per category, and the table of every
+// expert's (and the base's) mean held-out log-likelihood per token on every category, built
+// in a staging folder beside plan.folder and renamed into it with its manifest. Holds the
+// cache's lock throughout; without `force`, a model that is already whole (built by another
+// process meanwhile) is kept. Returns the manifest.
+struct DefaultModelBuild {
+  DefaultModelPlan plan;
+  bool force = false;
+  int threads = 0;  // 0: all cores
+};
+// `stage` is "tokenizer", "base", "expert NAME" or "evaluation"; `index` of `count` experts.
+using DefaultModelProgressFn = std::function<void(const std::string& stage, int index, int count,
+                                                  const TrainingProgress& training)>;
+nlohmann::json build_default_model(const DefaultModelBuild& build,
+                                   const DefaultModelProgressFn& progress);
+
 // The module's entry points (C linkage, looked up by name) and the interface version both
 // sides must agree on; `result` receives the run's result, exceptions pass through.
-inline constexpr int kTrainingInterface = 1;
+inline constexpr int kTrainingInterface = 2;
 using TrainingInterfaceFn = int (*)();
 using TrainBaseFn = void (*)(const BaseTrainingOptions& options, const TrainingProgressFn& progress,
                              TrainingResult& result);
 using TrainLoraFn = void (*)(const LoraTrainingOptions& options, const TrainingProgressFn& progress,
                              TrainingResult& result);
+using BuildDefaultModelFn = void (*)(const DefaultModelBuild& build,
+                                     const DefaultModelProgressFn& progress,
+                                     nlohmann::json& manifest);
 inline constexpr const char* kTrainingInterfaceSymbol = "qdgen_training_interface";
+inline constexpr const char* kBuildDefaultModelSymbol = "qdgen_build_default_model";
 inline constexpr const char* kTrainBaseSymbol = "qdgen_train_base";
 inline constexpr const char* kTrainLoraSymbol = "qdgen_train_lora";
 
