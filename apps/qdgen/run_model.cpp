@@ -22,7 +22,9 @@ std::filesystem::path expand_home(const std::string& path) {
 engine::ModelLoader run_model_loader() {
   return [](const engine::ModelConfig& model) {
     llm::EmbeddedModelOptions options;
-    options.model = expand_home(model.path);
+    // "default": the cached default model's base (qdgen model build-default); its experts
+    // lie in ../experts/NAME beside it.
+    options.model = expand_home(resolve_model_path(model.path));
     options.device = model.device;
     options.threads = model.threads;
     // An adapter's relative path is the model folder's: a model and its experts travel

@@ -345,6 +345,13 @@ std::unique_ptr<RunStore> RunStore::create(const std::filesystem::path& path,
   std::error_code error;
   if (std::filesystem::exists(std::filesystem::symlink_status(path, error)))
     throw RunStoreError(path.string() + ": already exists; a new run needs a new file");
+  // A config names its store as runs/NAME.sqlite: the folder is made as `mkdir -p` would.
+  if (const auto folder = path.parent_path(); !folder.empty()) {
+    std::filesystem::create_directories(folder, error);
+    if (error)
+      throw RunStoreError(path.string() + ": cannot create its folder " + folder.string() + " (" +
+                          error.message() + ")");
+  }
   auto lock = std::make_unique<WriterLock>(path);
   // Written under a temporary name and linked into place, so a crash never leaves a
   // half-made run at `path`, and link() refuses to replace a file that appeared meanwhile.
