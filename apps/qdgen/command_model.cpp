@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "adapter_flags.hpp"
 #include "commands.hpp"
 #include "qdgen/inference/hf_folder.hpp"
 #include "qdgen/inference/llama2c.hpp"
@@ -64,41 +65,6 @@ BaseModel read_base(const fs::path& path) {
   return {checkpoint.config, std::move(checkpoint.tensors)};
 }
 
-// "NAME=DIR" or "DIR" (named after the folder).
-std::pair<std::string, fs::path> adapter_argument(const std::string& argument) {
-  const std::size_t equals = argument.find('=');
-  if (equals != std::string::npos && equals > 0) {
-    return {argument.substr(0, equals), argument.substr(equals + 1)};
-  }
-  const fs::path folder(argument);
-  const std::string name = (folder.has_filename() ? folder : folder.parent_path()).filename();
-  return {name, folder};
-}
-
-std::vector<double> parse_mixture(const std::string& text, std::size_t adapters) {
-  if (text.empty()) return std::vector<double>(adapters, 1.0);
-  std::vector<double> weights;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) {
-    std::size_t used = 0;
-    double value = 0;
-    try {
-      value = std::stod(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != item.size() || !std::isfinite(value)) {
-      throw std::runtime_error("--mixture: '" + item + "' is not a finite number");
-    }
-    weights.push_back(value);
-  }
-  if (weights.size() != adapters) {
-    throw std::runtime_error("--mixture: " + std::to_string(weights.size()) + " weights for " +
-                             std::to_string(adapters) + " adapters (one per --adapter, in order)");
-  }
-  return weights;
-}
-
 inference::DType parse_dtype(const std::string& name) {
   if (name == "f32") return inference::DType::kF32;
   if (name == "f16") return inference::DType::kF16;
@@ -115,13 +81,13 @@ void run_merge(const MergeOptions& o) {
   // --overwrite replaces the folder: never one that is, or holds, an input.
   io::refuse_folder_over_input(out, model);
   for (const std::string& argument : o.adapters)
-    io::refuse_folder_over_input(out, adapter_argument(argument).second);
+    io::refuse_folder_over_input(out, adapter_argument(argument).path);
   const auto dtype = parse_dtype(o.dtype);
   BaseModel base = read_base(model);
   std::vector<inference::LoraAdapter> adapters;
   for (const std::string& argument : o.adapters) {
-    const auto [name, folder] = adapter_argument(argument);
-    adapters.push_back(inference::read_peft_adapter(folder, base.config, name));
+    const llm::AdapterSource source = adapter_argument(argument);
+    adapters.push_back(inference::read_peft_adapter(source.path, base.config, source.name));
   }
   const auto weights = parse_mixture(o.mixture, adapters.size());
   std::vector<const inference::LoraAdapter*> pointers;

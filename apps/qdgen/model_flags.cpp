@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "adapter_flags.hpp"
 #include "qdgen/inference/default_model.hpp"
 #include "qdgen/llm/embedded_loader.hpp"
 
@@ -61,16 +62,7 @@ void add_model_flags(CLI::App* command, ModelFlags& flags) {
 
 std::vector<llm::AdapterSource> adapter_sources(const ModelFlags& flags) {
   std::vector<llm::AdapterSource> sources;
-  for (const std::string& argument : flags.adapters) {
-    const std::size_t equals = argument.find('=');
-    if (equals != std::string::npos && equals > 0) {
-      sources.push_back({argument.substr(0, equals), argument.substr(equals + 1)});
-      continue;
-    }
-    const std::filesystem::path folder(argument);
-    sources.push_back(
-        {(folder.has_filename() ? folder : folder.parent_path()).filename().string(), folder});
-  }
+  for (const std::string& argument : flags.adapters) sources.push_back(adapter_argument(argument));
   return sources;
 }
 
@@ -79,27 +71,7 @@ llm::LoraMixture mixture_of(const ModelFlags& flags) {
   if (sources.empty() && !flags.mixture.empty()) {
     throw std::runtime_error("--mixture: no --adapter to weigh");
   }
-  std::vector<double> weights;
-  if (flags.mixture.empty()) weights.assign(sources.size(), 1.0);
-  std::stringstream in(flags.mixture);
-  for (std::string item; !flags.mixture.empty() && std::getline(in, item, ',');) {
-    std::size_t used = 0;
-    double value = 0;
-    try {
-      value = std::stod(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != item.size() || !std::isfinite(value)) {
-      throw std::runtime_error("--mixture: '" + item + "' is not a finite number");
-    }
-    weights.push_back(value);
-  }
-  if (weights.size() != sources.size()) {
-    throw std::runtime_error("--mixture: " + std::to_string(weights.size()) + " weights for " +
-                             std::to_string(sources.size()) +
-                             " adapters (one per --adapter, in order)");
-  }
+  const std::vector<double> weights = parse_mixture(flags.mixture, sources.size());
   llm::LoraMixture mixture;
   for (std::size_t i = 0; i < sources.size(); ++i) {
     mixture.adapters.emplace_back(sources[i].name, weights[i]);

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +21,7 @@
 
 #include "random_llama.hpp"
 #include "run_process.hpp"
+#include "sqlite_rows.hpp"
 
 #if QDGEN_TEST_WITH_TORCH
 
@@ -30,26 +30,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// Rows of a query, columns joined by '|'.
-std::vector<std::string> rows(const fs::path& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
-      << sqlite3_errmsg(db);
-  std::vector<std::string> out;
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    std::string row;
-    for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
-      const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt, c));
-      row += std::string(bytes == nullptr ? "" : bytes, sqlite3_column_bytes(stmt, c)) + "|";
-    }
-    out.push_back(row);
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return out;
-}
+using qdgen_test::rows;
 
 std::string quoted(const std::string& text) {
   std::string out = "'";

@@ -10,7 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "qdgen/engine/scheduler.hpp"
-#include "qdgen_process.hpp"
+#include "run_process.hpp"
+#include "sqlite_rows.hpp"
 
 namespace fs = std::filesystem;
 using namespace qdgen::engine;

@@ -15,7 +15,8 @@
 #include <string>
 #include <thread>
 
-#include "qdgen_process.hpp"
+#include "run_process.hpp"
+#include "sqlite_rows.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "random_llama.hpp"
+#include "run_process.hpp"
 
 namespace qdgen::inference {
 namespace {
@@ -27,14 +28,8 @@ struct CliRun {
 };
 
 CliRun run_qdgen(const std::string& arguments) {
-  const std::string command = std::string(QDGEN_BINARY) + " " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buffer;
-  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe))
-    out.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  return {WEXITSTATUS(status), out};
+  const auto result = qdgen_test::qdgen(arguments);
+  return {result.status, result.output};
 }
 
 std::vector<json> json_lines(const std::string& text) {

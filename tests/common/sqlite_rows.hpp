@@ -1,33 +1,14 @@
 #pragma once
-// Running the real qdgen binary and reading the SQLite stores it writes, for the engine's
-// end-to-end tests.
+// Reading the SQLite stores qdgen writes, in tests: rows of a query as strings.
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 namespace qdgen_test {
-
-struct ProcessResult {
-  int status = -1;     // exit status, -1 when killed by a signal
-  std::string output;  // stdout and stderr together
-};
-
-inline ProcessResult qdgen(const std::string& args) {
-  const std::string command = std::string(QDGEN_BINARY) + " " + args + " 2>&1";
-  ProcessResult r;
-  FILE* pipe = popen(command.c_str(), "r");
-  char buffer[4096];
-  while (fgets(buffer, sizeof buffer, pipe) != nullptr) r.output += buffer;
-  const int status = pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 // Rows of a query, one string per row, columns joined by '|'.
 inline std::vector<std::string> rows(const std::filesystem::path& db_path, const std::string& sql) {
