@@ -47,6 +47,16 @@ class Assembler {
       throw std::runtime_error(source_ + ": tensor '" + name + "' has shape " +
                                shape_text(tensor.sizes()) + ", expected " + shape_text(shape));
     }
+    // An inf or NaN weight turns every logit into NaN: generation then gave token 0 forever,
+    // score -nan and embed null vectors, all with exit 0. One pass over the weights at load.
+    const at::Tensor finite = at::isfinite(tensor);
+    if (!finite.all().item<bool>()) {
+      const std::int64_t at = at::argmin(finite.reshape({-1}).to(at::kInt)).item<std::int64_t>();
+      throw std::runtime_error(source_ + ": tensor '" + name + "' holds a non-finite value (" +
+                               std::to_string(tensor.reshape({-1})[at].item<float>()) +
+                               " at element " + std::to_string(at) +
+                               "); the file is damaged or was saved from a diverged run");
+    }
     return tensor;
   }
 

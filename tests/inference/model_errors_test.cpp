@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
 
 #include "qdgen/inference/model.hpp"
 #include "random_weights.hpp"
@@ -46,6 +48,20 @@ TEST(ModelErrors, WrongShapeNamesTheTensorAndBothShapes) {
   EXPECT_TRUE(contains(
       error_of([&] { LlamaModel::from_tensors(config, tensors); }),
       "tensor 'model.layers.0.self_attn.k_proj.weight' has shape [64, 32], expected [32, 64]"));
+}
+
+TEST(ModelErrors, NonFiniteWeightsAreRefusedNamingTheTensor) {
+  const LlamaConfig config = testing::small_llama_config();
+  for (const float bad : {std::numeric_limits<float>::infinity(), std::nanf("")}) {
+    auto tensors = testing::random_llama_weights(config, 1);
+    for (auto& t : tensors)
+      if (t.name == "model.layers.1.self_attn.o_proj.weight") t.data[17] = bad;
+    const std::string message = error_of([&] { LlamaModel::from_tensors(config, tensors); });
+    EXPECT_TRUE(contains(message,
+                         "tensor 'model.layers.1.self_attn.o_proj.weight' holds a "
+                         "non-finite value"));
+    EXPECT_TRUE(contains(message, "at element 17"));
+  }
 }
 
 TEST(ModelErrors, MissingBiasOfAQwen2ModelIsNamed) {
