@@ -29,8 +29,11 @@ struct GenerateOptions {
 };
 
 void run_generate(const GenerateOptions& o) {
-  if (o.samples < 1)
-    throw std::runtime_error("-n " + std::to_string(o.samples) + ": expected >= 1");
+  // A million samples already take hours on any CPU; beyond, the request list alone would
+  // not fit in memory.
+  if (o.samples < 1 || o.samples > 1000000)
+    throw std::runtime_error("-n " + std::to_string(o.samples) +
+                             ": expected an integer in [1, 1000000]");
   const llm::LoraMixture lora = mixture_of(o.model);
   const auto model = load_model(o.model);
   std::vector<llm::GenerationRequest> requests(static_cast<std::size_t>(o.samples));

@@ -228,6 +228,7 @@ void add_model_default_commands(CLI::App& model) {
                 "adapter folders in experts/NAME beside it.\n");
   build->add_flag("--force", build_options->force, "rebuild even when the cache is whole");
   build->add_option("--threads", build_options->threads, "CPU threads (0: all cores)")
+      ->check(CLI::Range(0, 1024))
       ->capture_default_str();
   build->add_option("--format", build_options->format, "summary: text or json")
       ->check(CLI::IsMember({"text", "json"}))

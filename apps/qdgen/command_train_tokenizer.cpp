@@ -155,7 +155,8 @@ void add_train_tokenizer_command(CLI::App& train) {
   cmd->add_option("--eos-token", options->eos_token,
                   "tokenizer_config.json's eos_token (default: the first special token)");
   cmd->add_option("--threads", options->threads,
-                  "threads for counting words (default: one per core)");
+                  "threads for counting words (default: one per core)")
+      ->check(CLI::Range(0u, 1024u));
   cmd->add_flag("--overwrite", options->overwrite,
                 "replace an existing output (tokenizer.json and tokenizer_config.json)");
   cmd->callback([options] { run_train_tokenizer(*options); });

@@ -53,6 +53,7 @@ void add_model_flags(CLI::App* command, ModelFlags& flags) {
                       "tokenizer.json or llama2.c tokenizer.bin (default: the folder's)");
   command->add_option("--device", flags.device, "auto, cpu or cuda")->capture_default_str();
   command->add_option("--threads", flags.threads, "CPU threads (0: all cores)")
+      ->check(CLI::Range(0, 1024))
       ->capture_default_str();
   command->add_option("--adapter", flags.adapters,
                       "LoRA adapter folder (PEFT), DIR or NAME=DIR (repeatable), applied unmerged");

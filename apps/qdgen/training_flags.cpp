@@ -200,7 +200,9 @@ void add_training_flags(CLI::App* command, TrainingFlags& flags) {
       ->add_option("--checkpoint-every", o.checkpoint_every,
                    "checkpoint every N steps (0: at the end and on Ctrl-C only)")
       ->capture_default_str();
-  command->add_option("--threads", o.threads, "CPU threads (0: all cores)")->capture_default_str();
+  command->add_option("--threads", o.threads, "CPU threads (0: all cores)")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
   command->add_option("--format", flags.format, "summary on stdout: text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();

@@ -4,6 +4,9 @@
 
 #include <chrono>
 #include <exception>
+#include <stdexcept>
+#include <string>
+#include <system_error>
 
 namespace qdgen::inference {
 
@@ -17,7 +20,21 @@ struct CpuThreadPool::Task {
 };
 
 CpuThreadPool::CpuThreadPool(int threads) {
-  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work_loop(); });
+  try {
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work_loop(); });
+  } catch (const std::system_error& error) {
+    // The destructor does not run for a constructor that throws: the started workers are
+    // stopped here, or their std::thread objects would end the process.
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    for (std::thread& worker : workers_) worker.join();
+    throw std::runtime_error("cannot start " + std::to_string(threads) + " CPU threads (" +
+                             error.what() + " after " + std::to_string(workers_.size() + 1) +
+                             "); ask for fewer threads");
+  }
 }
 
 CpuThreadPool::~CpuThreadPool() {

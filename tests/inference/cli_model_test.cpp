@@ -172,7 +172,18 @@ TEST_F(ModelCli, BadInputGetsOneLineAndStatusOne) {
                "more than the model's context of 64");
   expect_error("generate --model " + folder_ + " --prompt x --top-p 0",
                "request 0: top_p must be in (0, 1]");
-  expect_error("generate --model " + folder_ + " --prompt x -n 0", "-n 0: expected >= 1");
+  expect_error("generate --model " + folder_ + " --prompt x -n 0",
+               "-n 0: expected an integer in [1, 1000000]");
+  expect_error("generate --model " + folder_ + " --prompt x -n 2000000000",
+               "-n 2000000000: expected an integer in [1, 1000000]");
+  // Checked by the command line itself (CLI11: exit 105); it used to end in std::terminate
+  // when the 100,000,000th thread could not start.
+  const CliRun threads =
+      run_qdgen("generate --model " + folder_ + " --prompt x --threads 100000000");
+  EXPECT_EQ(threads.status, 105) << threads.out;
+  EXPECT_NE(threads.out.find("--threads: Value 100000000 not in range 0 to 1024"),
+            std::string::npos)
+      << threads.out;
   expect_error("embed --model " + folder_ + " /nonexistent/texts.txt",
                "/nonexistent/texts.txt: cannot open");
   const auto bad_jsonl = directory_ / "bad.jsonl";
