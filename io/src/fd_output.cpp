@@ -43,6 +43,7 @@ FdOutputBuffer::int_type FdOutputBuffer::overflow(int_type c) {
 
 std::streamsize FdOutputBuffer::xsputn(const char* data, std::streamsize count) {
   const auto size = static_cast<std::size_t>(count);
+  if (size == 0) return 0;  // an empty tensor's data may be a null pointer (memcpy's UB)
   if (size <= static_cast<std::size_t>(epptr() - pptr())) {
     std::memcpy(pptr(), data, size);
     pbump(static_cast<int>(count));
