@@ -48,11 +48,11 @@ class Scorer {
         scores_(requests.size()) {
     for (std::size_t i = 0; i < requests.size(); ++i) {
       scores_[i].assign(requests[i].continuations.size(), 0.0);
-      if (!requests[i].continuations.empty()) todo_.push_back(i);
+      if (!requests[i].continuations.empty()) pending_.push_back(i);
     }
     std::vector<std::vector<std::int32_t>> prompts;
     std::vector<LoraMixture> mixtures;
-    for (const std::size_t i : todo_) {
+    for (const std::size_t i : pending_) {
       prompts.push_back(requests[i].prompt);
       mixtures.push_back(requests[i].lora);
     }
@@ -63,7 +63,7 @@ class Scorer {
   }
 
   std::vector<std::vector<double>> run() {
-    for (std::size_t next = 0; next < todo_.size();) next = score_group(next);
+    for (std::size_t next = 0; next < pending_.size();) next = score_group(next);
     return std::move(scores_);
   }
 
@@ -72,19 +72,19 @@ class Scorer {
     return requests_[request].prompt;
   }
 
-  // Scores the prompts todo_[first ..] that fit one group; returns where the next group starts.
+  // Scores the prompts pending_[first ..] that fit one group; returns where the next group starts.
   std::size_t score_group(std::size_t first) {
     // Shared prefixes first (they may insert, which would invalidate hits found before).
-    const std::size_t candidates = std::min(todo_.size(), first + kMaxRows);
+    const std::size_t candidates = std::min(pending_.size(), first + kMaxRows);
     for (std::size_t t = first; t < candidates; ++t) {
       if (shared_[t] > 0) {
-        sources_.ensure(prompt(todo_[t]).first(shared_[t]), requests_[todo_[t]].lora);
+        sources_.ensure(prompt(pending_[t]).first(shared_[t]), requests_[pending_[t]].lora);
       }
     }
     std::vector<PromptRow> rows;
     std::int64_t group_end = 0, steps = 0, real = 0, capacity = 0;
     for (std::size_t t = first; t < candidates; ++t) {
-      const std::size_t request = todo_[t];
+      const std::size_t request = pending_[t];
       const auto length = static_cast<std::int64_t>(prompt(request).size());
       // All but the last position may be reused: it must run for the first token's logits.
       const auto hit = sources_.best_hit(prompt(request), requests_[request].lora, length - 1);
@@ -258,8 +258,8 @@ class Scorer {
   PrefixCache own_;  // shared prefixes the kept cache had no room for
   PrefixSources sources_;
   std::vector<std::vector<double>> scores_;
-  std::vector<std::size_t> todo_;    // requests with continuations, in order
-  std::vector<std::size_t> shared_;  // per todo_ entry: the prefix it shares in the call
+  std::vector<std::size_t> pending_;  // requests with continuations, in order
+  std::vector<std::size_t> shared_;   // per pending_ entry: the prefix it shares in the call
   std::int64_t bytes_per_position_ = 0;
 };
 

@@ -9,7 +9,7 @@
 namespace qdgen::metrics::detail {
 
 // The text with control bytes, DEL and invalid UTF-8 as \xNN, invisible code points
-// (U+00A0, U+00AD, U+200B-U+200F, U+2028, U+2029, U+2060, U+FEFF) as \u{XXXX}, and anything
+// (U+00A0, U+00AD, U+200B-U+200F, U+2028, U+2029, U+2060, U+FEFF) as \u{hex code}, and anything
 // past max_bytes cut to "...".
 std::string visible(std::string_view text, std::size_t max_bytes = 60);
 
