@@ -8,12 +8,12 @@
 #include <string>
 
 #include "run_process.hpp"
-#include "scratch_files.hpp"
+#include "scratch_directory.hpp"
 
 namespace qdgen::metrics {
 namespace {
 
-using testing::ScratchDirectory;
+using qdgen_test::ScratchDirectory;
 
 // Scratch paths are made of test names and digits, so they need no shell quoting.
 qdgen_test::ProcessResult run_qdgen(const std::string& arguments) {

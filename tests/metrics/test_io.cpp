@@ -10,12 +10,12 @@
 #include <vector>
 
 #include "qdgen/metrics/io.hpp"
-#include "scratch_files.hpp"
+#include "scratch_directory.hpp"
 
 namespace qdgen::metrics {
 namespace {
 
-using testing::ScratchDirectory;
+using qdgen_test::ScratchDirectory;
 
 // An NPY file laid out as numpy.save writes it: version 1.0, the header dict padded with
 // spaces and a newline so that the data starts at a multiple of 64 bytes.
