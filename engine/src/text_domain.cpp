@@ -52,7 +52,8 @@ struct Plan {
   std::string prompt;
   std::vector<std::int64_t> parents;
   std::vector<double> mixture;
-  json extra;  // operator-specific genome, e.g. a rewrite's targets
+  std::vector<std::string> examples;  // an LMX prompt's few-shot texts, in prompt order
+  json extra;                         // operator-specific genome, e.g. a rewrite's targets
 };
 
 class TextDomain : public Domain {
@@ -114,6 +115,8 @@ class TextDomain : public Domain {
       child.metadata["finish"] = llm::finish_reason_name(texts[i].finish);
       child.metadata["generated_tokens"] = texts[i].tokens.size();
       if (!plans[i].extra.is_null()) child.metadata["operator"] = plans[i].extra;
+      // What lmx_replace rewrites: a child's prompt is its parent's examples, one swapped.
+      if (!plans[i].examples.empty()) child.metadata["examples"] = plans[i].examples;
     }
     std::lock_guard lock(stats_mutex_);
     stats_.children += static_cast<std::int64_t>(children.size());
@@ -371,6 +374,54 @@ class TextDomain : public Domain {
     return draw_without_replacement(weights, static_cast<std::size_t>(shots), rng);
   }
 
+  // The indices of the `pool` best elites by quality, best first (ties: archive order).
+  static std::vector<std::size_t> best_elites(const Elites& elites, int pool) {
+    std::vector<std::size_t> order(elites.list.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return elites.list[a]->candidate.objective > elites.list[b]->candidate.objective;
+    });
+    order.resize(std::min(order.size(), std::size_t(pool)));
+    return order;
+  }
+
+  // LMX-replace: a uniform elite's own few-shot list with one uniform position swapped for
+  // a uniform text of the prompt pool (every seed and the `pool` best elites, rebuilt from
+  // the archive each time); the child keeps the elite's mixture. An elite without a list
+  // (a rewrite's child) gets `shots` texts of the pool instead.
+  Plan replace_plan(const Elites& elites, const OperatorOptions& settings, Rng& rng) const {
+    Plan plan;
+    plan.op = "lmx_replace";
+    const std::size_t genome =
+        std::uniform_int_distribution<std::size_t>(0, elites.list.size() - 1)(rng);
+    const archive::Candidate& parent = elites.list[genome]->candidate;
+    plan.parents.push_back(parent.id);
+    plan.mixture = options_.experts.empty() ? std::vector<double>{} : mixture_from(parent);
+    std::vector<const std::string*> pool;
+    for (const std::string& seed : options_.seeds) pool.push_back(&seed);
+    for (const std::size_t i : best_elites(elites, settings.quality_pool))
+      pool.push_back(&text_of(elites.list[i]->candidate));
+    std::vector<std::string> examples;
+    if (parent.metadata.is_object() && parent.metadata.contains("examples"))
+      for (const json& text : parent.metadata["examples"])
+        if (text.is_string()) examples.push_back(text.get<std::string>());
+    if (examples.empty()) {
+      const std::vector<double> uniform(pool.size(), 1.0);
+      for (const std::size_t i :
+           draw_without_replacement(uniform, std::size_t(settings.shots), rng))
+        examples.push_back(*pool[i]);
+    } else {
+      const std::size_t position =
+          std::uniform_int_distribution<std::size_t>(0, examples.size() - 1)(rng);
+      examples[position] =
+          *pool[std::uniform_int_distribution<std::size_t>(0, pool.size() - 1)(rng)];
+      plan.extra = {{"replaced", position}};
+    }
+    plan.prompt = lmx_prompt(options_.prompt_template, examples, options_.separator);
+    plan.examples = std::move(examples);
+    return plan;
+  }
+
   Plan make_plan(const std::string& op, const Elites& elites, Rng& rng) const {
     Plan plan;
     plan.op = op;
@@ -389,18 +440,15 @@ class TextDomain : public Domain {
       }
       for (const std::size_t s : picks) examples.push_back(options_.seeds[s]);
       plan.prompt = lmx_prompt(options_.prompt_template, examples, options_.separator);
+      plan.examples = std::move(examples);
       plan.mixture = initial_mixture(options_.experts.size(), options_.init_sigma, rng);
       return plan;
     }
     std::vector<std::size_t> picks;
     std::size_t genome = 0;  // the elite whose mixture the child starts from
+    if (op == "lmx_replace") return replace_plan(elites, settings, rng);
     if (op == "lmx_quality") {
-      std::vector<std::size_t> order(elites.list.size());
-      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        return elites.list[a]->candidate.objective > elites.list[b]->candidate.objective;
-      });
-      order.resize(std::min(order.size(), std::size_t(settings.quality_pool)));
+      const std::vector<std::size_t> order = best_elites(elites, settings.quality_pool);
       const std::vector<double> uniform(order.size(), 1.0);
       for (const std::size_t i :
            draw_without_replacement(uniform, std::size_t(settings.shots), rng))
@@ -437,6 +485,7 @@ class TextDomain : public Domain {
     // LMX: the examples in the order drawn.
     for (const std::size_t i : picks) examples.push_back(text_of(elites.list[i]->candidate));
     plan.prompt = lmx_prompt(options_.prompt_template, examples, options_.separator);
+    plan.examples = std::move(examples);
     if (op == "mixture" && !plan.mixture.empty()) {
       // The second parent of a crossover: the first example that is not the genome's elite.
       const auto other =
@@ -444,11 +493,11 @@ class TextDomain : public Domain {
       const bool cross = other != picks.end() &&
                          std::uniform_real_distribution<double>(0.0, 1.0)(rng) < settings.crossover;
       if (cross) {
-        plan.mixture =
-            cross_mixtures(plan.mixture, mixture_from(elites.list[*other]->candidate), rng);
+        plan.mixture = cross_mixtures(plan.mixture, mixture_from(elites.list[*other]->candidate),
+                                      rng, settings.max_total);
         plan.extra = {{"mixture_op", "crossover"}};
       } else {
-        plan.mixture = perturb_mixture(plan.mixture, settings.sigma, rng);
+        plan.mixture = perturb_mixture(plan.mixture, settings.sigma, rng, settings.max_total);
         plan.extra = {{"mixture_op", "gaussian"}, {"sigma", settings.sigma}};
       }
     }

@@ -29,15 +29,20 @@ struct GenerationOptions {
 
 // LMX (QDAIF's default): "near" draws the examples by bin distance from a random filled
 // cell; "random" uniformly; "quality" uniformly from the best elites; "fixed" always the
-// first seeds (Fixed-Few-Shot); "init" from the seeds. Rewrite: an instruction with {text} and
-// random targets. Mixture: the parent's LoRA mixture perturbed (or crossed), written by LMX.
+// first seeds (Fixed-Few-Shot); "init" from the seeds; "replace" a parent's own examples with
+// one position swapped for a text of the prompt pool (the seeds and the best elites). Rewrite: an
+// instruction with {text} and random targets. Mixture: the parent's LoRA mixture perturbed (or
+// crossed), written by LMX.
 struct OperatorOptions {
   int shots = 3;
-  double sigma = 0.5;            // mixture: Gaussian step on the weights' logits
-  double crossover = 0.0;        // mixture: probability of a crossover of two parents
+  double sigma = 0.5;      // mixture: Gaussian step on the weights' logits
+  double crossover = 0.0;  // mixture: probability of a crossover of two parents
+  // mixture: 1 keeps mixtures convex (weights sum to 1); above 1 each weight moves on its own
+  // and only their sum is capped, so a child may amplify an expert or fade toward the base.
+  double max_total = 1.0;
   std::string rewrite_template;  // rewrite: "{text}" and "{<target>}" placeholders
   std::map<std::string, std::vector<std::string>> targets;  // rewrite: drawn uniformly
-  int quality_pool = 100;  // quality: the best elites the examples come from
+  int quality_pool = 100;  // quality, replace: the best elites the examples come from
 };
 
 // A judge axis. "label": the log-probability of each whole label string after the
@@ -108,11 +113,14 @@ std::vector<std::size_t> draw_without_replacement(std::span<const double> weight
                                                   Rng& rng);
 
 std::vector<double> softmax(std::span<const double> logits);
-// A child's mixture: softmax(log w + N(0, sigma)) over the experts.
-std::vector<double> perturb_mixture(std::span<const double> weights, double sigma, Rng& rng);
-// A crossover: softmax of a random blend a·log w1 + (1 - a)·log w2, a ~ U(0, 1).
+// A child's mixture from log w + N(0, sigma): with max_total 1 its softmax (convex); above 1
+// its exponential, scaled down to sum to max_total when it sums to more.
+std::vector<double> perturb_mixture(std::span<const double> weights, double sigma, Rng& rng,
+                                    double max_total = 1.0);
+// A crossover: a random blend a·log w1 + (1 - a)·log w2, a ~ U(0, 1), mapped back to weights
+// as perturb_mixture does.
 std::vector<double> cross_mixtures(std::span<const double> first, std::span<const double> second,
-                                   Rng& rng);
+                                   Rng& rng, double max_total = 1.0);
 std::vector<double> initial_mixture(std::size_t experts, double sigma, Rng& rng);
 
 std::vector<std::string> words(const std::string& text);

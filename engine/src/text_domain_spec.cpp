@@ -48,7 +48,8 @@ text::OperatorOptions read_operator(const std::string& name, JsonReader r) {
   if (name == "mixture") {
     op.sigma = r.number_in("sigma", 0.0, 100.0, 0.5);
     op.crossover = r.number_in("crossover", 0.0, 1.0, 0.0);
-  } else if (name == "lmx_quality") {
+    op.max_total = r.number_in("max_total", 1.0, 100.0, 1.0);
+  } else if (name == "lmx_quality" || name == "lmx_replace") {
     op.quality_pool = static_cast<int>(r.integer("pool", 1, 1 << 20, 100));
   } else if (name == "rewrite") {
     op.rewrite_template = r.string("template");
@@ -81,8 +82,8 @@ struct TextDomainSpec final : DomainSpec {
   std::unique_ptr<Domain> build() const override { return text::make_text_domain(options); }
 };
 
-const std::vector<std::string> kOperators = {"lmx_near", "lmx_quality", "fixed_few_shot", "rewrite",
-                                             "mixture"};
+const std::vector<std::string> kOperators = {
+    "lmx_near", "lmx_random", "lmx_quality", "lmx_replace", "rewrite", "mixture", "fixed_few_shot"};
 
 std::unique_ptr<DomainSpec> parse_text(JsonReader& section) {
   auto spec = std::make_unique<TextDomainSpec>();
@@ -115,7 +116,8 @@ std::unique_ptr<DomainSpec> parse_text(JsonReader& section) {
 
   // Every LMX operator is there with its defaults; the config may tune them and add rewrite
   // (which needs its template) and mixture (which needs experts).
-  for (const std::string name : {"lmx_near", "lmx_random", "lmx_quality", "fixed_few_shot"})
+  for (const std::string name :
+       {"lmx_near", "lmx_random", "lmx_quality", "lmx_replace", "fixed_few_shot"})
     o.operators[name] = text::OperatorOptions{};
   if (const auto operators = section.optional("operators")) {
     JsonReader r = operators->object();
@@ -123,8 +125,8 @@ std::unique_ptr<DomainSpec> parse_text(JsonReader& section) {
       const std::string name = item.key();
       if (std::find(kOperators.begin(), kOperators.end(), name) == kOperators.end())
         r.fail(name,
-               "not an operator (expected lmx_near, lmx_random, lmx_quality, fixed_few_shot, "
-               "rewrite or mixture)");
+               "not an operator (expected lmx_near, lmx_random, lmx_quality, lmx_replace, "
+               "rewrite, mixture or fixed_few_shot)");
       if (name == "mixture" && o.experts.empty())
         r.fail(name, "the mixture operator needs \"experts\" (the LoRA adapters it mixes)");
       o.operators[name] = read_operator(name, r.object(name));

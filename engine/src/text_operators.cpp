@@ -102,24 +102,36 @@ std::vector<double> logs(std::span<const double> weights) {
   return out;
 }
 
+// Log-weights back to weights: convex (softmax) for max_total 1, else free with a capped sum.
+std::vector<double> weights_of(const std::vector<double>& logits, double max_total) {
+  if (max_total <= 1.0) return softmax(logits);
+  std::vector<double> out;
+  double total = 0;
+  for (const double v : logits) total += out.emplace_back(std::exp(std::min(v, 700.0)));
+  if (total > max_total)
+    for (double& w : out) w *= max_total / total;
+  return out;
+}
+
 }  // namespace
 
-std::vector<double> perturb_mixture(std::span<const double> weights, double sigma, Rng& rng) {
+std::vector<double> perturb_mixture(std::span<const double> weights, double sigma, Rng& rng,
+                                    double max_total) {
   std::vector<double> logits = logs(weights);
   std::normal_distribution<double> step(0.0, sigma);
   for (double& v : logits) v += step(rng);
-  return softmax(logits);
+  return weights_of(logits, max_total);
 }
 
 std::vector<double> cross_mixtures(std::span<const double> first, std::span<const double> second,
-                                   Rng& rng) {
+                                   Rng& rng, double max_total) {
   if (first.size() != second.size())
     throw std::invalid_argument("cross_mixtures: the mixtures have different experts");
   const double a = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
   const std::vector<double> l1 = logs(first), l2 = logs(second);
   std::vector<double> blend(l1.size());
   for (std::size_t i = 0; i < blend.size(); ++i) blend[i] = a * l1[i] + (1 - a) * l2[i];
-  return softmax(blend);
+  return weights_of(blend, max_total);
 }
 
 std::vector<double> initial_mixture(std::size_t experts, double sigma, Rng& rng) {

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -181,6 +182,50 @@ TEST_F(TextRun, LabelJudgeIsTheSoftmaxOfTheLabelsLogProbabilitiesFromScore) {
     ++compared;
   }
   EXPECT_GE(compared, 1);
+}
+
+TEST_F(TextRun, LmxReplaceSwapsOnePositionOfItsParentsExamplesForAPoolText) {
+  json c = config(5);
+  c["emitters"][0]["operators"] = {{"lmx_replace", 1}};
+  c["domain"]["operators"] = {{"lmx_replace", {{"pool", 2}}}};
+  const fs::path store = directory_ / "run.sqlite";
+  const auto result = run(write_config(c, "c.json"), store);
+  ASSERT_EQ(result.status, 0) << result.output;
+  // One JSON object per row: texts may hold the row reader's '|'.
+  const auto objects = [&](const std::string& where) {
+    std::vector<json> out;
+    for (const auto& row :
+         rows(store,
+              "SELECT json_object('id', candidate_id, 'text', solution_text, 'parents', "
+              "json(parent_ids), 'examples', json_extract(metadata, '$.examples'), "
+              "'replaced', json_extract(metadata, '$.operator.replaced')) FROM candidate " +
+                  where + " ORDER BY candidate_id"))
+      out.push_back(json::parse(row.substr(0, row.size() - 1)));
+    return out;
+  };
+  std::map<std::int64_t, json> by_id;
+  for (const json& candidate : objects("")) by_id[candidate["id"]] = candidate;
+  const std::vector<std::string> seeds = c["domain"]["seeds"];
+  int replaced = 0;
+  for (const json& child : objects("WHERE operator = 'lmx_replace'")) {
+    ASSERT_EQ(child["parents"].size(), 1u) << child;
+    const json& mine = child["examples"];
+    const json& theirs = by_id.at(child["parents"][0])["examples"];
+    ASSERT_EQ(mine.size(), theirs.size()) << child;
+    const std::size_t position = child["replaced"];
+    for (std::size_t i = 0; i < mine.size(); ++i) {
+      if (i == position) continue;
+      EXPECT_EQ(mine[i], theirs[i]) << child;
+    }
+    // The swapped-in text is a seed or the text of an earlier candidate (an elite then).
+    const std::string in = mine[position];
+    bool known = std::find(seeds.begin(), seeds.end(), in) != seeds.end();
+    for (const auto& [id, other] : by_id)
+      known |= id < child["id"].get<std::int64_t>() && other["text"] == in;
+    EXPECT_TRUE(known) << in;
+    ++replaced;
+  }
+  EXPECT_EQ(replaced, 24);  // every child after the first iteration
 }
 
 TEST_F(TextRun, SameSeedSameRunAtOneAndTwoThreads) {

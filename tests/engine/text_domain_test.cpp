@@ -100,6 +100,36 @@ TEST(TextMixture, GaussianStepOnLogitsAndCrossoverStayOnTheSimplex) {
   EXPECT_NEAR(std::accumulate(init.begin(), init.end(), 0.0), 1.0, 1e-12);
 }
 
+TEST(TextMixture, AboveOneTotalEachWeightMovesOnItsOwnAndOnlyTheSumIsCapped) {
+  Rng rng(5);
+  // sigma 0: the weights come back as they were, sum 0.6 (below the cap: not rescaled).
+  const std::vector<double> w = {0.4, 0.2};
+  const auto same = perturb_mixture(w, 0.0, rng, 3.0);
+  EXPECT_NEAR(same[0], 0.4, 1e-12);
+  EXPECT_NEAR(same[1], 0.2, 1e-12);
+  // Weights summing to 6 are scaled down to the cap, keeping their ratio.
+  const std::vector<double> big = {4.0, 2.0};
+  const auto capped = perturb_mixture(big, 0.0, rng, 3.0);
+  EXPECT_NEAR(capped[0], 2.0, 1e-12);
+  EXPECT_NEAR(capped[1], 1.0, 1e-12);
+  // Steps never exceed the cap; one step from a convex mixture may amplify or fade it.
+  bool above_one = false, below_one = false;
+  const std::vector<double> half = {0.5, 0.5};
+  for (int step = 0; step < 200; ++step) {
+    const auto child = perturb_mixture(half, 1.0, rng, 3.0);
+    const double total = child[0] + child[1];
+    EXPECT_LE(total, 3.0 + 1e-12);
+    above_one |= total > 1.5;
+    below_one |= total < 0.7;
+  }
+  EXPECT_TRUE(above_one);
+  EXPECT_TRUE(below_one);
+  // A crossover blends the logs without renormalising: geometric means of the weights.
+  const std::vector<double> a = {2.0, 0.5}, b = {0.5, 2.0};
+  const auto c = cross_mixtures(a, b, rng, 3.0);
+  EXPECT_NEAR(std::log(c[0]) + std::log(c[1]), std::log(2.0 * 0.5), 1e-12);
+}
+
 TEST(TextPenalties, RepeatedNgramsAndOverlap) {
   // Bigrams of "a b a b a b": ab ba ab ba ab; three repeat an earlier one.
   EXPECT_DOUBLE_EQ(repeated_ngram_fraction("a b a b a b", 2), 0.6);
@@ -162,18 +192,23 @@ TEST(TextConfig, ErrorsNameTheKey) {
   c["domain"]["operators"]["swap"] = json::object();
   EXPECT_EQ(error_of(c),
             "x.json: domain.operators.swap: not an operator (expected lmx_near, lmx_random, "
-            "lmx_quality, fixed_few_shot, rewrite or mixture)");
+            "lmx_quality, lmx_replace, rewrite, mixture or fixed_few_shot)");
   c = text_config();
   c["emitters"][0]["operators"] = {{"rewrite", 1}};
   EXPECT_EQ(error_of(c),
             "x.json: emitters[0].operators.rewrite: not an operator of domain 'text' (expected "
             "one of \"fixed_few_shot\", \"lmx_near\", \"lmx_quality\", \"lmx_random\", "
-            "\"mixture\")");
+            "\"lmx_replace\", \"mixture\")");
   c = text_config();
   c["domain"]["measures"][0]["experts"] = {"poetry"};
   EXPECT_NE(error_of(c).find("domain.measures[0].experts: expected an array of at least 2 LoRA "
                              "expert names"),
             std::string::npos);
+  c = text_config();
+  c["domain"]["operators"]["mixture"]["max_total"] = 0.5;
+  EXPECT_NE(error_of(c).find("domain.operators.mixture.max_total: expected a number in [1, 100]"),
+            std::string::npos)
+      << error_of(c);
   c = text_config();
   c["archive"]["dims"].erase(1);
   EXPECT_NE(error_of(c).find("measure dimensions, domain 'text' has 2"), std::string::npos);
