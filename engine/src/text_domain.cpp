@@ -441,7 +441,8 @@ class TextDomain : public Domain {
       for (const std::size_t s : picks) examples.push_back(options_.seeds[s]);
       plan.prompt = lmx_prompt(options_.prompt_template, examples, options_.separator);
       plan.examples = std::move(examples);
-      plan.mixture = initial_mixture(options_.experts.size(), options_.init_sigma, rng);
+      plan.mixture = initial_mixture(options_.experts.size(), options_.init_sigma, rng,
+                                     options_.mixture_max_total);
       return plan;
     }
     std::vector<std::size_t> picks;
@@ -494,10 +495,11 @@ class TextDomain : public Domain {
                          std::uniform_real_distribution<double>(0.0, 1.0)(rng) < settings.crossover;
       if (cross) {
         plan.mixture = cross_mixtures(plan.mixture, mixture_from(elites.list[*other]->candidate),
-                                      rng, settings.max_total);
+                                      rng, options_.mixture_max_total);
         plan.extra = {{"mixture_op", "crossover"}};
       } else {
-        plan.mixture = perturb_mixture(plan.mixture, settings.sigma, rng, settings.max_total);
+        plan.mixture =
+            perturb_mixture(plan.mixture, settings.sigma, rng, options_.mixture_max_total);
         plan.extra = {{"mixture_op", "gaussian"}, {"sigma", settings.sigma}};
       }
     }

@@ -35,11 +35,8 @@ struct GenerationOptions {
 // crossed), written by LMX.
 struct OperatorOptions {
   int shots = 3;
-  double sigma = 0.5;      // mixture: Gaussian step on the weights' logits
-  double crossover = 0.0;  // mixture: probability of a crossover of two parents
-  // mixture: 1 keeps mixtures convex (weights sum to 1); above 1 each weight moves on its own
-  // and only their sum is capped, so a child may amplify an expert or fade toward the base.
-  double max_total = 1.0;
+  double sigma = 0.5;            // mixture: Gaussian step on the weights' logits
+  double crossover = 0.0;        // mixture: probability of a crossover of two parents
   std::string rewrite_template;  // rewrite: "{text}" and "{<target>}" placeholders
   std::map<std::string, std::vector<std::string>> targets;  // rewrite: drawn uniformly
   int quality_pool = 100;  // quality, replace: the best elites the examples come from
@@ -87,6 +84,9 @@ struct TextDomainOptions {
   std::string default_operator = "lmx_near";
   std::vector<std::string> experts;  // the LoRA experts mixtures are over (empty: none)
   double init_sigma = 1.0;           // initial mixtures: softmax of N(0, init_sigma) logits
+  // 1 keeps every mixture convex (weights sum to 1); above 1 each weight moves on its own and
+  // only their sum is capped, so a mixture may amplify an expert or fade toward the base.
+  double mixture_max_total = 1.0;
   std::optional<JudgeOptions> quality;
   std::vector<JudgeOptions> measure_judges;
   PenaltyOptions penalties;
@@ -121,7 +121,10 @@ std::vector<double> perturb_mixture(std::span<const double> weights, double sigm
 // as perturb_mixture does.
 std::vector<double> cross_mixtures(std::span<const double> first, std::span<const double> second,
                                    Rng& rng, double max_total = 1.0);
-std::vector<double> initial_mixture(std::size_t experts, double sigma, Rng& rng);
+// With max_total 1 the softmax of N(0, sigma) logits; above 1 exp(logit) / experts per weight
+// (a convex mixture's scale, amplified or faded at random), the sum capped at max_total.
+std::vector<double> initial_mixture(std::size_t experts, double sigma, Rng& rng,
+                                    double max_total = 1.0);
 
 std::vector<std::string> words(const std::string& text);
 // The fraction of the text's word n-grams that repeat an earlier one (0 for fewer than n+1).

@@ -48,7 +48,6 @@ text::OperatorOptions read_operator(const std::string& name, JsonReader r) {
   if (name == "mixture") {
     op.sigma = r.number_in("sigma", 0.0, 100.0, 0.5);
     op.crossover = r.number_in("crossover", 0.0, 1.0, 0.0);
-    op.max_total = r.number_in("max_total", 1.0, 100.0, 1.0);
   } else if (name == "lmx_quality" || name == "lmx_replace") {
     op.quality_pool = static_cast<int>(r.integer("pool", 1, 1 << 20, 100));
   } else if (name == "rewrite") {
@@ -113,6 +112,7 @@ std::unique_ptr<DomainSpec> parse_text(JsonReader& section) {
   if (const auto experts = section.optional("experts"))
     o.experts = read_strings(*experts, "an array of LoRA expert names", 0);
   o.init_sigma = section.number_in("init_sigma", 0.0, 100.0, o.init_sigma);
+  o.mixture_max_total = section.number_in("mixture_max_total", 1.0, 100.0, 1.0);
 
   // Every LMX operator is there with its defaults; the config may tune them and add rewrite
   // (which needs its template) and mixture (which needs experts).

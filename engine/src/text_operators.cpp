@@ -134,11 +134,13 @@ std::vector<double> cross_mixtures(std::span<const double> first, std::span<cons
   return weights_of(blend, max_total);
 }
 
-std::vector<double> initial_mixture(std::size_t experts, double sigma, Rng& rng) {
+std::vector<double> initial_mixture(std::size_t experts, double sigma, Rng& rng, double max_total) {
   std::vector<double> logits(experts);
   std::normal_distribution<double> draw(0.0, sigma);
   for (double& v : logits) v = draw(rng);
-  return softmax(logits);
+  if (max_total <= 1.0) return softmax(logits);
+  for (double& v : logits) v -= std::log(double(experts));
+  return weights_of(logits, max_total);
 }
 
 std::vector<std::string> words(const std::string& text) {

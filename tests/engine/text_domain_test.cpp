@@ -128,6 +128,19 @@ TEST(TextMixture, AboveOneTotalEachWeightMovesOnItsOwnAndOnlyTheSumIsCapped) {
   const std::vector<double> a = {2.0, 0.5}, b = {0.5, 2.0};
   const auto c = cross_mixtures(a, b, rng, 3.0);
   EXPECT_NEAR(std::log(c[0]) + std::log(c[1]), std::log(2.0 * 0.5), 1e-12);
+  // Initial mixtures: a convex mixture's scale at sigma 0, amplified or faded at random else.
+  const auto flat = initial_mixture(4, 0.0, rng, 3.0);
+  for (const double v : flat) EXPECT_NEAR(v, 0.25, 1e-12);
+  bool amplified = false, faded = false;
+  for (int draw = 0; draw < 200; ++draw) {
+    const auto init = initial_mixture(4, 1.0, rng, 3.0);
+    const double total = std::accumulate(init.begin(), init.end(), 0.0);
+    EXPECT_LE(total, 3.0 + 1e-12);
+    amplified |= total > 1.5;
+    faded |= total < 0.9;
+  }
+  EXPECT_TRUE(amplified);
+  EXPECT_TRUE(faded);
 }
 
 TEST(TextPenalties, RepeatedNgramsAndOverlap) {
@@ -205,8 +218,8 @@ TEST(TextConfig, ErrorsNameTheKey) {
                              "expert names"),
             std::string::npos);
   c = text_config();
-  c["domain"]["operators"]["mixture"]["max_total"] = 0.5;
-  EXPECT_NE(error_of(c).find("domain.operators.mixture.max_total: expected a number in [1, 100]"),
+  c["domain"]["mixture_max_total"] = 0.5;
+  EXPECT_NE(error_of(c).find("domain.mixture_max_total: expected a number in [1, 100]"),
             std::string::npos)
       << error_of(c);
   c = text_config();
