@@ -33,6 +33,7 @@
 //   #elite-search, #elite-op         filter rows by text (substring, any case) and by operator
 //   #elite-count, #elite-prev, #elite-next   which rows are shown (pages of 100)
 //   document.body.dataset.state      "loading", "ready" or "error" (#run-status says why)
+//   location.hash #run=<id>&candidate=<id>   opens with that run and candidate shown
 (function () {
   "use strict";
 
@@ -615,7 +616,8 @@
     if (!run) return;
     const last = run.last_iteration;
     status.setAttribute("data-iteration", last === null ? "" : String(last));
-    const parts = [run.status, last === null ? "no iteration committed" : "iteration " + last + (run.iterations_planned ? " of " + (run.iterations_planned - 1) : ""), elites ? elites.count + (run.archive.cells ? " of " + run.archive.cells + " cells filled" : " members") : "", run.candidate_count + " candidates stored"];
+    const done = last === null ? "no iteration committed" : last + 1 + (run.iterations_planned ? " of " + run.iterations_planned : "") + " iterations";
+    const parts = [run.status, done, elites ? elites.count + (run.archive.cells ? " of " + run.archive.cells + " cells filled" : " members") : "", run.candidate_count + " candidates stored"];
     if (source.live) parts.push("live");
     if (run.failure) parts.push("failed: " + run.failure);
     status.textContent = parts.filter(Boolean).join(" · ");
@@ -721,7 +723,12 @@
       $("run-choice").hidden = state.runs.length < 2;
       for (const run of state.runs) state.iterations.set(run.id, await source.iterations(run.id, -1));
       drawCurves();
-      await showRun(state.runs[0].id);
+      // A link may name what to show: #run=<id>&candidate=<id>.
+      const wanted = new URLSearchParams(location.hash.slice(1));
+      const first = state.runs.find((r) => r.id === wanted.get("run")) || state.runs[0];
+      select.value = first.id;
+      await showRun(first.id);
+      if (wanted.has("candidate")) await showCandidate(Number(wanted.get("candidate")));
       source.subscribe(refresh);
       document.body.dataset.state = "ready";
     } catch (error) {
