@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -40,6 +41,7 @@ inline DecodedPng decode_png(const std::string& bytes) {
 
 }  // namespace qdgen_test
 
-inline std::ostream& operator<<(std::ostream& out, const qdgen::viz::Rgb& c) {
-  return out << qdgen::viz::hex(c);
-}
+namespace qdgen::viz {
+// Test messages name colours as #rrggbb.
+inline std::ostream& operator<<(std::ostream& out, const Rgb& c) { return out << hex(c); }
+}  // namespace qdgen::viz
