@@ -32,7 +32,8 @@
 //   #elite-table                     th[data-sort=key] sorts (again: reverses); tbody tr[data-id][data-cell]
 //   #elite-search, #elite-op         filter rows by text (substring, any case) and by operator
 //   #elite-count, #elite-prev, #elite-next   which rows are shown (pages of 100)
-//   document.body.dataset.state      "loading", "ready" or "error" (#run-status says why)
+//   document.body.dataset.state      "loading", "ready" or "error" (#run-status says why);
+//                                    dataset.readyMs: milliseconds from navigation to ready
 //   location.hash #run=<id>&candidate=<id>   opens with that run and candidate shown
 (function () {
   "use strict";
@@ -730,6 +731,7 @@
       await showRun(first.id);
       if (wanted.has("candidate")) await showCandidate(Number(wanted.get("candidate")));
       source.subscribe(refresh);
+      document.body.dataset.readyMs = String(Math.round(performance.now()));
       document.body.dataset.state = "ready";
     } catch (error) {
       document.body.dataset.state = "error";
