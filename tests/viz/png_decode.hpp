@@ -43,5 +43,7 @@ inline DecodedPng decode_png(const std::string& bytes) {
 
 namespace qdgen::viz {
 // Test messages name colours as #rrggbb.
-inline std::ostream& operator<<(std::ostream& out, const Rgb& c) { return out << hex(c); }
+inline std::ostream& operator<<(std::ostream& out, const Rgb& c) {
+  return out << hex(c);
+}
 }  // namespace qdgen::viz

@@ -366,6 +366,13 @@
     list.appendChild(dd);
   }
 
+  // A judge's raw output as "key.sub: value" lines, numbers written short.
+  function flatten(value, prefix = "") {
+    if (value === null || typeof value !== "object") return [prefix + ": " + (typeof value === "number" ? shortNumber(value) : JSON.stringify(value))];
+    if (Array.isArray(value)) return [prefix + ": " + value.map((v) => (typeof v === "number" ? shortNumber(v) : JSON.stringify(v))).join(", ")];
+    return Object.entries(value).flatMap(([k, v]) => flatten(v, prefix ? prefix + "." + k : k));
+  }
+
   function candidateLink(id) {
     const a = element("a", { href: "#", "data-id": String(id) }, "#" + id);
     a.addEventListener("click", (event) => {
@@ -430,7 +437,7 @@
       row.appendChild(element("td", {}, value));
       const rest = output && typeof output === "object" ? Object.assign({}, output) : {};
       delete rest.value;
-      row.appendChild(element("td", {}, Object.keys(rest).length ? JSON.stringify(rest) : ""));
+      row.appendChild(element("td", { class: "judge-raw" }, flatten(rest).join("\n")));
       judges.appendChild(row);
     }
     $("detail-judges-box").hidden = !Object.keys(judge).length;
@@ -544,7 +551,11 @@
     return metrics;
   }
   function metricTitle(key) {
-    return { qd_score: "QD score", coverage: "coverage", obj_max: "max objective", obj_mean: "mean objective", evaluations_per_s: "evaluations/s" }[key] || (key.startsWith("vendi_") ? "Vendi " + key.slice(6) : key);
+    const named = { qd_score: "QD score", coverage: "coverage", obj_max: "max objective", obj_mean: "mean objective", evaluations_per_s: "evaluations/s" }[key];
+    if (named) return named;
+    // vendi_<kernel>_q<order>: "Vendi, embedding kernel, q = 0.5", as curves.svg names them.
+    const vendi = /^vendi_(.*)_q(.*)$/.exec(key);
+    return vendi ? "Vendi, " + vendi[1] + " kernel, q = " + vendi[2] : key;
   }
   function metricValue(it, key) {
     const v = key === "evaluations_per_s" ? it.evaluations_per_s : it.metrics ? it.metrics[key] : undefined;
