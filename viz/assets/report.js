@@ -21,7 +21,8 @@
 //     .colour-bar, .empty-swatch     the colour bar (.colour-min, .colour-max labels) and empty's key
 //   #map-x, #map-y                   which measures the map shows (shown above 2 measures)
 //   #map-tooltip                     the hovered cell's preview
-//   #elite-detail                    the detail panel; data-id = the candidate shown
+//   #elite-detail                    the detail panel; data-id = the candidate shown, set once
+//                                    its fields and lineage are drawn
 //     #detail-fields dt/dd           id, objective, measures, iteration, operator, parents, outcome
 //     #detail-text                   the text (or the vector as JSON)
 //     #detail-judges tr[data-judge]  the judges' outputs; #detail-mixture tr[data-expert] the mixture
@@ -386,8 +387,8 @@
     const run = currentRun();
     state.shown = id;
     markSelected();
+    // data-id names the candidate once its details are drawn (tests wait for it).
     const panel = $("elite-detail");
-    panel.setAttribute("data-id", String(id));
     let c;
     try {
       c = await source.candidate(run.id, id);
@@ -402,6 +403,7 @@
       $("detail-empty").hidden = false;
       $("detail-empty").textContent = "Candidate " + id + " is not in the store (it keeps only candidates that entered an archive).";
       $("detail-body").hidden = true;
+      panel.setAttribute("data-id", String(id));
       return;
     }
     $("detail-empty").hidden = true;
@@ -466,6 +468,7 @@
       lineage.appendChild(li);
     }
     if (c.lineage && c.lineage.length > LINEAGE_LIMIT) lineage.appendChild(element("li", { class: "missing" }, "… " + (c.lineage.length - LINEAGE_LIMIT) + " more"));
+    panel.setAttribute("data-id", String(id));
   }
 
   // ---------------------------------------------------------------- elite table
