@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <regex>
 #include <set>
 
 #include "png_decode.hpp"
@@ -16,6 +15,7 @@
 #include "qdgen/viz/run_json.hpp"
 #include "qdgen/viz/svg_writer.hpp"
 #include "scratch_directory.hpp"
+#include "svg_text.hpp"
 #include "viz_stores.hpp"
 
 namespace {
@@ -54,21 +54,8 @@ int first_pixel(double x) {
   return static_cast<int>(std::ceil(x - 0.5));
 }
 
-// Every element of a kind in the SVG, as its attribute text.
-std::vector<std::string> elements(const std::string& svg, const std::string& tag) {
-  std::vector<std::string> out;
-  const std::regex pattern("<" + tag + "\\b[^>]*>");
-  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), pattern);
-       it != std::sregex_iterator(); ++it)
-    out.push_back(it->str());
-  return out;
-}
-
-std::string attribute(const std::string& element, const std::string& name) {
-  const std::regex pattern(" " + name + "=\"([^\"]*)\"");
-  std::smatch match;
-  return std::regex_search(element, match, pattern) ? match[1].str() : "";
-}
+using qdgen_test::attribute;
+using qdgen_test::elements;
 
 class Figures : public ::testing::Test {
  protected:
