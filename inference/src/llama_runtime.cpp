@@ -298,8 +298,11 @@ void AdapterRows::add(const LoraMixture& mixture) {
   }
   const std::int64_t row = rows_++;
   const auto count = static_cast<std::size_t>(runtime_.adapter_count());
-  if (mixture.from_position > 0 && from_.empty()) from_.assign(static_cast<std::size_t>(row), 0);
-  if (!from_.empty()) from_.push_back(mixture.from_position);
+  if (mixture.from_position > 0 && !activated_) {
+    activated_ = true;
+    from_.assign(static_cast<std::size_t>(row), 0);
+  }
+  if (activated_) from_.push_back(mixture.from_position);
   if (mixture.empty()) {
     if (mixed_) weights_.resize(weights_.size() + static_cast<std::size_t>(layers_) * count, 0.0f);
     return;

@@ -109,10 +109,11 @@ class AdapterRows {
  private:
   const LlamaRuntime& runtime_;
   std::vector<float> weights_;      // [rows, layers_, adapters] once mixed_
-  std::vector<std::int64_t> from_;  // [rows], or empty while every row's is 0
+  std::vector<std::int64_t> from_;  // [rows] once activated_
   std::int64_t rows_ = 0;
   std::int64_t layers_ = 1;
   bool mixed_ = false;
+  bool activated_ = false;  // some row's mixture starts after position 0
 };
 
 }  // namespace qdgen::inference
