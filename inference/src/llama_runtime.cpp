@@ -240,8 +240,9 @@ at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::
   }
   const auto layer_view = [&](std::int64_t l) {
     LayerAdapters view = layer_adapters;
-    if (layer_stride != 0)
+    if (layer_stride != 0) {
       view.weights = adapters.weights.subspan(static_cast<std::size_t>(l * layer_stride));
+    }
     if (on_device.defined()) view.on_device = on_device.select(1, layer_stride != 0 ? l : 0);
     return view;
   };
