@@ -43,7 +43,7 @@ void write_jsonl(const std::vector<std::vector<float>>& vectors, const llm::Lora
                  std::ostream& out, const std::string& name) {
   for (std::size_t i = 0; i < vectors.size(); ++i) {
     json line{{"index", i}, {"embedding", vectors[i]}};
-    if (!lora.empty()) line["adapters"] = mixture_json(lora);
+    add_mixture_json(line, lora);
     out << line.dump() << "\n";
     io::check_written(out, name);
   }
@@ -52,6 +52,10 @@ void write_jsonl(const std::vector<std::vector<float>>& vectors, const llm::Lora
 void run_embed(const EmbedOptions& o) {
   if (!o.output.empty() && o.input != "-") io::refuse_output_over_input(o.output, o.input);
   const llm::LoraMixture lora = mixture_of(o.model);
+  if (lora.from_position == llm::LoraMixture::kLastPromptToken) {
+    throw std::runtime_error(
+        "--mixture-from prompt: embed reads texts, not prompts; give a position");
+  }
   const auto texts = read_texts(o.input, o.input_format);
   const auto model = load_model(o.model);
   std::vector<llm::EmbedRequest> requests;

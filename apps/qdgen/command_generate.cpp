@@ -61,7 +61,7 @@ void run_generate(const GenerateOptions& o) {
                 {"generated_tokens", g.tokens.size()},
                 {"tokens_per_second", tokens_per_second},
                 {"device", io::valid_utf8(model->description())}};
-      if (!lora.empty()) line["adapters"] = mixture_json(lora);
+      add_mixture_json(line, lora);
       std::cout << line.dump() << "\n";
     } else {
       if (generations.size() > 1) std::cout << (i ? "\n" : "") << "--- sample " << i << " ---\n";

@@ -28,7 +28,7 @@ void run_score(const ScoreOptions& o) {
     const std::string shown = io::valid_utf8(o.continuations[i]);
     if (o.format == "json") {
       nlohmann::json line{{"continuation", shown}, {"logprob", scores[i].logprob}};
-      if (!lora.empty()) line["adapters"] = mixture_json(lora);
+      add_mixture_json(line, lora);
       std::cout << line.dump() << "\n";
     } else {
       std::cout << scores[i].logprob << "\t" << shown << "\n";

@@ -59,6 +59,16 @@ void add_model_flags(CLI::App* command, ModelFlags& flags) {
                       "LoRA adapter folder (PEFT), DIR or NAME=DIR (repeatable), applied unmerged");
   command->add_option("--mixture", flags.mixture,
                       "adapter weights W1,W2,... in --adapter order (default: all 1)");
+  command->add_option("--mixture-file", flags.mixture_file,
+                      "adapter weights as JSON {\"NAME\": W, or [W per layer]} naming every "
+                      "--adapter (instead of --mixture)");
+  command
+      ->add_option("--mixture-from", flags.mixture_from,
+                   "the mixture applies to tokens at positions >= POS only, the tokens before "
+                   "read by the base model alone (default 0: every position, as PEFT); "
+                   "'prompt': from the prompt's last token on, so only what is written or "
+                   "scored is steered")
+      ->type_name("POS|prompt");
 }
 
 std::vector<llm::AdapterSource> adapter_sources(const ModelFlags& flags) {
@@ -69,23 +79,47 @@ std::vector<llm::AdapterSource> adapter_sources(const ModelFlags& flags) {
 
 llm::LoraMixture mixture_of(const ModelFlags& flags) {
   const std::vector<llm::AdapterSource> sources = adapter_sources(flags);
-  if (sources.empty() && !flags.mixture.empty()) {
-    throw std::runtime_error("--mixture: no --adapter to weigh");
+  for (const auto& [flag, value] :
+       {std::pair{"--mixture", &flags.mixture}, std::pair{"--mixture-file", &flags.mixture_file},
+        std::pair{"--mixture-from", &flags.mixture_from}}) {
+    if (sources.empty() && !value->empty()) {
+      throw std::runtime_error(std::string(flag) + ": no --adapter to weigh");
+    }
   }
-  const std::vector<double> weights = parse_mixture(flags.mixture, sources.size());
+  if (!flags.mixture.empty() && !flags.mixture_file.empty()) {
+    throw std::runtime_error("--mixture and --mixture-file: give one of them");
+  }
   llm::LoraMixture mixture;
-  for (std::size_t i = 0; i < sources.size(); ++i) {
-    mixture.adapters.emplace_back(sources[i].name, weights[i]);
+  if (!flags.mixture_file.empty()) {
+    std::vector<std::string> names;
+    for (const llm::AdapterSource& source : sources) names.push_back(source.name);
+    mixture = read_mixture_file(flags.mixture_file, names);
+  } else {
+    const std::vector<double> weights = parse_mixture(flags.mixture, sources.size());
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      mixture.adapters.emplace_back(sources[i].name, weights[i]);
+    }
   }
+  if (!flags.mixture_from.empty()) mixture.from_position = parse_mixture_from(flags.mixture_from);
   return mixture;
 }
 
-nlohmann::json mixture_json(const llm::LoraMixture& mixture) {
+void add_mixture_json(nlohmann::json& line, const llm::LoraMixture& mixture) {
+  if (mixture.empty()) return;
+  // Those of one weight, then those of a weight per layer.
   nlohmann::json list = nlohmann::json::array();
   for (const auto& [name, weight] : mixture.adapters) {
     list.push_back({{"name", name}, {"weight", weight}});
   }
-  return list;
+  for (const auto& [name, weights] : mixture.layer_weights) {
+    list.push_back({{"name", name}, {"layer_weights", weights}});
+  }
+  line["adapters"] = list;
+  if (mixture.from_position == llm::LoraMixture::kLastPromptToken) {
+    line["mixture_from"] = "prompt";
+  } else if (mixture.from_position != 0) {
+    line["mixture_from"] = mixture.from_position;
+  }
 }
 
 std::unique_ptr<llm::LanguageModel> load_model(const ModelFlags& flags) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "lora_mixture.hpp"
 #include "model_threads.hpp"
 #include "padded_block.hpp"
 #include "prefix_sharing.hpp"
@@ -47,6 +48,7 @@ class Scorer {
         sources_(runtime, kept, own_),
         scores_(requests.size()) {
     for (std::size_t i = 0; i < requests.size(); ++i) {
+      mixtures_.push_back(resolved_mixture(requests[i].lora, requests[i].prompt.size()));
       scores_[i].assign(requests[i].continuations.size(), 0.0);
       if (!requests[i].continuations.empty()) pending_.push_back(i);
     }
@@ -54,7 +56,7 @@ class Scorer {
     std::vector<LoraMixture> mixtures;
     for (const std::size_t i : pending_) {
       prompts.push_back(requests[i].prompt);
-      mixtures.push_back(requests[i].lora);
+      mixtures.push_back(mixtures_[i]);
     }
     shared_ = shared_prefix_lengths(prompts, mixtures, kMinSharedPrefix);
     const LlamaConfig& c = config_;
@@ -78,7 +80,7 @@ class Scorer {
     const std::size_t candidates = std::min(pending_.size(), first + kMaxRows);
     for (std::size_t t = first; t < candidates; ++t) {
       if (shared_[t] > 0) {
-        sources_.ensure(prompt(pending_[t]).first(shared_[t]), requests_[pending_[t]].lora);
+        sources_.ensure(prompt(pending_[t]).first(shared_[t]), mixtures_[pending_[t]]);
       }
     }
     std::vector<PromptRow> rows;
@@ -87,7 +89,7 @@ class Scorer {
       const std::size_t request = pending_[t];
       const auto length = static_cast<std::int64_t>(prompt(request).size());
       // All but the last position may be reused: it must run for the first token's logits.
-      const auto hit = sources_.best_hit(prompt(request), requests_[request].lora, length - 1);
+      const auto hit = sources_.best_hit(prompt(request), mixtures_[request], length - 1);
       const std::int64_t start = hit.second.length, rest = length - start;
       const std::int64_t new_steps = std::max(steps, rest);
       const std::int64_t end = std::max(group_end, start) + new_steps;
@@ -108,7 +110,7 @@ class Scorer {
       const std::size_t t = first + g;
       // A prompt that shares nothing within this call may share with a later call's.
       if (shared_[t] == 0) {
-        kept_.insert(prompt(rows[g].request), requests_[rows[g].request].lora, prompts,
+        kept_.insert(prompt(rows[g].request), mixtures_[rows[g].request], prompts,
                      static_cast<std::int64_t>(g));
       }
     }
@@ -127,7 +129,7 @@ class Scorer {
     AdapterRows adapters(runtime_);
     for (std::int64_t g = 0; g < count; ++g) {
       const PromptRow& row = rows[g];
-      adapters.add(requests_[row.request].lora);
+      adapters.add(mixtures_[row.request]);
       row.hit.first->copy(row.hit.second, cache, g);
       const auto rest = prompt(row.request).subspan(static_cast<std::size_t>(row.start));
       std::copy(rest.begin(), rest.end(), tokens.data_ptr<std::int64_t>() + g * steps);
@@ -216,7 +218,7 @@ class Scorer {
     AdapterRows adapters(runtime_);
     for (std::int64_t r = 0; r < count; ++r) {
       const ContinuationRow& row = rows[r];
-      adapters.add(requests_[prompt_rows[row.group_row].request].lora);
+      adapters.add(mixtures_[prompt_rows[row.group_row].request]);
       const auto p = static_cast<std::int64_t>(prompt(prompt_rows[row.group_row].request).size());
       runtime_.copy_slot(prompts, static_cast<std::int64_t>(row.group_row), cache, r, p);
       const auto& c = continuation(r);
@@ -257,6 +259,7 @@ class Scorer {
   PrefixCache& kept_;
   PrefixCache own_;  // shared prefixes the kept cache had no room for
   PrefixSources sources_;
+  std::vector<LoraMixture> mixtures_;  // per request, resolved (resolved_mixture)
   std::vector<std::vector<double>> scores_;
   std::vector<std::size_t> pending_;  // requests with continuations, in order
   std::vector<std::size_t> shared_;   // per pending_ entry: the prefix it shares in the call

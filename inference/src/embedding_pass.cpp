@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "lora_mixture.hpp"
 #include "request_checks.hpp"
 
 namespace qdgen::inference {
@@ -17,14 +18,11 @@ std::vector<std::vector<float>> embed_sequences(const LlamaRuntime& runtime,
     throw std::logic_error("embed_sequences: a mixture per text, or none");
   }
   std::int64_t longest = 0;
-  std::vector<float> adapter_weights;  // [texts, adapters] when any text has a mixture
-  const bool mixed = std::any_of(mixtures.begin(), mixtures.end(),
-                                 [](const LoraMixture& m) { return !m.empty(); });
   for (std::size_t i = 0; i < texts.size(); ++i) {
     const std::string name = "embed text " + std::to_string(i);
-    if (mixed) {
-      const std::vector<float> weights = runtime.adapter_weights(mixtures[i], name);
-      adapter_weights.insert(adapter_weights.end(), weights.begin(), weights.end());
+    if (!mixtures.empty()) {
+      runtime.adapter_weights(mixtures[i], name);
+      refuse_prompt_relative(mixtures[i], name);
     }
     if (texts[i].size() <= (skip_first_token ? 1u : 0u)) {
       throw std::invalid_argument(name + ": no tokens to pool");
@@ -58,11 +56,11 @@ std::vector<std::vector<float>> embed_sequences(const LlamaRuntime& runtime,
       const std::int64_t skip = skip_first_token ? 1 : 0;
       weights[r].narrow(0, skip, length - skip).fill_(1.0 / static_cast<double>(length - skip));
     }
-    const std::int64_t count = mixed ? runtime.adapter_count() : 0;
-    const RowAdapters adapters{
-        count, std::span<const float>(adapter_weights).subspan(begin * count, rows * count)};
+    AdapterRows adapters(runtime);
+    for (std::size_t i = begin; i < end; ++i)
+      adapters.add(mixtures.empty() ? LoraMixture{} : mixtures[i]);
     const at::Tensor hidden =
-        runtime.forward(cache, tokens, 0, std::vector<std::int64_t>(rows, 0), adapters)
+        runtime.forward(cache, tokens, 0, std::vector<std::int64_t>(rows, 0), adapters.rows())
             .to(at::kFloat)
             .cpu();
     const at::Tensor mean = (hidden * weights).sum(1);

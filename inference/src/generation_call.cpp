@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "lora_mixture.hpp"
 #include "prefix_sharing.hpp"
 
 namespace qdgen::inference {
@@ -17,7 +18,8 @@ GenerationCall::GenerationCall(const LlamaRuntime& runtime, std::span<const Toke
       ended(list.size(), false) {
   std::vector<std::vector<std::int32_t>> prompts;
   std::vector<LoraMixture> mixtures;
-  for (const TokenRequest& request : requests) {
+  for (TokenRequest& request : requests) {
+    request.lora = resolved_mixture(std::move(request.lora), request.prompt.size());
     prompts.push_back(request.prompt);
     mixtures.push_back(request.lora);
   }

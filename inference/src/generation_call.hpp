@@ -26,7 +26,7 @@ struct GenerationCall {
   bool is_eos(std::int32_t token) const;
 
   const LlamaConfig& config;
-  std::vector<TokenRequest> requests;
+  std::vector<TokenRequest> requests;  // their mixtures resolved (resolved_mixture)
   GenerationOptions options;
   std::int64_t min_prefix;  // the shortest kept or shared prefix worth reusing
   // Per request: the prompt prefix it shares with other prompts of the call (0: none), whose

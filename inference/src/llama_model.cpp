@@ -86,6 +86,7 @@ class EmbeddedLlama final : public LlamaModel {
     if (ids.empty()) throw std::invalid_argument("forward_logits: no tokens");
     check_token_ids(c, ids, "forward_logits");
     runtime_.adapter_weights(lora, "forward_logits");  // refuses unknown names, naming the call
+    refuse_prompt_relative(lora, "forward_logits");
     AdapterRows adapters(runtime_);
     adapters.add(lora);
     const auto length = static_cast<std::int64_t>(ids.size());

@@ -141,9 +141,9 @@ LlamaRuntime::LlamaRuntime(LlamaWeights weights, const RuntimeOptions& options,
   weights_.lm_head = at::Tensor();
 }
 
-std::vector<float> LlamaRuntime::adapter_weights(const LoraMixture& mixture,
-                                                 const std::string& what) const {
-  return mixture_weights(mixture, adapter_names_, what);
+MixtureWeights LlamaRuntime::adapter_weights(const LoraMixture& mixture,
+                                             const std::string& what) const {
+  return mixture_weights(mixture, adapter_names_, config().num_hidden_layers, what);
 }
 
 KvCache LlamaRuntime::make_cache(std::int64_t slots, std::int64_t capacity) const {
@@ -188,7 +188,14 @@ at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::
   if (end > cache.capacity || end > c.max_position_embeddings) {
     throw std::logic_error("LlamaRuntime::forward: positions beyond the cache or the context");
   }
-  if (static_cast<std::int64_t>(adapters.weights.size()) != rows * adapters.count) {
+  if (adapters.layers != 1 && adapters.layers != c.num_hidden_layers) {
+    throw std::logic_error("LlamaRuntime::forward: adapter weights for " +
+                           std::to_string(adapters.layers) + " layers");
+  }
+  if (static_cast<std::int64_t>(adapters.weights.size()) !=
+          rows * adapters.layers * adapters.count ||
+      (!adapters.from_positions.empty() &&
+       static_cast<std::int64_t>(adapters.from_positions.size()) != rows)) {
     throw std::logic_error("LlamaRuntime::forward: adapter weights do not match the rows");
   }
   if (adapters.count != 0 && adapters.count != adapter_count()) {
@@ -198,14 +205,47 @@ at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::
         (adapter_names_.empty() ? std::string("none") : std::to_string(adapter_count())) +
         " loaded");
   }
-  RowAdapters row_adapters{adapters.count, adapters.weights, steps, {}};
+  // Each row's leading steps before its mixture's first position run the base alone.
+  std::vector<std::int64_t> base_steps;
+  if (adapters.count != 0 && !adapters.from_positions.empty()) {
+    for (std::int64_t r = 0; r < rows; ++r) {
+      base_steps.push_back(
+          std::clamp<std::int64_t>(adapters.from_positions[r] - starts[r], 0, steps));
+    }
+    if (std::all_of(base_steps.begin(), base_steps.end(), [](std::int64_t b) { return b == 0; })) {
+      base_steps.clear();
+    }
+  }
+  const std::int64_t layer_stride = adapters.layers > 1 ? adapters.count : 0;
+  LayerAdapters layer_adapters{adapters.count,
+                               rows,
+                               adapters.weights,
+                               adapters.layers * adapters.count,
+                               steps,
+                               base_steps,
+                               {},
+                               {}};
+  at::Tensor on_device;  // [rows, layers, count]
   if (adapters.count != 0 && !runs_own_kernels()) {
     // Uploaded once for every projection of the pass.
-    row_adapters.on_device =
+    on_device =
         at::tensor(std::vector<float>(adapters.weights.begin(), adapters.weights.end()), at::kFloat)
-            .view({rows, adapters.count})
+            .view({rows, adapters.layers, adapters.count})
             .to(device(), dtype());
+    if (!base_steps.empty()) {
+      at::Tensor active = at::ones({rows, steps, 1}, at::kFloat);
+      for (std::int64_t r = 0; r < rows; ++r) active[r].narrow(0, 0, base_steps[r]).zero_();
+      layer_adapters.active = active.to(device(), dtype());
+    }
   }
+  const auto layer_view = [&](std::int64_t l) {
+    LayerAdapters view = layer_adapters;
+    if (layer_stride != 0) {
+      view.weights = adapters.weights.subspan(static_cast<std::size_t>(l * layer_stride));
+    }
+    if (on_device.defined()) view.on_device = on_device.select(1, layer_stride != 0 ? l : 0);
+    return view;
+  };
   const ForwardModel model{c, cos_, sin_, kernels_, *pool_};
   const ForwardBatch batch{cache, rows, steps, first_slot, starts, end};
   const std::unique_ptr<ForwardBackend> backend =
@@ -221,6 +261,7 @@ at::Tensor LlamaRuntime::forward(KvCache& cache, const at::Tensor& tokens, std::
   at::Tensor normed = backend->rms_norm(x, norm_after(-1));
   for (std::int64_t l = 0; l < layers; ++l) {
     const LayerProjections& p = layers_[l];
+    const LayerAdapters row_adapters = layer_view(l);
     const at::Tensor queries = backend->rotate_and_cache(p.qkv(normed, row_adapters), l);
     const at::Tensor attended = backend->attend(queries, l);
     normed =
@@ -235,7 +276,7 @@ at::Tensor LlamaRuntime::logits(const at::Tensor& hidden) const {
   auto shape = hidden.sizes().vec();
   shape.back() = config().vocab_size;
   const at::Tensor rows = hidden.reshape({-1, hidden.size(-1)});
-  return lm_head_(rows, RowAdapters{}).view(shape).to(at::kFloat).cpu();
+  return lm_head_(rows, LayerAdapters{}).view(shape).to(at::kFloat).cpu();
 }
 
 void LlamaRuntime::copy_slot(const KvCache& source, std::int64_t from, KvCache& target,
@@ -253,15 +294,46 @@ void LlamaRuntime::copy_slot(const KvCache& source, std::int64_t from, KvCache& 
 }
 
 void AdapterRows::add(const LoraMixture& mixture) {
-  ++rows_;
-  if (mixture.empty() && !mixed_) return;
-  const std::int64_t count = runtime_.adapter_count();
+  if (mixture.from_position < 0) {
+    throw std::logic_error("AdapterRows::add: a mixture whose from_position is not resolved");
+  }
+  const std::int64_t row = rows_++;
+  const auto count = static_cast<std::size_t>(runtime_.adapter_count());
+  if (mixture.from_position > 0 && !activated_) {
+    activated_ = true;
+    from_.assign(static_cast<std::size_t>(row), 0);
+  }
+  if (activated_) from_.push_back(mixture.from_position);
+  if (mixture.empty()) {
+    if (mixed_) weights_.resize(weights_.size() + static_cast<std::size_t>(layers_) * count, 0.0f);
+    return;
+  }
+  const MixtureWeights weights = runtime_.adapter_weights(mixture, "LoRA mixture");
   if (!mixed_) {
     mixed_ = true;
-    weights_.assign(static_cast<std::size_t>((rows_ - 1) * count), 0.0f);
+    weights_.assign(static_cast<std::size_t>(row) * count, 0.0f);
   }
-  const std::vector<float> weights = runtime_.adapter_weights(mixture, "LoRA mixture");
-  weights_.insert(weights_.end(), weights.begin(), weights.end());
+  if (weights.layers != layers_ && layers_ == 1) {
+    // The first row with layer weights: every row before it weighs each layer alike.
+    std::vector<float> expanded;
+    expanded.reserve(static_cast<std::size_t>(row * weights.layers) * count);
+    for (std::int64_t r = 0; r < row; ++r) {
+      const auto first =
+          weights_.begin() + static_cast<std::ptrdiff_t>(r * static_cast<std::int64_t>(count));
+      for (std::int64_t l = 0; l < weights.layers; ++l) {
+        expanded.insert(expanded.end(), first, first + static_cast<std::ptrdiff_t>(count));
+      }
+    }
+    weights_ = std::move(expanded);
+    layers_ = weights.layers;
+  }
+  if (weights.layers == layers_) {
+    weights_.insert(weights_.end(), weights.weights.begin(), weights.weights.end());
+  } else {  // a plain row among rows with layer weights
+    for (std::int64_t l = 0; l < layers_; ++l) {
+      weights_.insert(weights_.end(), weights.weights.begin(), weights.weights.end());
+    }
+  }
 }
 
 }  // namespace qdgen::inference

@@ -15,6 +15,7 @@
 #include "cpu_thread_pool.hpp"
 #include "kv_cache.hpp"
 #include "llama_weights.hpp"
+#include "lora_mixture.hpp"
 #include "projection.hpp"
 #include "qdgen/inference/generation.hpp"
 #include "qdgen/inference/lora_adapter.hpp"
@@ -56,15 +57,16 @@ class LlamaRuntime {
   // The loaded adapters' names, in load order: RowAdapters weights come in this order.
   const std::vector<std::string>& adapter_names() const { return adapter_names_; }
   std::int64_t adapter_count() const { return static_cast<std::int64_t>(adapter_names_.size()); }
-  // A weight per loaded adapter for `mixture` (lora_mixture.hpp); `what` names the request.
-  std::vector<float> adapter_weights(const LoraMixture& mixture, const std::string& what) const;
+  // A weight per loaded adapter (and layer, when the mixture gives layer weights) for
+  // `mixture` (lora_mixture.hpp); `what` names the request.
+  MixtureWeights adapter_weights(const LoraMixture& mixture, const std::string& what) const;
 
   KvCache make_cache(std::int64_t slots, std::int64_t capacity) const;
 
   // tokens: [rows, T] int64 (CPU). Row r's tokens take positions starts[r] .. starts[r]+T-1
   // and see its slot's cached positions before them; `adapters` gives each row's adapter
-  // weights to every projection (count 0, or adapter_count() weights per row). Returns the final
-  // normalised hidden states [rows, T, D].
+  // weights to every projection (count 0, or adapter_count() weights per row and layer) from
+  // the row's first mixed position on. Returns the final normalised hidden states [rows, T, D].
   at::Tensor forward(KvCache& cache, const at::Tensor& tokens, std::int64_t first_slot,
                      std::span<const std::int64_t> starts, const RowAdapters& adapters = {}) const;
   at::Tensor logits(const at::Tensor& hidden) const;  // [..., V] float32 on the CPU
@@ -92,19 +94,26 @@ class LlamaRuntime {
 };
 
 // Per-row adapter weights for LlamaRuntime::forward, gathered row by row: none at all (count
-// 0) while every row runs the base model.
+// 0) while every row runs the base model, one set per layer only once some row's mixture gives
+// layer weights, and from positions only once some row's mixture starts after position 0.
 class AdapterRows {
  public:
   explicit AdapterRows(const LlamaRuntime& runtime) : runtime_(runtime) {}
-  // The next row's mixture (validated before: an unknown adapter still throws).
+  // The next row's mixture: validated before (an unknown adapter still throws), and resolved
+  // (resolved_mixture: no kLastPromptToken).
   void add(const LoraMixture& mixture);
-  RowAdapters rows() const { return {mixed_ ? runtime_.adapter_count() : 0, weights_}; }
+  RowAdapters rows() const {
+    return {mixed_ ? runtime_.adapter_count() : 0, weights_, layers_, from_};
+  }
 
  private:
   const LlamaRuntime& runtime_;
-  std::vector<float> weights_;
+  std::vector<float> weights_;      // [rows, layers_, adapters] once mixed_
+  std::vector<std::int64_t> from_;  // [rows] once activated_
   std::int64_t rows_ = 0;
+  std::int64_t layers_ = 1;
   bool mixed_ = false;
+  bool activated_ = false;  // some row's mixture starts after position 0
 };
 
 }  // namespace qdgen::inference

@@ -55,21 +55,22 @@ LoraProjection::LoraProjection(const std::vector<LoraPart>& parts, std::int64_t 
   }
 }
 
-// Whether some row gives some adapter of this projection a non-zero weight: a batch of base
-// requests (or of mixtures of other adapters) skips the adapter products.
-bool LoraProjection::any_weight(const RowAdapters& adapters) const {
-  const std::int64_t rows = static_cast<std::int64_t>(adapters.weights.size()) / adapters.count;
-  for (const Segment& segment : segments_) {
-    for (std::int64_t r = 0; r < rows; ++r) {
-      if (adapters.weights[static_cast<std::size_t>(r * adapters.count + segment.adapter)] != 0) {
-        return true;
-      }
+// Whether some row gives some adapter of this projection a non-zero weight at a step that the
+// mixture reaches: a batch of base requests (or of mixtures of other adapters, or of prompt
+// prefixes that activated mixtures leave to the base) skips the adapter products.
+bool LoraProjection::any_weight(const LayerAdapters& adapters) const {
+  for (std::int64_t r = 0; r < adapters.rows; ++r) {
+    if (!adapters.base_steps.empty() && adapters.base_steps[r] >= adapters.steps) continue;
+    const float* w = adapters.weights.data() + r * adapters.row_stride;
+    for (const Segment& segment : segments_) {
+      if (w[segment.adapter] != 0) return true;
     }
   }
   return false;
 }
 
-void LoraProjection::add_to(const at::Tensor& x, const RowAdapters& adapters, at::Tensor& y) const {
+void LoraProjection::add_to(const at::Tensor& x, const LayerAdapters& adapters,
+                            at::Tensor& y) const {
   if (empty() || adapters.count == 0 || !any_weight(adapters)) return;
   if (packed_a_.defined()) {
     add_packed(x, adapters, y);
@@ -79,15 +80,21 @@ void LoraProjection::add_to(const at::Tensor& x, const RowAdapters& adapters, at
 }
 
 // Every output is the base's plus its delta computed from that row alone, so a row's result
-// does not depend on the other rows (as PackedLinear's).
-void LoraProjection::add_packed(const at::Tensor& x, const RowAdapters& adapters,
+// does not depend on the other rows (as PackedLinear's). A base step's delta is zero, and adding
+// it leaves the base's output as it was.
+void LoraProjection::add_packed(const at::Tensor& x, const LayerAdapters& adapters,
                                 at::Tensor& y) const {
   at::Tensor middle = packed_a_(x);  // [n, columns]
   const std::int64_t n = middle.size(0);
   float* m = middle.data_ptr<float>();
   for (std::int64_t t = 0; t < n; ++t) {
-    const float* w = adapters.weights.data() + (t / adapters.steps) * adapters.count;
+    const std::int64_t r = t / adapters.steps;
     float* row = m + t * columns_;
+    if (!adapters.base_steps.empty() && t % adapters.steps < adapters.base_steps[r]) {
+      std::fill(row, row + columns_, 0.0f);
+      continue;
+    }
+    const float* w = adapters.weights.data() + r * adapters.row_stride;
     for (const Segment& s : segments_) {
       const float factor = w[s.adapter] * s.scale;
       for (std::int64_t j = 0; j < s.rank; ++j) row[s.column + j] *= factor;
@@ -106,22 +113,21 @@ void LoraProjection::add_packed(const at::Tensor& x, const RowAdapters& adapters
   }
 }
 
-void LoraProjection::add_aten(const at::Tensor& x, const RowAdapters& adapters,
+void LoraProjection::add_aten(const at::Tensor& x, const LayerAdapters& adapters,
                               at::Tensor& y) const {
+  const std::int64_t n = x.size(0), rows = adapters.rows;
   const at::Tensor weights =
       adapters.on_device.defined()
           ? adapters.on_device
-          : at::from_blob(const_cast<float*>(adapters.weights.data()),
-                          {static_cast<std::int64_t>(adapters.weights.size()) / adapters.count,
-                           adapters.count},
-                          at::kFloat)
+          : at::from_blob(const_cast<float*>(adapters.weights.data()), {rows, adapters.count},
+                          {adapters.row_stride, 1}, at::kFloat)
                 .to(a_.device(), a_.scalar_type());
-  const std::int64_t rows = weights.size(0), n = x.size(0);
   // Each row's factor w_i s_i for every middle column: [rows, 1, columns].
   const at::Tensor factors =
       weights.index_select(1, column_adapter_).mul_(column_scale_).unsqueeze(1);
-  const at::Tensor middle =
-      at::mm(x, a_.t()).view({rows, n / rows, columns_}).mul_(factors).view({n, columns_});
+  at::Tensor middle = at::mm(x, a_.t()).view({rows, adapters.steps, columns_}).mul_(factors);
+  if (adapters.active.defined()) middle.mul_(adapters.active);
+  middle = middle.view({n, columns_});
   for (const Output& o : outputs_) {
     y.narrow(1, o.offset, o.length).add_(at::mm(middle.narrow(1, o.column, o.columns), o.b.t()));
   }

@@ -23,14 +23,29 @@
 
 namespace qdgen::inference {
 
-// The adapter input of a batch's projections: for every batch row, a weight per adapter loaded
-// on the model. Token row t of a projection's input is a token of batch row t / steps. count 0:
-// every row runs the base model.
+// The adapter input of a batch (LlamaRuntime::forward): for every batch row, a weight per
+// adapter loaded on the model, the same in every layer or one set per layer, and the first
+// position the row's mixture applies to. count 0: every row runs the base model.
 struct RowAdapters {
-  std::int64_t count = 0;          // weights per batch row
-  std::span<const float> weights;  // [batch rows, count], row-major
-  std::int64_t steps = 1;          // token rows per batch row
-  at::Tensor on_device = {};       // the weights as [batch rows, count] for the ATen path
+  std::int64_t count = 0;          // adapters: weights per batch row and layer
+  std::span<const float> weights;  // [batch rows, layers, count], row-major
+  std::int64_t layers = 1;         // 1: every layer alike; else the model's layer count
+  // Per batch row: the first position its mixture applies to; empty: 0 for every row.
+  std::span<const std::int64_t> from_positions = {};
+};
+
+// What one projection of one layer takes of it. Token row t of the projection's input is step
+// t % steps of batch row t / steps.
+struct LayerAdapters {
+  std::int64_t count = 0;          // 0: the base alone
+  std::int64_t rows = 0;           // batch rows
+  std::span<const float> weights;  // batch row r's weights start at r * row_stride
+  std::int64_t row_stride = 0;
+  std::int64_t steps = 1;  // token rows per batch row
+  // Per batch row: how many of its first steps run the base alone; empty: none.
+  std::span<const std::int64_t> base_steps = {};
+  at::Tensor on_device = {};  // the weights as [batch rows, count] for the ATen path
+  at::Tensor active = {};     // [batch rows, steps, 1]: 0 at base steps, else 1 (ATen path)
 };
 
 // One adapter's module on one part of a projection.
@@ -52,7 +67,7 @@ class LoraProjection {
   std::int64_t columns() const { return columns_; }  // the summed ranks
 
   // y ([rows, out], the base projection of x [rows, in]) += every row's mixture of deltas.
-  void add_to(const at::Tensor& x, const RowAdapters& adapters, at::Tensor& y) const;
+  void add_to(const at::Tensor& x, const LayerAdapters& adapters, at::Tensor& y) const;
 
  private:
   struct Segment {
@@ -65,9 +80,9 @@ class LoraProjection {
     at::Tensor b;           // the same for ATen
   };
 
-  bool any_weight(const RowAdapters& adapters) const;
-  void add_packed(const at::Tensor& x, const RowAdapters& adapters, at::Tensor& y) const;
-  void add_aten(const at::Tensor& x, const RowAdapters& adapters, at::Tensor& y) const;
+  bool any_weight(const LayerAdapters& adapters) const;
+  void add_packed(const at::Tensor& x, const LayerAdapters& adapters, at::Tensor& y) const;
+  void add_aten(const at::Tensor& x, const LayerAdapters& adapters, at::Tensor& y) const;
 
   std::int64_t columns_ = 0;
   std::vector<Segment> segments_;

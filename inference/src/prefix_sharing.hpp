@@ -15,10 +15,11 @@
 
 namespace qdgen::inference {
 
-// For each prompt: the length of the longest prefix it shares with some other prompt of the
-// same mixture (KV read under different mixtures differs), capped at its own length - 1 (its
-// last token must still run to give logits); 0 when that is shorter than min_length.
-// mixtures[i] belongs to prompts[i].
+// For each prompt: the length of the longest prefix it shares with some other prompt, read
+// alike (KV read under different mixtures differs, except at the positions that neither
+// applies to: first_differing_position), capped at its own length - 1 (its last token must
+// still run to give logits); 0 when that is shorter than min_length. mixtures[i] belongs to
+// prompts[i], resolved (resolved_mixture).
 std::vector<std::size_t> shared_prefix_lengths(std::span<const std::vector<std::int32_t>> prompts,
                                                std::span<const LoraMixture> mixtures,
                                                std::size_t min_length);
@@ -37,8 +38,8 @@ class PrefixSources {
     std::int64_t computed = 0;  // positions run through the model
     std::int64_t reused = 0;    // positions copied from an entry
   };
-  // Makes sure an entry holds the KV of `prefix`: computes what no entry covers and keeps it
-  // in the kept cache, or in the call's when the kept one has no room for it.
+  // Makes sure an entry holds the KV of `prefix` read under `mixture`: computes what no entry
+  // covers and keeps it in the kept cache, or in the call's when the kept one has no room.
   Work ensure(std::span<const std::int32_t> prefix, const LoraMixture& mixture);
 
  private:

@@ -15,7 +15,7 @@ Projection::Projection(const at::Tensor& weight, const at::Tensor& bias, bool pa
   }
 }
 
-at::Tensor Projection::operator()(const at::Tensor& x, const RowAdapters& adapters) const {
+at::Tensor Projection::operator()(const at::Tensor& x, const LayerAdapters& adapters) const {
   at::Tensor y = packed_.defined() ? packed_(x)
                  : bias_.defined() ? at::addmm(bias_, x, weight_.t())
                                    : at::mm(x, weight_.t());

@@ -28,7 +28,7 @@ class Projection {
 
   // x: [rows, K]; `adapters` holds a weight for every adapter loaded on the model, or none
   // (count 0: the base alone).
-  at::Tensor operator()(const at::Tensor& x, const RowAdapters& adapters) const;
+  at::Tensor operator()(const at::Tensor& x, const LayerAdapters& adapters) const;
 
  private:
   at::Tensor weight_, bias_;

@@ -44,7 +44,7 @@ void validate_requests(const LlamaConfig& config, std::span<const std::string> a
     for (const auto& stop : r.stop) {
       if (stop.empty()) throw std::invalid_argument(name + ": a stop string is empty");
     }
-    mixture_weights(r.lora, adapters, name);
+    mixture_weights(r.lora, adapters, config.num_hidden_layers, name);
   }
 }
 
@@ -66,7 +66,7 @@ void validate_score_request(const LlamaConfig& config, std::span<const std::stri
                                   std::to_string(config.max_position_embeddings));
     }
   }
-  mixture_weights(request.lora, adapters, name);
+  mixture_weights(request.lora, adapters, config.num_hidden_layers, name);
 }
 
 }  // namespace qdgen::inference

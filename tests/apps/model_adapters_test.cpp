@@ -1,6 +1,7 @@
-// --adapter and --mixture on generate, score and embed: the adapters applied unmerged give what
-// `qdgen model merge` of the same mixture gives, and JSON output names the adapters and
-// weights used.
+// --adapter, --mixture, --mixture-file and --mixture-from on generate, score and embed: the
+// adapters applied unmerged give what `qdgen model merge` of the same mixture gives, a file's
+// weights (one per adapter or one per layer) are the mixture's, a mixture from a position on
+// leaves the tokens before it to the base, and JSON output names the adapters and weights used.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -54,6 +55,12 @@ class ModelAdapters : public ::testing::Test {
     return out;
   }
 
+  static std::string mixture_file(const std::string& name, const std::string& content) {
+    const fs::path path = directory_ / name;
+    std::ofstream(path) << content;
+    return " --mixture-file " + path.string();
+  }
+
   static inline fs::path directory_;
   static inline std::string base_, adapters_;
 };
@@ -104,6 +111,94 @@ TEST_F(ModelAdapters, ScoreAndEmbedTakeTheMixtureAndNameIt) {
   ASSERT_EQ(embedded.status, 0) << embedded.output;
   EXPECT_EQ(lines(embedded.output).at(0)["adapters"],
             json::parse(R"([{"name":"poems","weight":1.0},{"name":"sci","weight":0.0}])"));
+}
+
+TEST_F(ModelAdapters, AMixtureFileGivesOneWeightOrAWeightPerLayer) {
+  const auto flags =
+      qdgen_test::qdgen("generate --model " + base_ + adapters_ + " --mixture 0.5,-2" + kGenerate);
+  const auto plain =
+      qdgen_test::qdgen("generate --model " + base_ + adapters_ +
+                        mixture_file("plain.json", R"({"sci": -2, "poems": 0.5})") + kGenerate);
+  // The tiny model has two layers: the same weight in both is the plain weight.
+  const auto layers = qdgen_test::qdgen(
+      "generate --model " + base_ + adapters_ +
+      mixture_file("layers.json", R"({"poems": [0.5, 0.5], "sci": -2})") + kGenerate);
+  ASSERT_EQ(flags.status, 0) << flags.output;
+  ASSERT_EQ(plain.status, 0) << plain.output;
+  ASSERT_EQ(layers.status, 0) << layers.output;
+  const json a = lines(flags.output).at(0), b = lines(plain.output).at(0),
+             c = lines(layers.output).at(0);
+  EXPECT_EQ(a["token_ids"], b["token_ids"]);
+  EXPECT_EQ(a["token_ids"], c["token_ids"]);
+  EXPECT_EQ(b["adapters"], a["adapters"]);  // in --adapter order
+  EXPECT_EQ(c["adapters"], json::parse(R"([{"name":"sci","weight":-2.0},
+                                          {"name":"poems","layer_weights":[0.5,0.5]}])"));
+  EXPECT_FALSE(c.contains("mixture_from"));
+}
+
+TEST_F(ModelAdapters, MixtureFromLeavesThePositionsBeforeItToTheBase) {
+  const auto base = qdgen_test::qdgen("generate --model " + base_ + kGenerate);
+  // No position of the 12 generated tokens reaches 60: the base model's tokens.
+  const auto late =
+      qdgen_test::qdgen("generate --model " + base_ + adapters_ + " --mixture-from 60" + kGenerate);
+  ASSERT_EQ(base.status, 0) << base.output;
+  ASSERT_EQ(late.status, 0) << late.output;
+  EXPECT_EQ(lines(late.output).at(0)["token_ids"], lines(base.output).at(0)["token_ids"]);
+  EXPECT_EQ(lines(late.output).at(0)["mixture_from"], 60);
+
+  const std::string score = " --prompt 'Once upon' --continuation ' a time' --format json";
+  const auto peft = qdgen_test::qdgen("score --model " + base_ + adapters_ + score);
+  const auto zero =
+      qdgen_test::qdgen("score --model " + base_ + adapters_ + " --mixture-from 0" + score);
+  const auto activated =
+      qdgen_test::qdgen("score --model " + base_ + adapters_ + " --mixture-from prompt" + score);
+  const auto plain = qdgen_test::qdgen("score --model " + base_ + score);
+  ASSERT_EQ(peft.status, 0) << peft.output;
+  ASSERT_EQ(zero.status, 0) << zero.output;
+  ASSERT_EQ(activated.status, 0) << activated.output;
+  ASSERT_EQ(plain.status, 0) << plain.output;
+  const json p = lines(peft.output).at(0), a = lines(activated.output).at(0);
+  EXPECT_EQ(lines(zero.output).at(0), p);  // 0 is the default: every position, as PEFT
+  EXPECT_NE(a["logprob"], p["logprob"]);
+  EXPECT_NE(a["logprob"], lines(plain.output).at(0)["logprob"]);
+  EXPECT_EQ(a["mixture_from"], "prompt");
+  EXPECT_EQ(a["adapters"], p["adapters"]);
+}
+
+TEST_F(ModelAdapters, BadMixtureFilesAndPositionsGetOneLine) {
+  const auto expect_error = [&](const std::string& arguments, const std::string& message) {
+    const auto run = qdgen_test::qdgen(arguments);
+    EXPECT_EQ(run.status, 1) << arguments;
+    EXPECT_NE(run.output.find(message), std::string::npos) << run.output;
+  };
+  const std::string generate = "generate --model " + base_ + adapters_;
+  expect_error(
+      generate + mixture_file("three.json", R"({"poems": [1, 2, 3], "sci": 1})") + kGenerate,
+      "request 0: the LoRA mixture gives adapter 'poems' 3 layer weights; expected one "
+      "per layer, 2");
+  const std::string unknown =
+      mixture_file("unknown.json", R"({"poetry": 1, "poems": 1, "sci": 1})");
+  expect_error(generate + unknown + kGenerate,
+               "--mixture-file " + (directory_ / "unknown.json").string() +
+                   ": adapter 'poetry' is not among the --adapter names (poems, sci)");
+  expect_error(
+      generate + mixture_file("huge.json", R"({"poems": [1, 1e999], "sci": 1})") + kGenerate,
+      "the number 1e999 does not fit a double");
+  expect_error(generate + mixture_file("text.json", R"({"poems": 1, "sci": "much"})") + kGenerate,
+               "adapter 'sci': expected a number or a list of numbers, one per layer");
+  expect_error(generate + mixture_file("missing.json", R"({"poems": 1})") + kGenerate,
+               "no weight for adapter 'sci' (every --adapter needs one; 0 leaves it out)");
+  expect_error(generate + " --mixture 1,1" +
+                   mixture_file("both.json", R"({"poems": 1, "sci": 1})") + kGenerate,
+               "--mixture and --mixture-file: give one of them");
+  expect_error(generate + " --mixture-from -3" + kGenerate,
+               "--mixture-from: '-3' is neither a token position (an integer >= 0) nor 'prompt'");
+  expect_error("generate --model " + base_ + " --mixture-from 2" + kGenerate,
+               "--mixture-from: no --adapter to weigh");
+  const fs::path input = directory_ / "embed_texts.txt";
+  std::ofstream(input) << "one small text\n";
+  expect_error("embed --model " + base_ + adapters_ + " --mixture-from prompt " + input.string(),
+               "--mixture-from prompt: embed reads texts, not prompts; give a position");
 }
 
 TEST_F(ModelAdapters, BadFlagsGetOneLine) {

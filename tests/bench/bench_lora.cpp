@@ -1,10 +1,10 @@
 // LoRA mixtures per row (issue 13) on random weights of TinyStories shapes, batch 32, 8 random
 // adapters of rank 8 on all seven projections: decode and prefill tokens/s for (a) the base,
 // (b) one adapter, (c) 32 rows with the same mixture of the 8, (d) 32 rows each with its own
-// mixture of the 8, (e) the merged model; the ratios the issue targets, and the FLOPs per token
-// of each case's matrix products (attention excluded), so the ratios can be read against them.
-// Usage: bench_lora [15m|110m|all] [THREADS]   (default: all, 2 threads)
-// QDGEN_CPU_KERNELS=avx512|avx2|portable picks the CPU kernel set (default: the widest).
+// mixture of the 8, (e) the merged model, (f) as (d) with a weight per layer; the ratios the issue
+// targets, and the FLOPs per token of each case's matrix products (attention excluded), so the
+// ratios can be read against them. Usage: bench_lora [15m|110m|all] [THREADS]   (default: all, 2
+// threads) QDGEN_CPU_KERNELS=avx512|avx2|portable picks the CPU kernel set (default: the widest).
 
 #include <algorithm>
 #include <chrono>
@@ -117,6 +117,15 @@ void bench(const Shape& s, int threads) {
   for (LoraMixture& m : own) {
     for (const LoraAdapter& a : adapters) m.adapters.emplace_back(a.name, weight(random));
   }
+  // (f): as (d), each adapter with a weight per layer.
+  std::vector<LoraMixture> layered(kBatch);
+  for (LoraMixture& m : layered) {
+    for (const LoraAdapter& a : adapters) {
+      std::vector<double> weights;
+      for (std::int64_t l = 0; l < s.layers; ++l) weights.push_back(weight(random));
+      m.layer_weights.emplace_back(a.name, std::move(weights));
+    }
+  }
   const std::vector<LoraMixture> none(kBatch), one(kBatch, LoraMixture{{{"expert0", 1.0}}});
   const std::vector<LoraMixture> same(kBatch, shared);
 
@@ -155,7 +164,8 @@ void bench(const Shape& s, int threads) {
       {"(b) one adapter", single.get(), &one, base_flops + adapter_flops, {}},
       {"(c) 32 rows, the same mixture of 8", eight.get(), &same, mixed_flops, {}},
       {"(d) 32 rows, each its own mixture", eight.get(), &own, mixed_flops, {}},
-      {"(e) merged", merged_model.get(), &none, base_flops, {}}};
+      {"(e) merged", merged_model.get(), &none, base_flops, {}},
+      {"(f) as (d), a weight per layer", eight.get(), &layered, mixed_flops, {}}};
   // The cases take turns, best of three each, so that a change in the machine's load falls on
   // all of them alike.
   for (int repeat = 0; repeat < 3; ++repeat) {
@@ -176,6 +186,8 @@ void bench(const Shape& s, int threads) {
       step_ratio(3, 2, true), step_ratio(3, 2, false), step_ratio(3, 1, true),
       step_ratio(3, 1, false), step_ratio(1, 0, true), step_ratio(1, 0, false),
       step_ratio(4, 0, true), step_ratio(4, 0, false));
+  std::printf("  per-layer weights: f/d %.3f / %.3f\n", step_ratio(5, 3, true),
+              step_ratio(5, 3, false));
   std::printf("  FLOP ratios: b/a %.3f, c/a = d/a %.3f\n",
               (base_flops + adapter_flops) / base_flops,
               (base_flops + kAdapters * adapter_flops) / base_flops);

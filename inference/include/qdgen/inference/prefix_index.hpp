@@ -3,12 +3,14 @@
 // L tokens and on the LoRA mixture the model read them with, so an entry is keyed by both: a
 // lookup returns the longest prefix that an entry of the same mixture shares with the prompt
 // (a kept "template + parent A" serves "template + parent B" up to where they differ), and
-// entries of different mixtures, the base model's (the empty mixture) included, never serve
-// each other. Least recently used entries are evicted to stay within a budget of positions.
-// No libtorch: the KV itself is the Value (PrefixCache keeps a KvCache there).
+// entries of different mixtures, the base model's (the empty mixture) included, serve each
+// other only the positions that neither mixture applies to (an "activated" mixture's
+// positions before its from_position). Least recently used entries are evicted to stay within a
+// budget of positions. No libtorch: the KV itself is the Value (PrefixCache keeps a KvCache there).
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <list>
 #include <span>
 #include <vector>
@@ -17,24 +19,43 @@
 
 namespace qdgen::inference {
 
-// What a prefix's KV depends on. Mixtures are equal when they name the same adapters with the
-// same weights in the same order (LoraMixture's ==): a reordered mixture is another key, which
-// may cost a recomputation but never shares KV that differs.
+// The first position whose KV differs for a sequence read under `a` and under `b`: none (the
+// largest int64) when they are equal; else the first position either applies its adapters to.
+// A mixture with adapters applies them from its from_position on (resolved: >= 0), so an
+// "activated" mixture's positions before it are the base model's, as the empty mixture's are.
+inline std::int64_t first_differing_position(const llm::LoraMixture& a, const llm::LoraMixture& b) {
+  constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
+  if (a == b) return kNever;
+  const std::int64_t from_a = a.empty() ? kNever : a.from_position;
+  const std::int64_t from_b = b.empty() ? kNever : b.from_position;
+  return std::min(from_a, from_b);
+}
+
+// The mixture that the KV of a sequence's first `length` positions was read under, as a key:
+// the empty mixture (the base model's) when the mixture applies to none of them.
+inline llm::LoraMixture prefix_mixture(const llm::LoraMixture& mixture, std::int64_t length) {
+  return mixture.empty() || length <= mixture.from_position ? llm::LoraMixture{} : mixture;
+}
+
+// What a prefix's KV depends on: its tokens, and the mixture it was read under up to where
+// mixtures differ (first_differing_position). Mixtures are equal when they name the same
+// adapters with the same weights in the same order (LoraMixture's ==): a reordered mixture is
+// another key, which may cost a recomputation but never shares KV that differs.
 struct PrefixKey {
   std::vector<std::int32_t> tokens;
   llm::LoraMixture mixture;
 
   // Positions of `prompt` (read under `prompt_mixture`) whose KV this key's entry holds: their
-  // common token prefix when the mixtures are equal, else 0.
+  // common token prefix, up to the first position where the two mixtures differ.
   std::int64_t shared_length(std::span<const std::int32_t> prompt,
                              const llm::LoraMixture& prompt_mixture) const {
-    if (!(mixture == prompt_mixture)) return 0;
     const std::size_t n = std::min(tokens.size(), prompt.size());
-    return static_cast<std::int64_t>(std::mismatch(tokens.begin(),
-                                                   tokens.begin() + static_cast<std::ptrdiff_t>(n),
-                                                   prompt.begin())
-                                         .first -
-                                     tokens.begin());
+    const auto common = static_cast<std::int64_t>(
+        std::mismatch(tokens.begin(), tokens.begin() + static_cast<std::ptrdiff_t>(n),
+                      prompt.begin())
+            .first -
+        tokens.begin());
+    return std::min(common, first_differing_position(mixture, prompt_mixture));
   }
 };
 
@@ -48,8 +69,8 @@ class PrefixIndex {
     Value* value = nullptr;
     std::int64_t length = 0;  // positions of the prompt that the entry's value covers; 0: none
   };
-  // The longest prefix of `tokens`, at most max_length, that an entry of `mixture` shares;
-  // marks that entry used. Valid until the next insert or clear.
+  // The longest prefix of `tokens` (read under `mixture`), at most max_length, whose KV an entry
+  // holds; marks that entry used. Valid until the next insert or clear.
   Hit find(std::span<const std::int32_t> tokens, const llm::LoraMixture& mixture,
            std::int64_t max_length) {
     auto best = entries_.end();
@@ -63,9 +84,10 @@ class PrefixIndex {
     return {&entries_.front().value, best_length};
   }
 
-  // Keeps make() as the value of (tokens, mixture). Entries of the same mixture whose tokens
-  // are a prefix of `tokens` go (the new one covers them); nothing is added when one already
-  // covers `tokens`. Returns false, keeping nothing, when `tokens` alone exceed the budget.
+  // Keeps make() as the value of (tokens, mixture), keyed as the base model's when the mixture
+  // applies to none of the tokens (prefix_mixture). Entries that the new one covers (their
+  // tokens a prefix of `tokens`, read alike) go; nothing is added when one already covers
+  // `tokens`. Returns false, keeping nothing, when `tokens` alone exceed the budget.
   template <class Make>
   bool insert(std::span<const std::int32_t> tokens, const llm::LoraMixture& mixture, Make&& make) {
     const auto length = static_cast<std::int64_t>(tokens.size());
@@ -78,7 +100,7 @@ class PrefixIndex {
         entries_.splice(entries_.begin(), entries_, it);
         return true;
       }
-      if (common == kept) {  // a prefix of the new entry, of the same mixture
+      if (common == kept) {  // a prefix of the new entry, read alike
         positions_ -= kept;
         it = entries_.erase(it);
       } else {
@@ -89,7 +111,8 @@ class PrefixIndex {
       positions_ -= static_cast<std::int64_t>(entries_.back().key.tokens.size());
       entries_.pop_back();
     }
-    entries_.push_front(Entry{{{tokens.begin(), tokens.end()}, mixture}, make()});
+    entries_.push_front(
+        Entry{{{tokens.begin(), tokens.end()}, prefix_mixture(mixture, length)}, make()});
     positions_ += length;
     return true;
   }
