@@ -162,7 +162,16 @@ TEST(RunJson, NamesTextMeasuresFromTheirJudges) {
          {{{"kind", "experts"}, {"experts", {"songs-poems", "computers"}}},
           {{"kind", "label"}, {"labels", {" horror", " romance"}}, {"instruction", "?"}}}}}}};
   EXPECT_EQ(qdgen::viz::measure_names(config, 2),
-            (std::vector<std::string>{"songs-poems ↔ computers", "horror ↔ romance"}));
+            (std::vector<std::string>{"computers ↔ songs-poems", "romance ↔ horror"}));
+  // Low to high: more than two names say whose probability the axis is; argmax counts them.
+  const json more = {
+      {"domain",
+       {{"kind", "text"},
+        {"measures",
+         {{{"kind", "experts"}, {"experts", {"law", "art", "work"}}},
+          {{"kind", "label"}, {"labels", {" a", " b", " c"}}, {"value", "argmax"}}}}}}};
+  EXPECT_EQ(qdgen::viz::measure_names(more, 2),
+            (std::vector<std::string>{"P(law) against art, work", "a, b, c (label)"}));
   EXPECT_EQ(qdgen::viz::measure_names(json::object(), 2),
             (std::vector<std::string>{"measure 1", "measure 2"}));
 }

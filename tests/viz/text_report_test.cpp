@@ -81,7 +81,7 @@ TEST_F(TextReport, AOneMeasureGridIsAStripOfCellsToScaleWithTextsAndJudges) {
   const auto layout = viz::archive_layout(reader.info().config, store.string());
   const json run = viz::run_json(reader, layout, "0", store.string());
   const json elites = viz::elites_json(reader, layout);
-  EXPECT_EQ(run["measure_names"], json({"horror ↔ romance"}));
+  EXPECT_EQ(run["measure_names"], json({"romance ↔ horror"}));
   ASSERT_GE(elites["count"].get<int>(), 1);
   const viz::Canvas canvas = viz::archive_canvas(layout, run, elites);
   const auto png = qdgen_test::decode_png(viz::encode_png(viz::rasterize(canvas)));
@@ -130,7 +130,7 @@ TEST_F(TextReport, ThreeMeasuresGiveOnePanelPerPair) {
       viz::archive_canvas(layout, viz::run_json(reader, layout, "0", store.string()), elites));
   EXPECT_EQ(qdgen_test::occurrences(svg, "class=\"frame\""), 3u);
   EXPECT_GE(qdgen_test::occurrences(svg, "class=\"projection\""), 3u);
-  for (const char* name : {"horror ↔ romance", "old ↔ new", "sad ↔ happy"})
+  for (const char* name : {"romance ↔ horror", "new ↔ old", "happy ↔ sad"})
     EXPECT_NE(svg.find(name), std::string::npos) << name;
 }
 

@@ -16,31 +16,36 @@ namespace {
 
 using nlohmann::json;
 
-std::string joined(const json& names, const std::string& separator) {
-  std::string out;
+// A text judge's axis reads from low to high: its value is the probability of the first
+// expert (or label), so experts [a, b] are "b ↔ a" (0: b's text, 1: a's); with more than two,
+// "P(a) against b, c". An argmax label axis counts labels in order: "a, b, c (label)".
+std::string axis_name(const json& names, bool categorical) {
+  std::vector<std::string> list;
   for (const json& name : names) {
     if (!name.is_string()) continue;
-    if (!out.empty()) out += separator;
-    out += name.get<std::string>();
+    std::string text = name.get<std::string>();
+    // Labels often start with a space (" horror"): the axis reads better without it.
+    while (!text.empty() && text.front() == ' ') text.erase(0, 1);
+    list.push_back(std::move(text));
   }
+  std::string out;
+  if (categorical || list.size() < 2) {
+    for (const std::string& name : list) out += (out.empty() ? "" : ", ") + name;
+    return categorical ? out + " (label)" : out;
+  }
+  if (list.size() == 2) return list[1] + " ↔ " + list[0];
+  out = "P(" + list[0] + ") against ";
+  for (std::size_t i = 1; i < list.size(); ++i) out += (i > 1 ? ", " : "") + list[i];
   return out;
 }
 
-// A text judge's axis: experts [a, b] measure the posterior of a against b; labels likewise.
 std::string judge_name(const json& judge) {
   if (!judge.is_object()) return "";
   const std::string kind = judge.value("kind", "");
   if (kind == "experts" && judge.contains("experts") && judge["experts"].is_array())
-    return joined(judge["experts"], " ↔ ");
-  if (kind == "label" && judge.contains("labels") && judge["labels"].is_array()) {
-    std::string name = joined(judge["labels"], " ↔ ");
-    // Labels often start with a space (" horror"): the axis reads better without it.
-    name.erase(
-        std::unique(name.begin(), name.end(), [](char a, char b) { return a == ' ' && b == ' '; }),
-        name.end());
-    if (!name.empty() && name.front() == ' ') name.erase(0, 1);
-    return judge.value("value", "first") == "argmax" ? name + " (label)" : name;
-  }
+    return axis_name(judge["experts"], false);
+  if (kind == "label" && judge.contains("labels") && judge["labels"].is_array())
+    return axis_name(judge["labels"], judge.value("value", "first") == "argmax");
   return "";
 }
 

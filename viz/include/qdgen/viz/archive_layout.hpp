@@ -16,7 +16,7 @@ enum class ArchiveType { kGrid, kCvt, kNovelty };
 std::string to_string(ArchiveType type);
 
 struct MeasureAxis {
-  std::string name;           // "songs-poems ↔ computers", "measure 1", ...
+  std::string name;           // "computers ↔ songs-poems" (low to high), "measure 1", ...
   std::vector<double> edges;  // grid: the bin edges (uniform ones too), ascending
   double lo = 0.0;            // grid: edges.front(); CVT: the config's range or the
   double hi = 1.0;            // centroids' span; novelty: unknown (0, 1) until elites give it
@@ -42,8 +42,9 @@ struct ArchiveLayout {
 ArchiveLayout archive_layout(const nlohmann::json& config, const std::string& file);
 
 // Names of a config's measures: an archive dimension's "name" is not a config key, so they
-// come from the domain: text judges ("experts" [a, b] -> "a ↔ b", labels likewise), the
-// benchmark domains' own measures, else "measure 1", "measure 2", ...
+// come from the domain: text judges ("experts" [a, b] -> "b ↔ a": the value is P(a), so the axis
+// reads low to high; labels likewise), the benchmark domains' own measures, else "measure 1",
+// "measure 2", ...
 std::vector<std::string> measure_names(const nlohmann::json& config, int measure_dim);
 
 // Voronoi regions of 2-D centroids within [lo0, hi0] x [lo1, hi1] (half-plane clipping).
