@@ -6,6 +6,8 @@ find_package(SQLite3 REQUIRED)
 find_package(Threads REQUIRED)
 find_package(ICU REQUIRED COMPONENTS uc i18n)
 find_package(Boost 1.74 REQUIRED)
+# libpng (Debian's libpng-dev): the report's archive.png; viz/ writes SVG itself.
+find_package(PNG REQUIRED)
 
 # OpenBLAS (pthread flavour) carries both BLAS and LAPACK; metrics/ calls LAPACK's
 # symmetric eigensolver directly and Eigen routes its products to the same library.

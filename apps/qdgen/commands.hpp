@@ -10,6 +10,7 @@ namespace qdgen::cli {
 void add_metrics_command(CLI::App& app);   // command_metrics.cpp
 void add_run_command(CLI::App& app);       // command_run.cpp
 void add_export_command(CLI::App& app);    // command_export.cpp
+void add_report_command(CLI::App& app);    // command_report.cpp
 void add_tokenize_command(CLI::App& app);  // command_tokenize.cpp
 // `qdgen train` is a group (command_train.cpp); each training subcommand has its own file and
 // adds itself to the group there.
