@@ -11,12 +11,12 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
-import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 
+import { CHROMIUM, launchChromium } from "./chromium.mjs";
+
 const started = Date.now();
-const CHROMIUM = process.env.QDGEN_CHROMIUM || "/usr/bin/chromium";
 if (!fs.existsSync(CHROMIUM)) {
   console.log(`browser tests skipped: ${CHROMIUM} is not installed (scripts/setup installs Debian's chromium)`);
   process.exit(process.env.QDGEN_BROWSER_REQUIRED ? 1 : 77);
@@ -26,17 +26,11 @@ for (const name of ["QDGEN_BINARY", "QDGEN_WRITE_TINY_MODEL", "QDGEN_NPM_BROWSER
 }
 const QDGEN = process.env.QDGEN_BINARY;
 const OUT = process.env.QDGEN_BROWSER_OUT;
-let chromium;
-try {
-  ({ chromium } = createRequire(path.join(process.env.QDGEN_NPM_BROWSER, "package.json"))("playwright-core"));
-} catch (error) {
-  throw new Error(`playwright-core is not in ${process.env.QDGEN_NPM_BROWSER}: run scripts/npm-test-packages (${error.message})`);
-}
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "qdgen-browser-"));
 fs.mkdirSync(OUT, { recursive: true });
 const children = [];
-let context;
+let browser;
 
 function step(message) {
   console.log(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${message}`);
@@ -178,21 +172,8 @@ async function main() {
   const reportDir = path.join(work, "report");
   qdgen("report", store, "-o", reportDir);
 
-  const profile = fs.mkdtempSync(path.join(work, "profile-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-    viewport: { width: 1400, height: 1000 },
-  });
+  browser = await launchChromium(work);
+  const context = browser.context;
 
   step("static report from file://");
   const report = await context.newPage();
@@ -256,7 +237,7 @@ async function main() {
 try {
   await main();
 } finally {
-  if (context) await context.close();
+  if (browser) await browser.close();
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   fs.rmSync(work, { recursive: true, force: true });
 }
