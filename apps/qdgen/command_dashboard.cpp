@@ -49,6 +49,9 @@ void add_dashboard_command(CLI::App& app) {
     std::string title = "qdgen dashboard: " + runs->front().name;
     if (runs->size() > 1) title += " and " + std::to_string(runs->size() - 1) + " more";
     http::Server server(server_options, dashboard_router(runs, viz::live_page(title, "/api")));
+    if (!server.loopback())
+      std::cerr << "qdgen dashboard: listening on " << options->host
+                << ", not a loopback address: anyone who can reach it can read these runs\n";
     std::cout << "dashboard: " << server.url() << std::endl;  // tests read the port here
     const int signal_number = server.run_until_signal();
     // As every qdgen command that a signal stops: 128 + its number, printing nothing more.

@@ -100,6 +100,10 @@ std::uint16_t Server::port() const {
   return impl_->endpoint.port();
 }
 
+bool Server::loopback() const {
+  return impl_->settings.loopback_only;
+}
+
 std::string Server::url() const {
   return "http://" + endpoint_text(impl_->endpoint.address(), port()) + "/";
 }

@@ -307,6 +307,29 @@ TEST(DashboardLive, EventStreamAndApiFollowARunThatWrites) {
   EXPECT_TRUE(events.receive_until("data: " + last + "\n", 5)) << last << "\n" << events.received();
 }
 
+TEST(DashboardStart, AnotherAddressThanLoopbackIsServedWithAWarning) {
+  qdgen_test::ScratchDirectory scratch;
+  const fs::path store = scratch.path() / "s.sqlite";
+  ASSERT_EQ(qdgen_test::qdgen("run " + kSphere + " --iterations 1 --out " + quoted(store)).status,
+            0);
+  BackgroundProcess dashboard(std::string(QDGEN_BINARY) + " dashboard " + quoted(store) +
+                              " --host 0.0.0.0 --port 0");
+  ASSERT_TRUE(dashboard.wait_for_output("dashboard: http://0.0.0.0:", 20)) << dashboard.output();
+  ASSERT_TRUE(dashboard.wait_for_output("/\n", 5));
+  const std::string& out = dashboard.output();
+  EXPECT_NE(out.find("qdgen dashboard: listening on 0.0.0.0, not a loopback address: anyone who "
+                     "can reach it can read these runs\n"),
+            std::string::npos)
+      << out;
+  const std::string prefix = "dashboard: http://0.0.0.0:";
+  const auto port =
+      static_cast<std::uint16_t>(std::stoi(out.substr(out.find(prefix) + prefix.size())));
+  // Served to any Host: the loopback-only check is for loopback servers.
+  const auto reply = qdgen_test::send_raw(
+      port, "GET /api/runs HTTP/1.1\r\nHost: dashboard.example:80\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(reply.status, 200) << reply.raw;
+}
+
 TEST(DashboardStart, RefusesWhatItCannotServeWithOneLine) {
   qdgen_test::ScratchDirectory scratch;
   const auto expect_refused = [](const std::string& arguments, const std::string& message) {

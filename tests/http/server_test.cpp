@@ -70,6 +70,7 @@ class HttpServer : public ::testing::Test {
 
 TEST_F(HttpServer, ServesAssetsAndRoutesOnAFreeLoopbackPort) {
   EXPECT_NE(port_, 0);
+  EXPECT_TRUE(server_->loopback());
   EXPECT_EQ(server_->url(), "http://127.0.0.1:" + std::to_string(port_) + "/");
   const auto home = http_get(port_, "/");
   EXPECT_EQ(home.status, 200);

@@ -36,6 +36,7 @@ class Server {
 
   std::uint16_t port() const;  // the bound port (the chosen one for port 0)
   std::string url() const;     // "http://127.0.0.1:PORT/"
+  bool loopback() const;       // bound to a loopback address (only this machine can connect)
 
   void start();  // serves on the threads until stop()
   // Stops accepting, ends the event streams and closes connections (a request being handled
