@@ -1,5 +1,7 @@
 #include "dashboard_routes.hpp"
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <limits>
 #include <optional>
@@ -55,24 +57,33 @@ json run_state(const DashboardRun& run, const store::RunReader& reader) {
           {"status", store::to_string(info.status)}};
 }
 
+// Which file a path names now: a store deleted and made again under the same name is
+// another file, which a reader opened before would not see.
+std::optional<std::pair<dev_t, ino_t>> file_identity(const std::string& file) {
+  struct stat status {};
+  if (::stat(file.c_str(), &status) != 0) return std::nullopt;
+  return std::pair(status.st_dev, status.st_ino);
+}
+
 // Event "status" when the stream opens, "iteration" when a new iteration is committed or the
-// status changes, "error" (and the end) when the store goes away.
-http::EventStream run_events(const DashboardRun& run) {
+// status changes, "error" (and the end) when the store goes away. One reader per stream, kept
+// while the path names the same file; polls run one at a time.
+http::EventStream run_events(const Runs& runs, const DashboardRun& run) {
   struct State {
     std::optional<store::RunReader> reader;
+    std::optional<std::pair<dev_t, ino_t>> identity;
     json last;
   };
   auto state = std::make_shared<State>();
-  const DashboardRun* watched = &run;  // runs live as long as the router
-  return {[state, watched](std::vector<http::Event>& out) {
+  return {[state, runs, watched = &run](std::vector<http::Event>& out) {
             json now;
             try {
-              std::error_code error;
-              if (!std::filesystem::exists(watched->file, error))
-                throw http::HttpError(410, watched->file +
-                                               ": the run store is gone (deleted or moved "
-                                               "since the dashboard started)");
-              if (!state->reader) state->reader.emplace(open_reader(*watched));
+              const auto identity = file_identity(watched->file);
+              if (!identity || !state->reader || identity != state->identity) {
+                state->reader.reset();
+                state->reader.emplace(open_reader(*watched));
+                state->identity = identity;
+              }
               now = run_state(*watched, *state->reader);
             } catch (const std::exception& failure) {
               out.push_back({"error",
@@ -152,7 +163,7 @@ http::Router dashboard_router(Runs runs, std::string page) {
   router.get("/api/runs/{id}/events", [runs](const http::Request& request) -> http::Reply {
     const DashboardRun& run = run_of(runs, request);
     open_reader(run);  // a store already gone is a 410 now, not an event stream
-    return run_events(run);
+    return run_events(runs, run);
   });
   return router;
 }

@@ -1,5 +1,6 @@
 #include "qdgen/http/server.hpp"
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -18,7 +19,8 @@ using detail::net::ip::tcp;
 namespace net = detail::net;
 
 struct Server::Impl {
-  Impl(const ServerOptions& options, Router routes) : router(std::move(routes)) {
+  Impl(const ServerOptions& options, Router routes)
+      : router(std::move(routes)), io(std::max(1, options.threads)) {
     settings.router = &router;
     settings.options = options;
   }
@@ -40,7 +42,7 @@ struct Server::Impl {
   Router router;
   detail::SessionSettings settings;
   detail::SessionRegistry registry;
-  net::io_context io{1};
+  net::io_context io;  // its concurrency hint: the number of threads that run it
   tcp::acceptor acceptor{io};
   tcp::endpoint endpoint;
   std::vector<std::thread> threads;

@@ -55,7 +55,15 @@ void Session::start() {
 }
 
 void Session::close() {
-  net::post(stream_.get_executor(), [self = shared_from_this()] { self->shut(); });
+  net::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (!self->writing_response_) return self->shut();
+    // A response on its way finishes first (on_write closes), within a grace period.
+    self->stopping_ = true;
+    self->timer_.expires_after(kStopGrace);
+    self->timer_.async_wait([self](beast::error_code error) {
+      if (!error) self->shut();
+    });
+  });
 }
 
 void Session::shut() {
@@ -155,6 +163,7 @@ void Session::write(Response response, bool keep_alive) {
   out.body() = std::move(response.body);
   out.keep_alive(keep_alive);
   out.prepare_payload();
+  writing_response_ = true;
   stream_.expires_after(settings_.options.idle_timeout);
   http::async_write(
       stream_, out,
@@ -165,7 +174,8 @@ void Session::write(Response response, bool keep_alive) {
 
 void Session::on_write(bool keep_alive, beast::error_code error, std::size_t) {
   response_.reset();
-  if (error || !keep_alive) {
+  writing_response_ = false;
+  if (error || !keep_alive || stopping_) {
     shut();
     return;
   }

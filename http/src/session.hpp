@@ -24,6 +24,9 @@ using tcp = net::ip::tcp;
 
 class Session;
 
+// How long a stop waits for a response already being written (to a slow reader).
+inline constexpr std::chrono::seconds kStopGrace{5};
+
 // The live sessions, so that a stop can close them; once closed, new ones close at once.
 class SessionRegistry {
  public:
@@ -34,6 +37,8 @@ class SessionRegistry {
   std::mutex mutex_;
   std::vector<std::weak_ptr<Session>> sessions_;
   bool closed_ = false;
+  bool writing_response_ = false;
+  bool stopping_ = false;  // the server stops: close after the response being written
 };
 
 struct SessionSettings {
@@ -72,6 +77,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string pending_events_;
   std::chrono::steady_clock::time_point last_sent_;
   bool closed_ = false;
+  bool writing_response_ = false;
+  bool stopping_ = false;  // the server stops: close after the response being written
 };
 
 }  // namespace qdgen::http::detail

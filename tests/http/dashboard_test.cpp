@@ -224,6 +224,25 @@ TEST_F(DashboardOnAStore, AStoreReplacedByAnotherFileIs500NamingIt) {
   EXPECT_TRUE(dashboard_->process().running());
 }
 
+TEST_F(DashboardOnAStore, AnEventStreamFollowsTheFileThePathNamesNow) {
+  const fs::path other = scratch_.path() / "other.sqlite";
+  ASSERT_EQ(qdgen_test::qdgen("run " + kSphere + " --iterations 2 --out " + quoted(other)).status,
+            0);
+  qdgen_test::HttpConnection events(port_);
+  ASSERT_TRUE(events.send_bytes(qdgen_test::get_request(port_, "/api/runs/0/events")));
+  ASSERT_TRUE(events.receive_until(
+      "data: " + json({{"iteration", 5}, {"run", "0"}, {"status", "finished"}}).dump(), 10))
+      << events.received();
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(store_.string() + suffix);
+  fs::rename(other, store_);
+  EXPECT_TRUE(events.receive_until(
+      "event: iteration\nid: 1\ndata: " +
+          json({{"iteration", 1}, {"run", "0"}, {"status", "finished"}}).dump() + "\n\n",
+      10))
+      << events.received();
+  EXPECT_EQ(body_of(http_get(port_, "/api/runs/0"))["last_iteration"], 1);
+}
+
 TEST_F(DashboardOnAStore, SigtermStopsItLikeEveryCommand) {
   qdgen_test::HttpConnection events(port_);
   ASSERT_TRUE(events.send_bytes(qdgen_test::get_request(port_, "/api/runs/0/events")));

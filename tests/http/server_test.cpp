@@ -45,6 +45,11 @@ Router test_router(std::atomic<int>* ticks = nullptr) {
                        },
                        std::chrono::milliseconds(20)};
   });
+  // Answers after a while: a request in flight when the server stops.
+  router.get("/slow", [](const Request&) -> Reply {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    return json_response({{"slow", true}});
+  });
   // Never sends anything: a stream that only a stop ends.
   router.get("/quiet", [ticks](const Request&) -> Reply {
     return EventStream{[ticks](std::vector<Event>&) {
@@ -198,6 +203,18 @@ TEST_F(HttpServer, StopEndsOpenStreamsAndConnections) {
   EXPECT_EQ(ticks_, ticks);                         // nothing polls after a stop
   EXPECT_FALSE(HttpConnection(port_).connected());  // no longer listening
   server_->stop();                                  // twice is fine
+}
+
+TEST_F(HttpServer, StopLetsARequestInFlightFinish) {
+  HttpConnection connection(port_);
+  ASSERT_TRUE(connection.send_bytes("GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the handler has begun
+  server_->stop();
+  const auto reply = connection.read_reply(5);
+  EXPECT_EQ(reply.status, 200) << reply.raw;
+  EXPECT_EQ(reply.body, R"({"slow":true})");
+  EXPECT_FALSE(connection.receive(2));
+  EXPECT_TRUE(connection.closed_by_server());  // and then the connection closes
 }
 
 TEST_F(HttpServer, ManyClientsAtOnce) {

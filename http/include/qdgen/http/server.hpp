@@ -40,7 +40,8 @@ class Server {
 
   void start();  // serves on the threads until stop()
   // Stops accepting, ends the event streams and closes connections (a request being handled
-  // finishes first), then joins the threads. Safe to call from any thread, more than once.
+  // finishes and its response is written first, for at most 5 s), then joins the threads.
+  // Safe to call from any thread but the server's own (a handler), more than once.
   void stop();
   // Starts, then serves until SIGINT or SIGTERM arrives (or stop()); returns the signal
   // (0 when stopped otherwise), after stopping.
