@@ -74,8 +74,15 @@ Target parse_target(std::string_view target) {
         equals == std::string_view::npos ? "" : percent_decode(pair.substr(equals + 1), true);
     if (key.find('\0') != std::string::npos || value.find('\0') != std::string::npos)
       throw HttpError(400, "bad request target: a NUL in the query");
-    if (!parsed.query.emplace(key, std::move(value)).second)
-      throw HttpError(400, "bad request target: query parameter '" + key + "' given twice");
+    if (parsed.query.count(key)) {
+      // The key as decoded may hold anything: the message shows it on one line, shortened.
+      std::string shown = key.substr(0, 40);
+      for (char& c : shown)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+      throw HttpError(400, "bad request target: query parameter '" + shown +
+                               (key.size() > 40 ? "...'" : "'") + " given twice");
+    }
+    parsed.query.emplace(std::move(key), std::move(value));
   }
   return parsed;
 }

@@ -53,6 +53,7 @@ TEST(Target, RefusesWhatIsNotAnOriginFormPath) {
   EXPECT_EQ(refusal("/a\x01"), "bad request target: a control character, space, '#' or '\\'");
   EXPECT_EQ(refusal("/q?since=1&since=2"),
             "bad request target: query parameter 'since' given twice");
+  EXPECT_EQ(refusal("/q?a%0ab=1&a%0Ab=2"), "bad request target: query parameter 'a?b' given twice");
 }
 
 TEST(Target, IntegersAreDigitsInRange) {
