@@ -21,7 +21,8 @@
 //     .colour-bar, .empty-swatch     the colour bar (.colour-min, .colour-max labels) and empty's key
 //   #map-x, #map-y                   which measures the map shows (shown above 2 measures)
 //   #map-tooltip                     the hovered cell's preview
-//   #elite-detail                    the detail panel; data-id = the candidate shown
+//   #elite-detail                    the detail panel; data-id = the candidate shown, set once
+//                                    its fields and lineage are drawn
 //     #detail-fields dt/dd           id, objective, measures, iteration, operator, parents, outcome
 //     #detail-text                   the text (or the vector as JSON)
 //     #detail-judges tr[data-judge]  the judges' outputs; #detail-mixture tr[data-expert] the mixture
@@ -32,7 +33,8 @@
 //   #elite-table                     th[data-sort=key] sorts (again: reverses); tbody tr[data-id][data-cell]
 //   #elite-search, #elite-op         filter rows by text (substring, any case) and by operator
 //   #elite-count, #elite-prev, #elite-next   which rows are shown (pages of 100)
-//   document.body.dataset.state      "loading", "ready" or "error" (#run-status says why)
+//   document.body.dataset.state      "loading", "ready" or "error" (#run-status says why);
+//                                    dataset.readyMs: milliseconds from navigation to ready
 //   location.hash #run=<id>&candidate=<id>   opens with that run and candidate shown
 (function () {
   "use strict";
@@ -365,6 +367,13 @@
     list.appendChild(dd);
   }
 
+  // A judge's raw output as "key.sub: value" lines, numbers written short.
+  function flatten(value, prefix = "") {
+    if (value === null || typeof value !== "object") return [prefix + ": " + (typeof value === "number" ? shortNumber(value) : JSON.stringify(value))];
+    if (Array.isArray(value)) return [prefix + ": " + value.map((v) => (typeof v === "number" ? shortNumber(v) : JSON.stringify(v))).join(", ")];
+    return Object.entries(value).flatMap(([k, v]) => flatten(v, prefix ? prefix + "." + k : k));
+  }
+
   function candidateLink(id) {
     const a = element("a", { href: "#", "data-id": String(id) }, "#" + id);
     a.addEventListener("click", (event) => {
@@ -378,8 +387,8 @@
     const run = currentRun();
     state.shown = id;
     markSelected();
+    // data-id names the candidate once its details are drawn (tests wait for it).
     const panel = $("elite-detail");
-    panel.setAttribute("data-id", String(id));
     let c;
     try {
       c = await source.candidate(run.id, id);
@@ -394,6 +403,7 @@
       $("detail-empty").hidden = false;
       $("detail-empty").textContent = "Candidate " + id + " is not in the store (it keeps only candidates that entered an archive).";
       $("detail-body").hidden = true;
+      panel.setAttribute("data-id", String(id));
       return;
     }
     $("detail-empty").hidden = true;
@@ -429,7 +439,7 @@
       row.appendChild(element("td", {}, value));
       const rest = output && typeof output === "object" ? Object.assign({}, output) : {};
       delete rest.value;
-      row.appendChild(element("td", {}, Object.keys(rest).length ? JSON.stringify(rest) : ""));
+      row.appendChild(element("td", { class: "judge-raw" }, flatten(rest).join("\n")));
       judges.appendChild(row);
     }
     $("detail-judges-box").hidden = !Object.keys(judge).length;
@@ -458,6 +468,7 @@
       lineage.appendChild(li);
     }
     if (c.lineage && c.lineage.length > LINEAGE_LIMIT) lineage.appendChild(element("li", { class: "missing" }, "… " + (c.lineage.length - LINEAGE_LIMIT) + " more"));
+    panel.setAttribute("data-id", String(id));
   }
 
   // ---------------------------------------------------------------- elite table
@@ -543,7 +554,11 @@
     return metrics;
   }
   function metricTitle(key) {
-    return { qd_score: "QD score", coverage: "coverage", obj_max: "max objective", obj_mean: "mean objective", evaluations_per_s: "evaluations/s" }[key] || (key.startsWith("vendi_") ? "Vendi " + key.slice(6) : key);
+    const named = { qd_score: "QD score", coverage: "coverage", obj_max: "max objective", obj_mean: "mean objective", evaluations_per_s: "evaluations/s" }[key];
+    if (named) return named;
+    // vendi_<kernel>_q<order>: "Vendi, embedding kernel, q = 0.5", as curves.svg names them.
+    const vendi = /^vendi_(.*)_q(.*)$/.exec(key);
+    return vendi ? "Vendi, " + vendi[1] + " kernel, q = " + vendi[2] : key;
   }
   function metricValue(it, key) {
     const v = key === "evaluations_per_s" ? it.evaluations_per_s : it.metrics ? it.metrics[key] : undefined;
@@ -730,6 +745,7 @@
       await showRun(first.id);
       if (wanted.has("candidate")) await showCandidate(Number(wanted.get("candidate")));
       source.subscribe(refresh);
+      document.body.dataset.readyMs = String(Math.round(performance.now()));
       document.body.dataset.state = "ready";
     } catch (error) {
       document.body.dataset.state = "error";

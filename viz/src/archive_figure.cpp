@@ -21,6 +21,8 @@ constexpr int kMostPanelMeasures = 6;
 
 struct ColourScale {
   double lo = 0, hi = 1;
+  bool known = false;  // no elite, no range: the bar's ends say so
+  std::string end(double value) const { return known ? short_number(value) : "-"; }
   Rgb colour(const json& objective) const {
     return viridis(objective.is_number() ? colour_position(objective.get<double>(), lo, hi) : 0.0);
   }
@@ -130,9 +132,9 @@ void colour_bar(Canvas& c, double x, double top, double height, const ColourScal
   outline.outline = true;
   c.items.push_back(outline);
   c.items.push_back(
-      label({x + kWidth + 5, top + 10}, short_number(scale.hi), 11, Anchor::kStart, "colour-max"));
-  c.items.push_back(label({x + kWidth + 5, top + height}, short_number(scale.lo), 11,
-                          Anchor::kStart, "colour-min"));
+      label({x + kWidth + 5, top + 10}, scale.end(scale.hi), 11, Anchor::kStart, "colour-max"));
+  c.items.push_back(
+      label({x + kWidth + 5, top + height}, scale.end(scale.lo), 11, Anchor::kStart, "colour-min"));
   c.items.push_back(label({x + kWidth + 16, top + height / 2}, "objective", 12, Anchor::kMiddle,
                           "colour-label", true));
   // What empty looks like, below the bar.
@@ -294,6 +296,7 @@ Canvas archive_canvas(const ArchiveLayout& layout, const json& run, const json& 
   if (elites["objective_range"].is_array()) {
     scale.lo = elites["objective_range"][0];
     scale.hi = elites["objective_range"][1];
+    scale.known = true;
   }
   c.items.push_back(label({kLeft, 24}, c.title, 14, Anchor::kStart, "title"));
   const int dims = layout.measure_dim();

@@ -24,7 +24,13 @@ std::string metric_title(const std::string& key) {
   if (key == "obj_max") return "max objective";
   if (key == "obj_mean") return "mean objective";
   if (key == "evaluations_per_s") return "evaluations/s";
-  if (key.rfind("vendi_", 0) == 0) return "Vendi " + key.substr(6);
+  // vendi_<kernel>_q<order>: "Vendi, embedding kernel, q = 0.5"
+  if (key.rfind("vendi_", 0) == 0) {
+    const std::string rest = key.substr(6);
+    const std::size_t q = rest.rfind("_q");
+    if (q == std::string::npos) return "Vendi " + rest;
+    return "Vendi, " + rest.substr(0, q) + " kernel, q = " + rest.substr(q + 2);
+  }
   return key;
 }
 

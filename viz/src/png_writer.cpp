@@ -128,10 +128,11 @@ struct ItemPainter {
       fill_rect(raster, r.x0, r.y0, r.x1, r.y1, r.fill);
       return;
     }
-    fill_rect(raster, r.x0 - 0.5, r.y0 - 0.5, r.x1 + 0.5, r.y0 + 0.5, kInkColour);
-    fill_rect(raster, r.x0 - 0.5, r.y1 - 0.5, r.x1 + 0.5, r.y1 + 0.5, kInkColour);
-    fill_rect(raster, r.x0 - 0.5, r.y0 - 0.5, r.x0 + 0.5, r.y1 + 0.5, kInkColour);
-    fill_rect(raster, r.x1 - 0.5, r.y0 - 0.5, r.x1 + 0.5, r.y1 + 0.5, kInkColour);
+    // A 1-pixel frame just outside the rectangle, so that it never covers what it frames.
+    fill_rect(raster, r.x0 - 1, r.y0 - 1, r.x1 + 1, r.y0, kInkColour);
+    fill_rect(raster, r.x0 - 1, r.y1, r.x1 + 1, r.y1 + 1, kInkColour);
+    fill_rect(raster, r.x0 - 1, r.y0, r.x0, r.y1, kInkColour);
+    fill_rect(raster, r.x1, r.y0, r.x1 + 1, r.y1, kInkColour);
   }
   void operator()(const Polygon& p) const { fill_polygon(raster, p.points, p.fill); }
   void operator()(const Disc& d) const { fill_disc(raster, d); }

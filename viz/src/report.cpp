@@ -4,7 +4,6 @@
 #include <chrono>
 #include <fstream>
 #include <memory>
-#include <regex>
 #include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
@@ -60,12 +59,21 @@ void remove_old_shards(const fs::path& folder) {
   const fs::path root = folder / "candidates";
   std::error_code error;
   if (!fs::is_directory(root, error)) return;
-  static const std::regex kRunFolder("[0-9]+"), kShard("[0-9]{5}\\.js");
+  const auto digits = [](const std::string& name, std::size_t count) {
+    return name.size() >= count &&
+           std::all_of(name.begin(), name.begin() + static_cast<std::ptrdiff_t>(count),
+                       [](char c) { return c >= '0' && c <= '9'; });
+  };
+  const auto run_folder = [&](const std::string& name) {
+    return !name.empty() && digits(name, name.size());
+  };
+  const auto shard = [&](const std::string& name) {
+    return name.size() == 8 && digits(name, 5) && name.compare(5, 3, ".js") == 0;
+  };
   for (const auto& run : fs::directory_iterator(root, error)) {
-    if (!run.is_directory() || !std::regex_match(run.path().filename().string(), kRunFolder))
-      continue;
+    if (!run.is_directory() || !run_folder(run.path().filename().string())) continue;
     for (const auto& file : fs::directory_iterator(run.path(), error))
-      if (file.is_regular_file() && std::regex_match(file.path().filename().string(), kShard))
+      if (file.is_regular_file() && shard(file.path().filename().string()))
         fs::remove(file.path(), error);
     fs::remove(run.path(), error);  // only when now empty
   }
