@@ -37,8 +37,6 @@ class SessionRegistry {
   std::mutex mutex_;
   std::vector<std::weak_ptr<Session>> sessions_;
   bool closed_ = false;
-  bool writing_response_ = false;
-  bool stopping_ = false;  // the server stops: close after the response being written
 };
 
 struct SessionSettings {
