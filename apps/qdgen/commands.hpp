@@ -11,6 +11,8 @@ void add_metrics_command(CLI::App& app);   // command_metrics.cpp
 void add_run_command(CLI::App& app);       // command_run.cpp
 void add_export_command(CLI::App& app);    // command_export.cpp
 void add_report_command(CLI::App& app);    // command_report.cpp
+// `qdgen dashboard` (command_dashboard.cpp): the live report over HTTP (http/).
+void add_dashboard_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);  // command_tokenize.cpp
 // `qdgen train` is a group (command_train.cpp); each training subcommand has its own file and
 // adds itself to the group there.

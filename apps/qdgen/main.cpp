@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   qdgen::cli::add_run_command(app);
   qdgen::cli::add_export_command(app);
   qdgen::cli::add_report_command(app);
+  qdgen::cli::add_dashboard_command(app);
   qdgen::cli::add_metrics_command(app);
   qdgen::cli::add_tokenize_command(app);
   qdgen::cli::add_train_command(app);
