@@ -1,4 +1,4 @@
-// A picture of a report or dashboard page, as README's docs/report.png was made:
+// A picture of a report or dashboard page, as README's docs/report/fortunes-page.png was made:
 //   node tests/browser/screenshot.mjs PAGE OUT.png [--width W] [--height H] [--open-best]
 // PAGE: a report's index.html (qdgen report -o DIR) or a dashboard's URL. --open-best clicks
 // the best elite's cell first, so that the detail panel shows its text and lineage. The
