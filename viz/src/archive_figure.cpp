@@ -46,31 +46,8 @@ std::string elite_title(const json& elite) {
   return out + " (candidate " + std::to_string(elite["id"].get<std::int64_t>()) + ")";
 }
 
-Text label(Point at, std::string text, double size, Anchor anchor, std::string role,
-           bool vertical = false) {
-  Text t;
-  t.at = at;
-  t.text = std::move(text);
-  t.size = size;
-  t.anchor = anchor;
-  t.vertical = vertical;
-  t.role = std::move(role);
-  return t;
-}
-
-Rect box(double x0, double y0, double x1, double y1, Rgb fill, std::string role) {
-  Rect r;
-  r.x0 = x0;
-  r.y0 = y0;
-  r.x1 = x1;
-  r.y1 = y1;
-  r.fill = fill;
-  r.role = std::move(role);
-  return r;
-}
-
 Rect frame_outline(const MapFrame& f) {
-  Rect r = box(f.left, f.top, f.left + f.width, f.top + f.height, kInkColour, "frame");
+  Rect r = make_rect(f.left, f.top, f.left + f.width, f.top + f.height, kInkColour, "frame");
   r.outline = true;
   return r;
 }
@@ -89,16 +66,16 @@ void x_axis(Canvas& c, const MapFrame& f, Range range, const std::vector<double>
     if (t < range.lo - 1e-12 || t > range.hi + 1e-12) continue;
     const double x = f.left + range.along(t, f.width);
     c.items.push_back(
-        box(x - 0.5, f.top + f.height, x + 0.5, f.top + f.height + 5, kInkColour, "tick"));
+        make_rect(x - 0.5, f.top + f.height, x + 0.5, f.top + f.height + 5, kInkColour, "tick"));
     const std::string text = short_number(t);
     const double half = 0.33 * size * static_cast<double>(text.size());
     if (x - half < last + 4) continue;
     c.items.push_back(
-        label({x, f.top + f.height + 7 + size}, text, size, Anchor::kMiddle, "tick-label"));
+        make_text({x, f.top + f.height + 7 + size}, text, size, Anchor::kMiddle, "tick-label"));
     last = x + half;
   }
-  c.items.push_back(label({f.left + f.width / 2, f.top + f.height + 16 + 2 * size}, name, size + 2,
-                          Anchor::kMiddle, "axis-label"));
+  c.items.push_back(make_text({f.left + f.width / 2, f.top + f.height + 16 + 2 * size}, name,
+                              size + 2, Anchor::kMiddle, "axis-label"));
 }
 
 void y_axis(Canvas& c, const MapFrame& f, Range range, const std::vector<double>& ticks,
@@ -108,16 +85,16 @@ void y_axis(Canvas& c, const MapFrame& f, Range range, const std::vector<double>
   for (const double t : ticks) {
     if (t < range.lo - 1e-12 || t > range.hi + 1e-12) continue;
     const double y = f.top + f.height - range.along(t, f.height);
-    c.items.push_back(box(f.left - 5, y - 0.5, f.left, y + 0.5, kInkColour, "tick"));
+    c.items.push_back(make_rect(f.left - 5, y - 0.5, f.left, y + 0.5, kInkColour, "tick"));
     if (y > last - size - 2) continue;
     const std::string text = short_number(t);
     widest = std::max(widest, 0.62 * size * static_cast<double>(text.size()));
     c.items.push_back(
-        label({f.left - 8, y + size / 2 - 1}, text, size, Anchor::kEnd, "tick-label"));
+        make_text({f.left - 8, y + size / 2 - 1}, text, size, Anchor::kEnd, "tick-label"));
     last = y;
   }
-  c.items.push_back(label({f.left - 14 - std::max(widest, 2 * size), f.top + f.height / 2}, name,
-                          size + 2, Anchor::kMiddle, "axis-label", true));
+  c.items.push_back(make_text({f.left - 14 - std::max(widest, 2 * size), f.top + f.height / 2},
+                              name, size + 2, Anchor::kMiddle, "axis-label", true));
 }
 
 void colour_bar(Canvas& c, double x, double top, double height, const ColourScale& scale) {
@@ -126,22 +103,22 @@ void colour_bar(Canvas& c, double x, double top, double height, const ColourScal
   for (int i = 0; i < kStripes; ++i) {
     const double y0 = top + height * i / kStripes, y1 = top + height * (i + 1) / kStripes;
     c.items.push_back(
-        box(x, y0, x + kWidth, y1, viridis(1.0 - (i + 0.5) / kStripes), "colour-bar"));
+        make_rect(x, y0, x + kWidth, y1, viridis(1.0 - (i + 0.5) / kStripes), "colour-bar"));
   }
-  Rect outline = box(x, top, x + kWidth, top + height, kInkColour, "colour-bar-frame");
+  Rect outline = make_rect(x, top, x + kWidth, top + height, kInkColour, "colour-bar-frame");
   outline.outline = true;
   c.items.push_back(outline);
   c.items.push_back(
-      label({x + kWidth + 5, top + 10}, scale.end(scale.hi), 11, Anchor::kStart, "colour-max"));
-  c.items.push_back(
-      label({x + kWidth + 5, top + height}, scale.end(scale.lo), 11, Anchor::kStart, "colour-min"));
-  c.items.push_back(label({x + kWidth + 16, top + height / 2}, "objective", 12, Anchor::kMiddle,
-                          "colour-label", true));
+      make_text({x + kWidth + 5, top + 10}, scale.end(scale.hi), 11, Anchor::kStart, "colour-max"));
+  c.items.push_back(make_text({x + kWidth + 5, top + height}, scale.end(scale.lo), 11,
+                              Anchor::kStart, "colour-min"));
+  c.items.push_back(make_text({x + kWidth + 16, top + height / 2}, "objective", 12, Anchor::kMiddle,
+                              "colour-label", true));
   // What empty looks like, below the bar.
   c.items.push_back(
-      box(x, top + height + 14, x + kWidth, top + height + 30, kEmptyColour, "empty-swatch"));
+      make_rect(x, top + height + 14, x + kWidth, top + height + 30, kEmptyColour, "empty-swatch"));
   c.items.push_back(
-      label({x + kWidth + 5, top + height + 27}, "empty", 11, Anchor::kStart, "empty-label"));
+      make_text({x + kWidth + 5, top + height + 27}, "empty", 11, Anchor::kStart, "empty-label"));
 }
 
 Range axis_range(const ArchiveLayout& layout, const json& elites, std::size_t d) {
@@ -199,8 +176,9 @@ void grid_cells(Canvas& c, const MapFrame& f, const ArchiveLayout& layout, const
   }
   for (const auto& [ij, e] : best) {
     const auto [i, j] = ij;
-    Rect r = box(f.left + rx.along(ex[i], f.width), f.top, f.left + rx.along(ex[i + 1], f.width),
-                 f.top + f.height, scale.colour((*e)["objective"]), "cell");
+    Rect r =
+        make_rect(f.left + rx.along(ex[i], f.width), f.top, f.left + rx.along(ex[i + 1], f.width),
+                  f.top + f.height, scale.colour((*e)["objective"]), "cell");
     if (dy != dx) {
       r.y0 = f.top + f.height - ry.along(ey[j + 1], f.height);
       r.y1 = f.top + f.height - ry.along(ey[j], f.height);
@@ -256,10 +234,10 @@ void cvt_strip(Canvas& c, const MapFrame& f, const ArchiveLayout& layout, const 
     const double hi = k + 1 == order.size() ? rx.hi : (order[k].first + order[k + 1].first) / 2;
     const auto found = by_cell.find(order[k].second);
     const bool filled = found != by_cell.end();
-    Rect r =
-        box(f.left + rx.along(lo, f.width), f.top, f.left + rx.along(hi, f.width), f.top + f.height,
-            filled ? scale.colour((*found->second)["objective"]) : kEmptyColour,
-            filled ? "cell" : "empty");
+    Rect r = make_rect(f.left + rx.along(lo, f.width), f.top, f.left + rx.along(hi, f.width),
+                       f.top + f.height,
+                       filled ? scale.colour((*found->second)["objective"]) : kEmptyColour,
+                       filled ? "cell" : "empty");
     r.cell = std::to_string(order[k].second);
     if (filled) r.title = elite_title(*found->second);
     c.items.push_back(std::move(r));
@@ -298,7 +276,7 @@ Canvas archive_canvas(const ArchiveLayout& layout, const json& run, const json& 
     scale.hi = elites["objective_range"][1];
     scale.known = true;
   }
-  c.items.push_back(label({kLeft, 24}, c.title, 14, Anchor::kStart, "title"));
+  c.items.push_back(make_text({kLeft, 24}, c.title, 14, Anchor::kStart, "title"));
   const int dims = layout.measure_dim();
   const bool grid = layout.type == ArchiveType::kGrid;
 
@@ -309,7 +287,7 @@ Canvas archive_canvas(const ArchiveLayout& layout, const json& run, const json& 
     const bool cells = grid || layout.type == ArchiveType::kCvt;
     if (cells)
       c.items.push_back(
-          box(f.left, f.top, f.left + f.width, f.top + f.height, kEmptyColour, "empty"));
+          make_rect(f.left, f.top, f.left + f.width, f.top + f.height, kEmptyColour, "empty"));
     if (grid)
       grid_cells(c, f, layout, elites, 0, dy, scale, true);
     else if (layout.type == ArchiveType::kCvt && dims == 2)
@@ -331,10 +309,10 @@ Canvas archive_canvas(const ArchiveLayout& layout, const json& run, const json& 
   // Three or more measures: one panel per pair (a, b), a < b, in a lower triangle.
   const int shown = std::min(dims, kMostPanelMeasures);
   if (shown < dims)
-    c.items.push_back(
-        label({kLeft, 40},
-              "the first " + std::to_string(shown) + " of " + std::to_string(dims) + " measures",
-              11, Anchor::kStart, "note"));
+    c.items.push_back(make_text(
+        {kLeft, 40},
+        "the first " + std::to_string(shown) + " of " + std::to_string(dims) + " measures", 11,
+        Anchor::kStart, "note"));
   for (int b = 1; b < shown; ++b)
     for (int a = 0; a < b; ++a) {
       const MapFrame f{kLeft + a * (kPanel + kPanelGap), kTop + 8 + (b - 1) * (kPanel + kPanelGap),
@@ -342,7 +320,7 @@ Canvas archive_canvas(const ArchiveLayout& layout, const json& run, const json& 
       const Range rx = axis_range(layout, elites, a), ry = axis_range(layout, elites, b);
       if (grid) {
         c.items.push_back(
-            box(f.left, f.top, f.left + f.width, f.top + f.height, kEmptyColour, "empty"));
+            make_rect(f.left, f.top, f.left + f.width, f.top + f.height, kEmptyColour, "empty"));
         grid_cells(c, f, layout, elites, a, b, scale, false);
       } else {
         scatter(c, f, elites, a, b, rx, ry, scale, false);

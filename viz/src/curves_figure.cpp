@@ -45,29 +45,6 @@ double value_of(const json& iteration, const std::string& key) {
   return v != nullptr && v->is_number() ? v->get<double>() : NAN;
 }
 
-Text text_at(Point at, std::string text, double size, Anchor anchor, std::string role,
-             bool vertical = false) {
-  Text t;
-  t.at = at;
-  t.text = std::move(text);
-  t.size = size;
-  t.anchor = anchor;
-  t.vertical = vertical;
-  t.role = std::move(role);
-  return t;
-}
-
-Rect bar(double x0, double y0, double x1, double y1, Rgb colour, std::string role) {
-  Rect r;
-  r.x0 = x0;
-  r.y0 = y0;
-  r.x1 = x1;
-  r.y1 = y1;
-  r.fill = colour;
-  r.role = std::move(role);
-  return r;
-}
-
 }  // namespace
 
 Rgb series_colour(std::size_t i) {
@@ -100,14 +77,15 @@ Canvas curves_canvas(const std::vector<CurveRun>& runs) {
   const std::vector<std::string> metrics = curve_metrics(runs);
   // The legend: one line per run, its name and file.
   double y = kTop - 14;
-  c.items.push_back(text_at({kLeft, 20}, c.title, 14, Anchor::kStart, "title"));
+  c.items.push_back(make_text({kLeft, 20}, c.title, 14, Anchor::kStart, "title"));
   for (std::size_t i = 0; i < runs.size(); ++i) {
     y += kLegendLine;
-    c.items.push_back(bar(kLeft, y - 9, kLeft + 22, y - 5, series_colour(i), "legend-swatch"));
-    c.items.push_back(text_at({kLeft + 30, y - 2},
-                              runs[i].run.value("name", std::string("run")) + " (" +
-                                  runs[i].run.value("file", std::string()) + ")",
-                              12, Anchor::kStart, "legend"));
+    c.items.push_back(
+        make_rect(kLeft, y - 9, kLeft + 22, y - 5, series_colour(i), "legend-swatch"));
+    c.items.push_back(make_text({kLeft + 30, y - 2},
+                                runs[i].run.value("name", std::string("run")) + " (" +
+                                    runs[i].run.value("file", std::string()) + ")",
+                                12, Anchor::kStart, "legend"));
   }
   const double top = y + 24;
 
@@ -134,22 +112,22 @@ Canvas curves_canvas(const std::vector<CurveRun>& runs) {
     const auto px = [&](double x) { return left + kPanelWidth * x / x_hi; };
     const auto py = [&](double v) { return panel_top + kPanelHeight * (hi - v) / (hi - lo); };
 
-    c.items.push_back(text_at({left, panel_top - 8}, metric_title(metrics[m]), 13, Anchor::kStart,
-                              "panel-title"));
+    c.items.push_back(make_text({left, panel_top - 8}, metric_title(metrics[m]), 13, Anchor::kStart,
+                                "panel-title"));
     for (const double t : nice_ticks(lo, hi, 4)) {
+      c.items.push_back(make_rect(left, py(t) - 0.25, left + kPanelWidth, py(t) + 0.25,
+                                  {224, 224, 224}, "gridline"));
       c.items.push_back(
-          bar(left, py(t) - 0.25, left + kPanelWidth, py(t) + 0.25, {224, 224, 224}, "gridline"));
-      c.items.push_back(
-          text_at({left - 6, py(t) + 4}, short_number(t), 10, Anchor::kEnd, "tick-label"));
+          make_text({left - 6, py(t) + 4}, short_number(t), 10, Anchor::kEnd, "tick-label"));
     }
     for (const double t : nice_ticks(0, x_hi, 5)) {
-      c.items.push_back(bar(px(t) - 0.5, panel_top + kPanelHeight, px(t) + 0.5,
-                            panel_top + kPanelHeight + 4, kInkColour, "tick"));
-      c.items.push_back(text_at({px(t), panel_top + kPanelHeight + 16}, short_number(t), 10,
-                                Anchor::kMiddle, "tick-label"));
+      c.items.push_back(make_rect(px(t) - 0.5, panel_top + kPanelHeight, px(t) + 0.5,
+                                  panel_top + kPanelHeight + 4, kInkColour, "tick"));
+      c.items.push_back(make_text({px(t), panel_top + kPanelHeight + 16}, short_number(t), 10,
+                                  Anchor::kMiddle, "tick-label"));
     }
-    c.items.push_back(text_at({left + kPanelWidth / 2, panel_top + kPanelHeight + 32}, "iteration",
-                              11, Anchor::kMiddle, "axis-label"));
+    c.items.push_back(make_text({left + kPanelWidth / 2, panel_top + kPanelHeight + 32},
+                                "iteration", 11, Anchor::kMiddle, "axis-label"));
     for (std::size_t i = 0; i < runs.size(); ++i) {
       Polyline line;
       line.stroke = series_colour(i);
@@ -169,8 +147,8 @@ Canvas curves_canvas(const std::vector<CurveRun>& runs) {
       }
       if (!line.points.empty()) c.items.push_back(std::move(line));
     }
-    Rect frame =
-        bar(left, panel_top, left + kPanelWidth, panel_top + kPanelHeight, kInkColour, "frame");
+    Rect frame = make_rect(left, panel_top, left + kPanelWidth, panel_top + kPanelHeight,
+                           kInkColour, "frame");
     frame.outline = true;
     c.items.push_back(frame);
   }
@@ -179,7 +157,7 @@ Canvas curves_canvas(const std::vector<CurveRun>& runs) {
   c.height = static_cast<int>(top + static_cast<double>(rows) * (kPanelHeight + kRowGap) + 10);
   if (metrics.empty()) {
     c.items.push_back(
-        text_at({kLeft, top + 20}, "no iterations committed yet", 13, Anchor::kStart, "note"));
+        make_text({kLeft, top + 20}, "no iterations committed yet", 13, Anchor::kStart, "note"));
     c.height = static_cast<int>(top + 40);
   }
   return c;

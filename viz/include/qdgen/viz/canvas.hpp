@@ -6,6 +6,7 @@
 
 #include <array>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -49,6 +50,29 @@ struct Text {
 };
 
 using Item = std::variant<Rect, Polygon, Disc, Polyline, Text>;
+
+// The two items every figure builds most: a text and a filled rectangle, with their role.
+inline Text make_text(Point at, std::string text, double size, Anchor anchor, std::string role,
+                      bool vertical = false) {
+  Text t;
+  t.at = at;
+  t.text = std::move(text);
+  t.size = size;
+  t.anchor = anchor;
+  t.vertical = vertical;
+  t.role = std::move(role);
+  return t;
+}
+inline Rect make_rect(double x0, double y0, double x1, double y1, Rgb fill, std::string role) {
+  Rect r;
+  r.x0 = x0;
+  r.y0 = y0;
+  r.x1 = x1;
+  r.y1 = y1;
+  r.fill = fill;
+  r.role = std::move(role);
+  return r;
+}
 
 struct Canvas {
   int width = 0, height = 0;
