@@ -172,6 +172,7 @@ json build_default_model(const DefaultModelBuild& build, const DefaultModelProgr
                     static_cast<double>(r.expert_batch));
       LoraTrainingOptions lora;
       lora.model = staging / "base";
+      lora.base_model_name = fs::absolute(plan.folder / "base").lexically_normal().string();
       lora.r = r.lora_r;
       lora.alpha = r.lora_alpha;
       lora.targets = r.lora_targets;

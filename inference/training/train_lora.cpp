@@ -94,7 +94,9 @@ TrainingResult train_lora(const LoraTrainingOptions& options, const TrainingProg
                              {"alpha", settings.alpha},
                              {"rslora", settings.rslora},
                              {"targets", target_names}};
-  const std::string base_name = fs::absolute(options.model).lexically_normal().string();
+  const std::string base_name = options.base_model_name.empty()
+                                    ? fs::absolute(options.model).lexically_normal().string()
+                                    : options.base_model_name;
   job.write_output = [&](const fs::path& staged) {
     write_peft_adapter(staged, lora.to_adapter(base_name));
   };

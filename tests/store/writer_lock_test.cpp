@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 
@@ -72,10 +73,16 @@ constexpr const char* kLongConfig = R"({
 })";
 
 // Starts `qdgen <arguments>` in the background and returns its pid.
-pid_t start_qdgen(const std::string& arguments) {
-  const auto started = qdgen_test::run_shell(std::string(QDGEN_BINARY) + " " + arguments +
-                                             " > /dev/null 2>&1 & echo $!");
+// Starts qdgen in the background; what it prints goes to `log`, for a failure's message.
+pid_t start_qdgen(const std::string& arguments, const fs::path& log) {
+  const auto started = qdgen_test::run_shell(std::string(QDGEN_BINARY) + " " + arguments + " > " +
+                                             log.string() + " 2>&1 & echo $!");
   return static_cast<pid_t>(std::stol(started.output));
+}
+
+std::string contents_of(const fs::path& file) {
+  std::ifstream in(file);
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 bool wait_for(const auto& condition, double seconds = 20) {
@@ -99,8 +106,9 @@ TEST(WriterLock, TwoProcessesNeverWriteOneRunAndAKilledWriterLeavesNoStaleLock) 
   ScratchDirectory dir;
   const fs::path config = dir.write("long.json", kLongConfig);
   const fs::path run = dir.path() / "c.sqlite";
-  const pid_t writer = start_qdgen("run " + config.string() + " --out " + run.string());
-  ASSERT_TRUE(wait_for([&] { return last_iteration(run) >= 2; }));
+  const fs::path writer_log = dir.path() / "writer.log";
+  const pid_t writer = start_qdgen("run " + config.string() + " --out " + run.string(), writer_log);
+  ASSERT_TRUE(wait_for([&] { return last_iteration(run) >= 2; })) << contents_of(writer_log);
 
   // Resuming a run that is still writing.
   const std::string in_use = "qdgen run: " + run.string() +
@@ -120,8 +128,11 @@ TEST(WriterLock, TwoProcessesNeverWriteOneRunAndAKilledWriterLeavesNoStaleLock) 
     });
     return last_iteration(run);
   }();
-  const pid_t first = start_qdgen("run --resume " + run.string());
-  ASSERT_TRUE(wait_for([&] { return last_iteration(run) > before + 2; })) << before;
+  const fs::path first_log = dir.path() / "first.log";
+  const pid_t first = start_qdgen("run --resume " + run.string(), first_log);
+  ASSERT_TRUE(wait_for([&] { return last_iteration(run) > before + 2; }))
+      << "last iteration before the resume: " << before << ", now " << last_iteration(run)
+      << "; the resume printed: " << contents_of(first_log);
   // Two resumes at once: the second is refused, naming the first.
   const auto second = qdgen_test::qdgen("run --resume " + run.string());
   EXPECT_EQ(second.status, 1);

@@ -120,6 +120,12 @@ TEST_F(DefaultModel, BuildsOnceThenReusesAndLoadsAsDefault) {
     EXPECT_TRUE(entry.path() == folder || entry.path().filename() == ".lock") << entry.path();
   }
   EXPECT_EQ(entries, 2u);
+  // Each expert names the base where it lives in the cache, not the folder it was staged in.
+  for (const char* expert : {"cats", "sums"}) {
+    const json adapter_config =
+        json::parse(read_all(folder / "experts" / expert / "adapter_config.json"));
+    EXPECT_EQ(adapter_config["base_model_name_or_path"], (folder / "base").string()) << expert;
+  }
 
   const std::string manifest_text = read_all(folder / "manifest.json");
   const json manifest = json::parse(manifest_text);

@@ -66,6 +66,9 @@ struct LoraTrainingOptions {
   // the single entry "all-linear" for all seven.
   std::vector<std::string> targets = {"q_proj", "v_proj"};
   bool rslora = false;  // scale alpha / sqrt(r) instead of alpha / r
+  // What adapter_config.json records as base_model_name_or_path; empty: the absolute path of
+  // `model` (a build that trains against a staged copy names where the base will live).
+  std::string base_model_name;
   // An adapter's few parameters take a higher rate and no weight decay (PEFT's usual).
   TrainingOptions training{.steps = 300, .learning_rate = 2e-3, .weight_decay = 0.0};
 };
