@@ -214,16 +214,25 @@ async function main() {
   const liveProblems = guard(livePage, [liveUrl]);
   await livePage.goto(liveUrl);
   await livePage.waitForSelector("body[data-state=ready]", { timeout: 20000 });
-  const first = Number(await livePage.getAttribute("#run-status", "data-iteration"));
-  const firstPoints = await livePage.locator('#curves figure[data-metric="qd_score"] polyline[data-series="0"]').getAttribute("points");
+  // One snapshot of the status and the curve: a refresh may land between two separate reads.
+  const snapshot = () => {
+    const points = document.querySelector('#curves figure[data-metric="qd_score"] polyline[data-series="0"]').getAttribute("points");
+    return { iteration: Number(document.querySelector("#run-status").getAttribute("data-iteration")), points: points.trim().split(/\s+/).length };
+  };
+  const before = await livePage.evaluate(snapshot);
+  const first = before.iteration;
   await livePage.waitForFunction(
-    (before) => Number(document.querySelector("#run-status").getAttribute("data-iteration")) > before,
-    first,
+    (was) => {
+      const points = document.querySelector('#curves figure[data-metric="qd_score"] polyline[data-series="0"]').getAttribute("points");
+      const iteration = Number(document.querySelector("#run-status").getAttribute("data-iteration"));
+      return iteration > was.iteration && points.trim().split(/\s+/).length > was.points;
+    },
+    before,
     { timeout: 15000 },
   );
-  const later = Number(await livePage.getAttribute("#run-status", "data-iteration"));
-  const laterPoints = await livePage.locator('#curves figure[data-metric="qd_score"] polyline[data-series="0"]').getAttribute("points");
-  assert.ok(laterPoints.trim().split(/\s+/).length > firstPoints.trim().split(/\s+/).length, "live: the curve grew");
+  const later = (await livePage.evaluate(snapshot)).iteration;
+  // The run's event stream brought it, not the timer (which waits 15 s while the stream is open).
+  assert.equal(await livePage.getAttribute("#run-status", "data-updated-by"), "event", "live: refreshed by the event stream");
   step(`live: iteration ${first} -> ${later}`);
   await livePage.screenshot({ path: path.join(OUT, "live.png"), fullPage: true });
   assert.deepEqual(liveProblems, [], "live: no errors, no request elsewhere");

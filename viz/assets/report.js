@@ -6,13 +6,17 @@
 //     <script> tags on demand, which works from file://; each calls QDGEN_SHARD(run, shard, [...])).
 //   live dashboard (qdgen dashboard): the server sets window.QDGEN_API (e.g. "/api") and the page
 //     reads GET {API}/runs, {API}/runs/{id}/elites, {API}/runs/{id}/iterations?since=K and
-//     {API}/runs/{id}/candidates/{cid}, polling for new iterations every 2 s.
+//     {API}/runs/{id}/candidates/{cid}; it refreshes when the shown run's server-sent event
+//     stream ({API}/runs/{id}/events) says the run moved, and polls every 2 s while that
+//     stream is down or other runs are shown beside it.
 // Every read goes through one data-source object (staticSource / apiSource); the JSON shapes
 // are those of viz/include/qdgen/viz/run_json.hpp.
 //
 // Stable DOM hooks (tests and users may rely on them):
 //   #run-select                      the run shown in the map and the table (option value = run id)
-//   #run-status                      the shown run's status line; data-iteration = last iteration
+//   #run-status                      the shown run's status line; data-iteration = last iteration,
+//                                    data-updated-by = what started the last live refresh
+//                                    ("event" from the stream, "poll" from the timer)
 //   #archive-map                     the map's <svg>; data-run = run id, data-type = grid|cvt|novelty
 //     .cell[data-cell][data-id]      a filled cell (grid: data-cell="i,j" bins; CVT: the cell number),
 //                                    data-id = its elite's candidate id, data-objective
@@ -142,8 +146,50 @@
           throw error;
         }
       },
-      subscribe(tick) {
-        setInterval(tick, 2000);
+      // Live updates. The shown run's event stream ("status" when it opens, "iteration" at
+      // each committed iteration, "error" when the store goes away) asks for a refresh at
+      // once; one stream only, because a browser keeps at most six connections to a host and
+      // the page's own requests need them. While the stream is down (or EventSource is
+      // missing), or other runs share the page, a timer polls every 2 s; a quiet open stream
+      // still gets a refresh every 15 s. Refreshes run one at a time: a request that comes
+      // during one is served by one more refresh after it.
+      subscribe(tick, shownRun, runCount) {
+        let running = false;
+        let pendingCause = null;
+        let lastRefresh = Date.now();
+        const refresh = async (cause) => {
+          if (running) {
+            pendingCause = cause;
+            return;
+          }
+          running = true;
+          try {
+            for (let next = cause; next !== null; next = pendingCause) {
+              pendingCause = null;
+              lastRefresh = Date.now();
+              await tick(next);
+            }
+          } finally {
+            running = false;
+          }
+        };
+        let stream = null;
+        let streamRun = null;
+        const follow = () => {
+          const id = shownRun();
+          if (typeof EventSource !== "function" || (stream && streamRun === id)) return;
+          if (stream) stream.close();
+          streamRun = id;
+          stream = new EventSource(base + run(id) + "/events");
+          for (const name of ["status", "iteration", "error"]) stream.addEventListener(name, () => refresh("event"));
+        };
+        follow();
+        setInterval(() => {
+          follow();
+          const streaming = stream !== null && stream.readyState === EventSource.OPEN;
+          const wait = streaming && runCount() === 1 ? 15000 : 2000;
+          if (Date.now() - lastRefresh >= wait - 100) refresh("poll");
+        }, 2000);
       },
     };
   }
@@ -652,7 +698,8 @@
   }
 
   // Live: new iterations of every run; the shown run's elites again when it moved on.
-  async function refresh() {
+  async function refresh(cause) {
+    if (cause) $("run-status").setAttribute("data-updated-by", cause);
     try {
       const runs = await source.runs();
       for (const run of runs) {
@@ -744,7 +791,7 @@
       select.value = first.id;
       await showRun(first.id);
       if (wanted.has("candidate")) await showCandidate(Number(wanted.get("candidate")));
-      source.subscribe(refresh);
+      source.subscribe(refresh, () => state.current, () => state.runs.length);
       document.body.dataset.readyMs = String(Math.round(performance.now()));
       document.body.dataset.state = "ready";
     } catch (error) {
