@@ -422,6 +422,59 @@ class TextDomain : public Domain {
     return plan;
   }
 
+  // `shots` distinct seeds drawn uniformly, in the order drawn.
+  std::vector<std::string> seed_examples(int shots, Rng& rng) const {
+    const std::vector<double> uniform(options_.seeds.size(), 1.0);
+    std::vector<std::string> examples;
+    for (const std::size_t s : draw_without_replacement(uniform, std::size_t(shots), rng))
+      examples.push_back(options_.seeds[s]);
+    return examples;
+  }
+
+  // The plan's mixture crossed, with probability `crossover` and when there is an `other`
+  // elite, with that elite's; else moved by N(0, sigma) on its logs. Recorded in the plan's
+  // extra; returns whether it crossed.
+  bool mutate_mixture(Plan& plan, const OperatorOptions& settings, const Elites& elites,
+                      std::optional<std::size_t> other, Rng& rng) const {
+    const bool cross =
+        other && std::uniform_real_distribution<double>(0.0, 1.0)(rng) < settings.crossover;
+    if (cross) {
+      plan.mixture = cross_mixtures(plan.mixture, mixture_from(elites.list[*other]->candidate), rng,
+                                    options_.mixture_max_total);
+      plan.extra = {{"mixture_op", "crossover"}};
+    } else {
+      plan.mixture = perturb_mixture(plan.mixture, settings.sigma, rng, options_.mixture_max_total);
+      plan.extra = {{"mixture_op", "gaussian"}, {"sigma", settings.sigma}};
+    }
+    return cross;
+  }
+
+  // Mixture mutation with examples from the seeds: a uniform filled cell's elite gives the
+  // mixture (crossed, with probability `crossover`, with a second uniform elite's), and the
+  // child is written by LMX over `shots` seeds drawn uniformly without replacement. The map
+  // steers the mixture, the lever that moves a small model's texts over the map, while the
+  // prompts stay real texts, so the elites' wording is not bred into every child.
+  Plan seeded_mixture_plan(const Elites& elites, const OperatorOptions& settings, Rng& rng) const {
+    Plan plan;
+    plan.op = "mixture";
+    const std::size_t n = elites.list.size();
+    const std::size_t genome = std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
+    plan.parents.push_back(elites.list[genome]->candidate.id);
+    std::optional<std::size_t> other;
+    if (n > 1) {
+      std::size_t second = std::uniform_int_distribution<std::size_t>(0, n - 2)(rng);
+      if (second >= genome) ++second;
+      other = second;
+    }
+    plan.examples = seed_examples(settings.shots, rng);
+    plan.prompt = lmx_prompt(options_.prompt_template, plan.examples, options_.separator);
+    plan.mixture = mixture_from(elites.list[genome]->candidate);
+    if (mutate_mixture(plan, settings, elites, other, rng))
+      plan.parents.push_back(elites.list[*other]->candidate.id);
+    plan.extra["examples"] = "seeds";
+    return plan;
+  }
+
   Plan make_plan(const std::string& op, const Elites& elites, Rng& rng) const {
     Plan plan;
     plan.op = op;
@@ -430,15 +483,12 @@ class TextDomain : public Domain {
     std::vector<std::string> examples;
     if (op == "init" || op == "fixed_few_shot" || elites.list.empty()) {
       if (op != "fixed_few_shot") plan.op = "init";
-      std::vector<std::size_t> picks;
       if (op == "fixed_few_shot") {
         for (std::size_t s = 0; s < options_.seeds.size() && int(s) < settings.shots; ++s)
-          picks.push_back(s);
+          examples.push_back(options_.seeds[s]);
       } else {
-        const std::vector<double> uniform(options_.seeds.size(), 1.0);
-        picks = draw_without_replacement(uniform, std::size_t(settings.shots), rng);
+        examples = seed_examples(settings.shots, rng);
       }
-      for (const std::size_t s : picks) examples.push_back(options_.seeds[s]);
       plan.prompt = lmx_prompt(options_.prompt_template, examples, options_.separator);
       plan.examples = std::move(examples);
       plan.mixture = initial_mixture(options_.experts.size(), options_.init_sigma, rng,
@@ -462,6 +512,8 @@ class TextDomain : public Domain {
     } else if (op == "rewrite") {
       genome = std::uniform_int_distribution<std::size_t>(0, elites.list.size() - 1)(rng);
       picks.push_back(genome);
+    } else if (op == "mixture" && settings.examples == "seeds") {
+      return seeded_mixture_plan(elites, settings, rng);
     } else {
       picks = near_examples(elites, settings.shots, rng, genome);
     }
@@ -491,17 +543,8 @@ class TextDomain : public Domain {
       // The second parent of a crossover: the first example that is not the genome's elite.
       const auto other =
           std::find_if(picks.begin(), picks.end(), [&](std::size_t i) { return i != genome; });
-      const bool cross = other != picks.end() &&
-                         std::uniform_real_distribution<double>(0.0, 1.0)(rng) < settings.crossover;
-      if (cross) {
-        plan.mixture = cross_mixtures(plan.mixture, mixture_from(elites.list[*other]->candidate),
-                                      rng, options_.mixture_max_total);
-        plan.extra = {{"mixture_op", "crossover"}};
-      } else {
-        plan.mixture =
-            perturb_mixture(plan.mixture, settings.sigma, rng, options_.mixture_max_total);
-        plan.extra = {{"mixture_op", "gaussian"}, {"sigma", settings.sigma}};
-      }
+      mutate_mixture(plan, settings, elites,
+                     other == picks.end() ? std::nullopt : std::optional<std::size_t>(*other), rng);
     }
     return plan;
   }

@@ -35,8 +35,12 @@ struct GenerationOptions {
 // crossed), written by LMX.
 struct OperatorOptions {
   int shots = 3;
-  double sigma = 0.5;            // mixture: Gaussian step on the weights' logits
-  double crossover = 0.0;        // mixture: probability of a crossover of two parents
+  double sigma = 0.5;      // mixture: Gaussian step on the weights' logits
+  double crossover = 0.0;  // mixture: probability of a crossover of two parents
+  // mixture: where the child's examples come from: "near" (LMX near, the parent cell's
+  // neighbourhood) or "seeds" (drawn uniformly from the seed texts, so only the mixture is
+  // inherited and the elites' wording is not bred into the child).
+  std::string examples = "near";
   std::string rewrite_template;  // rewrite: "{text}" and "{<target>}" placeholders
   std::map<std::string, std::vector<std::string>> targets;  // rewrite: drawn uniformly
   int quality_pool = 100;  // quality, replace: the best elites the examples come from

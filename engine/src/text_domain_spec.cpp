@@ -48,6 +48,7 @@ text::OperatorOptions read_operator(const std::string& name, JsonReader r) {
   if (name == "mixture") {
     op.sigma = r.number_in("sigma", 0.0, 100.0, 0.5);
     op.crossover = r.number_in("crossover", 0.0, 1.0, 0.0);
+    op.examples = r.choice("examples", {"near", "seeds"}, "near");
   } else if (name == "lmx_quality" || name == "lmx_replace") {
     op.quality_pool = static_cast<int>(r.integer("pool", 1, 1 << 20, 100));
   } else if (name == "rewrite") {
@@ -130,6 +131,8 @@ std::unique_ptr<DomainSpec> parse_text(JsonReader& section) {
       if (name == "mixture" && o.experts.empty())
         r.fail(name, "the mixture operator needs \"experts\" (the LoRA adapters it mixes)");
       o.operators[name] = read_operator(name, r.object(name));
+      if (name == "mixture" && o.operators[name].examples == "seeds" && o.seeds.empty())
+        r.object(name).fail("examples", "\"seeds\" but the domain has no \"seeds\" to draw from");
     }
     r.finish();
   }

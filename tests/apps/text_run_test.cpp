@@ -1,7 +1,8 @@
 // `qdgen run` of a text domain end to end on a tiny random Llama written here: the model
 // writes and judges every child, the store keeps the judges' raw outputs, the label judge
-// agrees with `qdgen score`, the run is the same at any thread count and a SIGKILLed run
-// resumes to the uninterrupted one's archive.
+// agrees with `qdgen score`, LoRA-mixture mutation inherits and moves its parents' mixtures,
+// the run is the same at any thread count and a SIGKILLed run resumes to the uninterrupted
+// one's archive.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -15,12 +16,15 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "qdgen/inference/lora_adapter.hpp"
 #include "random_llama.hpp"
+#include "random_lora.hpp"
 #include "run_process.hpp"
 #include "sqlite_rows.hpp"
 
@@ -228,6 +232,127 @@ TEST_F(TextRun, LmxReplaceSwapsOnePositionOfItsParentsExamplesForAPoolText) {
   EXPECT_EQ(replaced, 24);  // every child after the first iteration
 }
 
+// A config over two random LoRA experts: mixture mutation only, the map an expert-likelihood
+// axis, `examples` as given.
+json mixture_config(json c, const fs::path& directory, const std::string& examples) {
+  auto model_config = qdgen::testing::tiny_llama_config();
+  model_config.vocab_size = 32000;
+  model_config.max_position_embeddings = 512;
+  qdgen::inference::write_peft_adapter(
+      directory / "poems",
+      qdgen::testing::random_lora_adapter(model_config, "poems", qdgen::testing::all_lora_targets(),
+                                          4, 32.0, 11));
+  qdgen::inference::write_peft_adapter(
+      directory / "science",
+      qdgen::testing::random_lora_adapter(model_config, "science",
+                                          qdgen::testing::all_lora_targets(), 4, 32.0, 12));
+  c["model"]["adapters"] = {{"poems", (directory / "poems").string()},
+                            {"science", (directory / "science").string()}};
+  c["domain"]["experts"] = {"poems", "science"};
+  c["domain"]["measures"] = {{{"kind", "experts"}, {"experts", {"poems", "science"}}}};
+  c["emitters"][0]["operators"] = {{"mixture", 1}};
+  c["domain"]["operators"] = {{"mixture", {{"sigma", 0.0}, {"examples", examples}}}};
+  c["domain"].erase("duplicates");
+  return c;
+}
+
+// One JSON object per mixture child and per candidate by id: parents, examples, mixture and
+// the operator's genome (texts may hold the row reader's '|', so one object per row).
+std::map<std::int64_t, json> candidates_by_id(const fs::path& store) {
+  std::map<std::int64_t, json> out;
+  for (const auto& row :
+       rows(store,
+            "SELECT json_object('id', candidate_id, 'op', operator, 'parents', json(parent_ids), "
+            "'examples', json_extract(metadata, '$.examples'), 'mixture', "
+            "json_extract(metadata, '$.mixture'), 'genome', json_extract(metadata, '$.operator')) "
+            "FROM candidate ORDER BY candidate_id")) {
+    const json candidate = json::parse(row.substr(0, row.size() - 1));
+    out[candidate["id"]] = candidate;
+  }
+  return out;
+}
+
+TEST_F(TextRun, MixtureFromSeedsKeepsItsParentsMixtureAtSigmaZeroAndWritesFromTheSeeds) {
+  const json c = mixture_config(config(4), directory_, "seeds");
+  const fs::path store = directory_ / "run.sqlite";
+  const auto result = run(write_config(c, "c.json"), store);
+  ASSERT_EQ(result.status, 0) << result.output;
+  const std::vector<std::string> seeds = c["domain"]["seeds"];
+  const auto all = candidates_by_id(store);
+  int children = 0;
+  for (const auto& [id, child] : all) {
+    if (child["op"] != "mixture") continue;
+    ++children;
+    // One parent (no crossover): its mixture, as sigma is 0 (to the last digits the
+    // log/exp round trip of the perturbation may change).
+    ASSERT_EQ(child["parents"].size(), 1u) << child;
+    const json& parent = all.at(child["parents"][0]);
+    ASSERT_EQ(child["mixture"].size(), parent["mixture"].size()) << child;
+    for (const auto& [expert, weight] : parent["mixture"].items())
+      EXPECT_NEAR(child["mixture"].at(expert).get<double>(), weight.get<double>(), 1e-12) << child;
+    EXPECT_EQ(child["genome"]["examples"], "seeds") << child;
+    EXPECT_EQ(child["genome"]["mixture_op"], "gaussian") << child;
+    // Three distinct seeds, whatever the parent was written from.
+    const std::vector<std::string> examples = child["examples"];
+    ASSERT_EQ(examples.size(), 3u) << child;
+    for (const std::string& example : examples)
+      EXPECT_NE(std::find(seeds.begin(), seeds.end(), example), seeds.end()) << example;
+    EXPECT_EQ(std::set<std::string>(examples.begin(), examples.end()).size(), 3u) << child;
+  }
+  EXPECT_EQ(children, 18);  // every child after the first iteration
+}
+
+TEST_F(TextRun, MixtureCrossoverBlendsTwoParentsMixturesInLogSpace) {
+  json c = mixture_config(config(4), directory_, "seeds");
+  c["domain"]["operators"]["mixture"]["crossover"] = 1.0;
+  const fs::path store = directory_ / "run.sqlite";
+  ASSERT_EQ(run(write_config(c, "c.json"), store).status, 0);
+  const auto all = candidates_by_id(store);
+  int crossed = 0;
+  for (const auto& [id, child] : all) {
+    if (child["op"] != "mixture" || child["parents"].size() != 2) continue;
+    ++crossed;
+    EXPECT_EQ(child["genome"]["mixture_op"], "crossover") << child;
+    // Convex mixtures of two experts: a blend a log w1 + (1 - a) log w2, softmaxed, puts the
+    // child's log ratio of the experts between its parents'.
+    const auto log_ratio = [](const json& m) {
+      return std::log(m["poems"].get<double>() / m["science"].get<double>());
+    };
+    const double a = log_ratio(all.at(child["parents"][0])["mixture"]);
+    const double b = log_ratio(all.at(child["parents"][1])["mixture"]);
+    const double mine = log_ratio(child["mixture"]);
+    EXPECT_GE(mine, std::min(a, b) - 1e-9) << child;
+    EXPECT_LE(mine, std::max(a, b) + 1e-9) << child;
+  }
+  EXPECT_GT(crossed, 0);
+}
+
+TEST_F(TextRun, MixtureNearWritesFromElitesAndSeedsNeedSeeds) {
+  json c = mixture_config(config(3), directory_, "near");
+  const fs::path store = directory_ / "run.sqlite";
+  ASSERT_EQ(run(write_config(c, "c.json"), store).status, 0);
+  const auto all = candidates_by_id(store);
+  int children = 0;
+  for (const auto& [id, child] : all) {
+    if (child["op"] != "mixture") continue;
+    ++children;
+    EXPECT_FALSE(child["genome"].contains("examples")) << child;
+    // LMX near: the examples are earlier candidates' texts (the elites drawn as parents).
+    EXPECT_GE(child["parents"].size(), child["examples"].size()) << child;
+  }
+  EXPECT_EQ(children, 12);
+  c = mixture_config(config(3), directory_, "seeds");
+  c["domain"]["template"] = "Story:";
+  c["domain"].erase("seeds");
+  const auto result = run(write_config(c, "c.json"), directory_ / "bad.sqlite");
+  EXPECT_NE(result.status, 0);
+  EXPECT_NE(result.output.find("domain.operators.mixture.examples: \"seeds\" but the domain has "
+                               "no \"seeds\" to draw from"),
+            std::string::npos)
+      << result.output;
+  EXPECT_FALSE(fs::exists(directory_ / "bad.sqlite"));  // refused before a store is made
+}
+
 TEST_F(TextRun, SameSeedSameRunAtOneAndTwoThreads) {
   const fs::path c = write_config(config(3), "c.json");
   ASSERT_EQ(run(c, directory_ / "one.sqlite", "--threads 1").status, 0);
@@ -252,9 +377,12 @@ TEST_F(TextRun, ResumeAfterSigkillEndsWithTheUninterruptedArchive) {
           model_.c_str(), nullptr);
     _exit(127);
   }
-  for (int i = 0;
-       i < 2000 && !(fs::exists(killed) && rows(killed, "SELECT 1 FROM iteration").size() >= 3);
-       ++i)
+  // Killed once 3 of its 12 iterations are committed; the deadline only bounds a hung run
+  // (a loaded machine may take minutes to get there, and a kill before the store exists
+  // would test nothing).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+  while (std::chrono::steady_clock::now() < deadline &&
+         !(fs::exists(killed) && rows(killed, "SELECT 1 FROM iteration").size() >= 3))
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   kill(child, SIGKILL);
   int status = 0;
