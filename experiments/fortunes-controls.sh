@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # QDAIF against its controls on the main job (experiments/README.md, "QDAIF against its
-# controls"): every config with the same seeds, iterations and batch, so the same number of
-# LLM calls, and every text placed in the same 10 x 10 grid.
+# controls"): the main job, its variant written from the seeds and the three controls, every config with the
+# same seeds, iterations and batch, so the same number of LLM calls, and every text placed in
+# the same 10 x 10 grid. A run is the same at any thread count and load; the default model
+# it runs on is the same on one kind of CPU (see experiments/README.md).
 #   SEEDS="1 2 3 4 5" ITERATIONS=60 experiments/fortunes-controls.sh
 # Needs `qdgen model build-default` done. Writes one store per run under $OUT (default
 # runs/controls), one line per run (config, seed, then the final iteration's QD score,
@@ -13,7 +15,7 @@ qdgen=${QDGEN:-build/bin/qdgen}
 out=${OUT:-runs/controls}
 seeds=${SEEDS:-1 2 3 4 5}
 iterations=${ITERATIONS:-60}
-configs=${CONFIGS:-fortunes fortunes-fixed-few-shot fortunes-random-search fortunes-quality-only}
+configs=${CONFIGS:-fortunes fortunes-seeds fortunes-fixed-few-shot fortunes-random-search fortunes-quality-only}
 mkdir -p "$out"
 results="$out/results.txt"
 : >"$results"
