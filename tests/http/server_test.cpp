@@ -25,6 +25,10 @@ std::string error_of(const qdgen_test::HttpReply& reply) {
   return nlohmann::json::parse(reply.body).at("error").get<std::string>();
 }
 
+// Set once /slow's handler runs, so a test stops the server with that request truly in flight
+// (a fixed wait would miss it on a loaded machine).
+std::atomic<bool> slow_began{false};
+
 Router test_router(std::atomic<int>* ticks = nullptr) {
   Router router;
   add_static_asset(router, "/", "<html>home</html>");
@@ -47,6 +51,7 @@ Router test_router(std::atomic<int>* ticks = nullptr) {
   });
   // Answers after a while: a request in flight when the server stops.
   router.get("/slow", [](const Request&) -> Reply {
+    slow_began = true;
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     return json_response({{"slow", true}});
   });
@@ -206,9 +211,13 @@ TEST_F(HttpServer, StopEndsOpenStreamsAndConnections) {
 }
 
 TEST_F(HttpServer, StopLetsARequestInFlightFinish) {
+  slow_began = false;
   HttpConnection connection(port_);
   ASSERT_TRUE(connection.send_bytes("GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the handler has begun
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (!slow_began && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(slow_began) << "the /slow handler never began";
   server_->stop();
   const auto reply = connection.read_reply(5);
   EXPECT_EQ(reply.status, 200) << reply.raw;
