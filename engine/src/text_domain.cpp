@@ -30,6 +30,13 @@ const std::string& text_of(const archive::Candidate& candidate) {
   return *text;
 }
 
+// In double and clamped, so a text's cosine with its own copy is 1, not 1 + a float's error.
+double cosine(const Eigen::VectorXf& a, const Eigen::VectorXf& b) {
+  const Eigen::VectorXd x = a.cast<double>(), y = b.cast<double>();
+  const double norms = x.norm() * y.norm();
+  return norms > 0 ? std::clamp(x.dot(y) / norms, -1.0, 1.0) : 0.0;
+}
+
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -222,12 +229,6 @@ class TextDomain : public Domain {
         ++rejected["unjudgeable"];
       }
     }
-    if (options_.duplicates.enabled)
-      for (const std::size_t i : judged)
-        if (batch[i].objective != kRejected && is_duplicate(batch[i], context.archive)) {
-          reject(batch[i], "duplicate");
-          ++rejected["duplicate"];
-        }
     double embed_s = 0;
     if (options_.embeddings) {
       std::vector<llm::EmbedRequest> embeds;
@@ -244,6 +245,14 @@ class TextDomain : public Domain {
         batch[who[e]].embedding =
             Eigen::Map<const Eigen::VectorXf>(vectors[e].data(), Eigen::Index(vectors[e].size()));
     }
+    // After embedding, so the filter may compare embeddings too; a rejected child keeps its
+    // embedding in the store.
+    if (options_.duplicates.enabled)
+      for (const std::size_t i : judged)
+        if (batch[i].objective != kRejected && is_duplicate(batch[i], context.archive)) {
+          reject(batch[i], "duplicate");
+          ++rejected["duplicate"];
+        }
     std::lock_guard lock(stats_mutex_);
     stats_.judged += static_cast<std::int64_t>(judged.size());
     stats_.scored_tokens += scored_tokens;
@@ -592,6 +601,7 @@ class TextDomain : public Domain {
     const auto& dims = grid->dims();
     std::vector<int> offset(at.size(), -1);
     double worst = 0;
+    double closest = -1;  // the highest embedding cosine to a neighbouring elite
     bool neighbours = false;
     for (;;) {
       std::int64_t cell = 0;
@@ -606,6 +616,9 @@ class TextDomain : public Domain {
           neighbours = true;
           worst = std::max(
               worst, ngram_overlap(text_of(c), text_of(e->candidate), options_.duplicates.ngram));
+          if (options_.duplicates.embedding_threshold && c.embedding && e->candidate.embedding &&
+              c.embedding->size() == e->candidate.embedding->size())
+            closest = std::max(closest, cosine(*c.embedding, *e->candidate.embedding));
         }
       std::size_t d = 0;
       while (d < offset.size() && offset[d] == 1) offset[d++] = -1;
@@ -614,7 +627,12 @@ class TextDomain : public Domain {
     }
     if (!neighbours) return false;
     c.metadata["duplicate_overlap"] = worst;
-    return worst >= options_.duplicates.threshold;
+    bool too_close = false;
+    if (options_.duplicates.embedding_threshold && closest > -1) {
+      c.metadata["duplicate_cosine"] = closest;
+      too_close = closest >= *options_.duplicates.embedding_threshold;
+    }
+    return worst >= options_.duplicates.threshold || too_close;
   }
 
   TextDomainOptions options_;

@@ -71,6 +71,9 @@ struct DuplicateOptions {
   bool enabled = false;
   int ngram = 3;
   double threshold = 0.8;  // overlap at or above: rejected ("duplicate")
+  // Cosine of the child's embedding to a neighbouring elite's at or above: rejected too
+  // (needs embeddings; unset: the n-gram test alone).
+  std::optional<double> embedding_threshold;
 };
 
 struct TextDomainOptions {

@@ -165,9 +165,14 @@ std::unique_ptr<DomainSpec> parse_text(JsonReader& section) {
     o.duplicates.enabled = true;
     o.duplicates.ngram = static_cast<int>(r.integer("ngram", 1, 16, 3));
     o.duplicates.threshold = r.number_in("threshold", 0.0, 1.0, 0.8);
+    if (r.has("embedding_threshold"))
+      o.duplicates.embedding_threshold = r.number_in("embedding_threshold", -1.0, 1.0, 1.0);
     r.finish();
   }
   o.embeddings = section.boolean("embeddings", false);
+  if (o.duplicates.embedding_threshold && !o.embeddings)
+    section.fail("duplicates",
+                 "has an embedding_threshold but \"embeddings\" is off (set it true)");
   if (const auto vendi = section.optional("vendi")) {
     JsonReader r = vendi->object();
     if (const auto orders = r.optional("orders")) {

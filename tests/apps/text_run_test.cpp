@@ -435,6 +435,56 @@ TEST_F(TextRun, NearDuplicatesOfACellsOrANeighboursEliteAreRejected) {
   for (const auto& row : duplicates) EXPECT_EQ(row.substr(0, 2), "0|") << row;
 }
 
+TEST_F(TextRun, EmbeddingNearDuplicatesAreRejectedByTheirCosine) {
+  // Any cosine at all, with an n-gram threshold no child reaches: only the embedding test can
+  // reject, and it rejects every child that lands in or beside a filled cell.
+  json c = config(4);
+  c["domain"]["duplicates"] = {{"threshold", 1.0}, {"ngram", 16}, {"embedding_threshold", -1.0}};
+  const fs::path store = directory_ / "run.sqlite";
+  ASSERT_EQ(run(write_config(c, "c.json"), store).status, 0);
+  const auto rejected =
+      rows(store,
+           "SELECT status, json_extract(metadata, '$.duplicate_cosine'), embedding IS NOT NULL "
+           "FROM candidate WHERE json_extract(metadata, '$.rejected') = 'duplicate'");
+  ASSERT_FALSE(rejected.empty());
+  for (const auto& row : rejected) {
+    EXPECT_EQ(row.substr(0, 2), "0|") << row;             // never added
+    EXPECT_EQ(row.substr(row.size() - 3), "|1|") << row;  // its embedding kept
+    const double cosine = std::stod(row.substr(2));
+    EXPECT_GE(cosine, -1.0) << row;
+    EXPECT_LE(cosine, 1.0) << row;
+  }
+  // A real threshold: a judged child beside an elite is rejected exactly when its cosine (or
+  // its overlap) reaches the threshold.
+  c["domain"]["duplicates"] = {{"threshold", 0.9}, {"embedding_threshold", 0.95}};
+  const fs::path second = directory_ / "second.sqlite";
+  ASSERT_EQ(run(write_config(c, "c.json"), second).status, 0);
+  const auto judged = rows(second,
+                           "SELECT json_extract(metadata, '$.duplicate_cosine'), "
+                           "json_extract(metadata, '$.duplicate_overlap'), "
+                           "coalesce(json_extract(metadata, '$.rejected'), '') FROM candidate "
+                           "WHERE json_extract(metadata, '$.duplicate_cosine') IS NOT NULL");
+  ASSERT_FALSE(judged.empty());
+  for (const auto& row : judged) {
+    std::istringstream fields(row);
+    std::string cosine, overlap, reason;
+    std::getline(fields, cosine, '|');
+    std::getline(fields, overlap, '|');
+    std::getline(fields, reason, '|');
+    const bool near = std::stod(cosine) >= 0.95 || std::stod(overlap) >= 0.9;
+    EXPECT_EQ(reason == "duplicate", near) << row;
+  }
+  // Without embeddings there is nothing to compare: refused before a store is made.
+  c["domain"]["embeddings"] = false;
+  const auto result = run(write_config(c, "c.json"), directory_ / "bad.sqlite");
+  EXPECT_NE(result.status, 0);
+  EXPECT_NE(result.output.find("domain.duplicates: has an embedding_threshold but \"embeddings\" "
+                               "is off (set it true)"),
+            std::string::npos)
+      << result.output;
+  EXPECT_FALSE(fs::exists(directory_ / "bad.sqlite"));
+}
+
 TEST_F(TextRun, ATextConfigWithoutAModelSaysHowToGiveOne) {
   json c = config(2);
   c.erase("model");
