@@ -593,7 +593,8 @@ class TextDomain : public Domain {
     return value;
   }
 
-  // Near-duplicate of the elite of its own cell or of a neighbouring one (grids only).
+  // Near-duplicate of the elite of its own cell (unless own_cell is off) or of a neighbouring
+  // one (grids only).
   bool is_duplicate(archive::Candidate& c, const archive::Archive* archive) const {
     const auto* grid = dynamic_cast<const archive::GridArchive*>(archive);
     if (grid == nullptr) return false;
@@ -601,7 +602,7 @@ class TextDomain : public Domain {
     const auto& dims = grid->dims();
     std::vector<int> offset(at.size(), -1);
     double worst = 0;
-    double closest = -1;  // the highest embedding cosine to a neighbouring elite
+    std::optional<double> closest;  // the highest embedding cosine to a neighbouring elite
     bool neighbours = false;
     for (;;) {
       std::int64_t cell = 0;
@@ -611,14 +612,16 @@ class TextDomain : public Domain {
         if (coordinate < 0 || coordinate >= dims[d].cells()) inside = false;
         cell = cell * dims[d].cells() + coordinate;
       }
-      if (inside)
+      const bool own = std::all_of(offset.begin(), offset.end(), [](int o) { return o == 0; });
+      if (inside && (options_.duplicates.own_cell || !own))
         if (const archive::Elite* e = grid->elite_in_cell(cell)) {
           neighbours = true;
           worst = std::max(
               worst, ngram_overlap(text_of(c), text_of(e->candidate), options_.duplicates.ngram));
           if (options_.duplicates.embedding_threshold && c.embedding && e->candidate.embedding &&
               c.embedding->size() == e->candidate.embedding->size())
-            closest = std::max(closest, cosine(*c.embedding, *e->candidate.embedding));
+            closest =
+                std::max(closest.value_or(-1.0), cosine(*c.embedding, *e->candidate.embedding));
         }
       std::size_t d = 0;
       while (d < offset.size() && offset[d] == 1) offset[d++] = -1;
@@ -628,9 +631,9 @@ class TextDomain : public Domain {
     if (!neighbours) return false;
     c.metadata["duplicate_overlap"] = worst;
     bool too_close = false;
-    if (options_.duplicates.embedding_threshold && closest > -1) {
-      c.metadata["duplicate_cosine"] = closest;
-      too_close = closest >= *options_.duplicates.embedding_threshold;
+    if (closest) {
+      c.metadata["duplicate_cosine"] = *closest;
+      too_close = *closest >= *options_.duplicates.embedding_threshold;
     }
     return worst >= options_.duplicates.threshold || too_close;
   }

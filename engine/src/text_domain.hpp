@@ -74,6 +74,9 @@ struct DuplicateOptions {
   // Cosine of the child's embedding to a neighbouring elite's at or above: rejected too
   // (needs embeddings; unset: the n-gram test alone).
   std::optional<double> embedding_threshold;
+  // Whether the child's own cell's elite counts (false: only its neighbours' do, so a child
+  // may still replace a similar but worse elite in its own cell).
+  bool own_cell = true;
 };
 
 struct TextDomainOptions {

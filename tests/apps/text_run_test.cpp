@@ -485,6 +485,25 @@ TEST_F(TextRun, EmbeddingNearDuplicatesAreRejectedByTheirCosine) {
   EXPECT_FALSE(fs::exists(directory_ / "bad.sqlite"));
 }
 
+TEST_F(TextRun, WithoutOwnCellOnlyTheNeighboursEliteMakeADuplicate) {
+  // Any overlap rejects. Iteration 1 meets the same archive and writes the same children in
+  // both runs, so what own_cell false rejects there is what own_cell true rejects less the
+  // children whose only filled cell nearby is their own.
+  json c = config(2);
+  c["domain"]["duplicates"] = {{"ngram", 1}, {"threshold", 0.0}};
+  const std::string query =
+      "SELECT printf('%03d', batch_index) FROM candidate WHERE iteration = 1 AND "
+      "json_extract(metadata, '$.rejected') = 'duplicate' ORDER BY batch_index";
+  ASSERT_EQ(run(write_config(c, "c.json"), directory_ / "own.sqlite").status, 0);
+  c["domain"]["duplicates"]["own_cell"] = false;
+  ASSERT_EQ(run(write_config(c, "c.json"), directory_ / "neighbours.sqlite").status, 0);
+  const auto with_own = rows(directory_ / "own.sqlite", query);
+  const auto neighbours_only = rows(directory_ / "neighbours.sqlite", query);
+  EXPECT_TRUE(std::includes(with_own.begin(), with_own.end(), neighbours_only.begin(),
+                            neighbours_only.end()));
+  EXPECT_LT(neighbours_only.size(), with_own.size());
+}
+
 TEST_F(TextRun, ATextConfigWithoutAModelSaysHowToGiveOne) {
   json c = config(2);
   c.erase("model");
