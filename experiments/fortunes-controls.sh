@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # QDAIF against its controls on the main job (experiments/README.md, "QDAIF against its
-# controls"): the main job, its variant written from the seeds and the three controls, every config with the
+# controls"): the main job, its variants written from the seeds and with the embedding filter, and the three controls, every config with the
 # same seeds, iterations and batch, so the same number of LLM calls, and every text placed in
 # the same 10 x 10 grid. A run is the same at any thread count and load; the default model
 # it runs on is the same on one kind of CPU (see experiments/README.md).
@@ -15,7 +15,7 @@ qdgen=${QDGEN:-build/bin/qdgen}
 out=${OUT:-runs/controls}
 seeds=${SEEDS:-1 2 3 4 5}
 iterations=${ITERATIONS:-60}
-configs=${CONFIGS:-fortunes fortunes-seeds fortunes-fixed-few-shot fortunes-random-search fortunes-quality-only}
+configs=${CONFIGS:-fortunes fortunes-seeds fortunes-spread fortunes-fixed-few-shot fortunes-random-search fortunes-quality-only}
 mkdir -p "$out"
 results="$out/results.txt"
 : >"$results"
