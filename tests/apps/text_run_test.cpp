@@ -108,6 +108,15 @@ class TextRun : public ::testing::Test {
                              " --model " + model_.string() + " " + extra + " 2>&1");
   }
 
+  // The config is refused with `message` (one line naming the key), before a store is made.
+  void expect_refused(const json& c, const std::string& message) const {
+    const fs::path store = directory_ / "refused.sqlite";
+    const auto result = run(write_config(c, "refused.json"), store);
+    EXPECT_NE(result.status, 0);
+    EXPECT_NE(result.output.find(message), std::string::npos) << result.output;
+    EXPECT_FALSE(fs::exists(store));
+  }
+
   fs::path directory_;
   fs::path model_;
 };
@@ -344,13 +353,9 @@ TEST_F(TextRun, MixtureNearWritesFromElitesAndSeedsNeedSeeds) {
   c = mixture_config(config(3), directory_, "seeds");
   c["domain"]["template"] = "Story:";
   c["domain"].erase("seeds");
-  const auto result = run(write_config(c, "c.json"), directory_ / "bad.sqlite");
-  EXPECT_NE(result.status, 0);
-  EXPECT_NE(result.output.find("domain.operators.mixture.examples: \"seeds\" but the domain has "
-                               "no \"seeds\" to draw from"),
-            std::string::npos)
-      << result.output;
-  EXPECT_FALSE(fs::exists(directory_ / "bad.sqlite"));  // refused before a store is made
+  expect_refused(c,
+                 "domain.operators.mixture.examples: \"seeds\" but the domain has no "
+                 "\"seeds\" to draw from");
 }
 
 TEST_F(TextRun, SameSeedSameRunAtOneAndTwoThreads) {
@@ -476,13 +481,9 @@ TEST_F(TextRun, EmbeddingNearDuplicatesAreRejectedByTheirCosine) {
   }
   // Without embeddings there is nothing to compare: refused before a store is made.
   c["domain"]["embeddings"] = false;
-  const auto result = run(write_config(c, "c.json"), directory_ / "bad.sqlite");
-  EXPECT_NE(result.status, 0);
-  EXPECT_NE(result.output.find("domain.duplicates: has an embedding_threshold but \"embeddings\" "
-                               "is off (set it true)"),
-            std::string::npos)
-      << result.output;
-  EXPECT_FALSE(fs::exists(directory_ / "bad.sqlite"));
+  expect_refused(c,
+                 "domain.duplicates: has an embedding_threshold but \"embeddings\" is off "
+                 "(set it true)");
 }
 
 TEST_F(TextRun, WithoutOwnCellOnlyTheNeighboursEliteMakeADuplicate) {
