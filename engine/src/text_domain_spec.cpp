@@ -166,7 +166,7 @@ std::unique_ptr<DomainSpec> parse_text(JsonReader& section) {
     o.duplicates.ngram = static_cast<int>(r.integer("ngram", 1, 16, 3));
     o.duplicates.threshold = r.number_in("threshold", 0.0, 1.0, 0.8);
     if (r.has("embedding_threshold"))
-      o.duplicates.embedding_threshold = r.number_in("embedding_threshold", -1.0, 1.0, 1.0);
+      o.duplicates.embedding_threshold = r.number_in("embedding_threshold", -1.0, 1.0);
     o.duplicates.own_cell = r.boolean("own_cell", true);
     r.finish();
   }

@@ -479,6 +479,13 @@ TEST_F(TextRun, EmbeddingNearDuplicatesAreRejectedByTheirCosine) {
     const bool near = std::stod(cosine) >= 0.95 || std::stod(overlap) >= 0.9;
     EXPECT_EQ(reason == "duplicate", near) << row;
   }
+  // Out of a cosine's range, or an own_cell that is no boolean: refused, naming the key.
+  json bad = c;
+  bad["domain"]["duplicates"]["embedding_threshold"] = 1.5;
+  expect_refused(bad, "domain.duplicates.embedding_threshold: expected a number in [-1, 1]");
+  bad = c;
+  bad["domain"]["duplicates"]["own_cell"] = "no";
+  expect_refused(bad, "domain.duplicates.own_cell: expected");
   // Without embeddings there is nothing to compare: refused before a store is made.
   c["domain"]["embeddings"] = false;
   expect_refused(c,

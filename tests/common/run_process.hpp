@@ -78,15 +78,23 @@ class BackgroundProcess {
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0 && !exited_; }
 
-  // Reads until the output holds `text` or `seconds` pass; returns whether it does.
-  bool wait_for_output(const std::string& text, double seconds) {
+  // Reads the output until `ready()` holds, the output ends or `seconds` pass; returns
+  // whether it holds. `ready` is asked at least every 50 ms, so it may watch more than the
+  // output (a file the process writes).
+  template <class Ready>
+  bool wait_until(Ready ready, double seconds) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (output_.find(text) == std::string::npos) {
+    while (!ready()) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0 || !read_some(static_cast<int>(left.count()))) break;
+      if (left.count() <= 0 || end_of_output_) return ready();
+      read_some(static_cast<int>(std::min<long long>(left.count(), 50)));
     }
-    return output_.find(text) != std::string::npos;
+    return true;
+  }
+  // Reads until the output holds `text` or `seconds` pass; returns whether it does.
+  bool wait_for_output(const std::string& text, double seconds) {
+    return wait_until([&] { return output_.find(text) != std::string::npos; }, seconds);
   }
   const std::string& output() const { return output_; }
 
