@@ -78,7 +78,10 @@ class TextDomain : public Domain {
   std::vector<Mutation> mutate(std::span<const MutationRequest> requests,
                                const DomainContext& context) const override {
     llm::LanguageModel& model = model_of(context);
-    const Elites elites = collect(context.archive);
+    Elites elites = collect(context.archive);
+    if (std::any_of(options_.operators.begin(), options_.operators.end(),
+                    [](const auto& op) { return op.second.parent == "novel"; }))
+      elites.novelty = novelty_of(elites);
     const bool init = context.iteration < options_.init_iterations ||
                       static_cast<int>(elites.list.size()) < options_.init_min_filled;
     std::vector<Plan> plans;
@@ -312,6 +315,7 @@ class TextDomain : public Domain {
   struct Elites {
     std::vector<const archive::Elite*> list;
     std::vector<std::vector<int>> cells;  // grid coordinates (empty: not a grid)
+    std::vector<double> novelty;          // embedding novelty, when an operator draws parents by it
   };
 
   static std::string order_key(const std::string& name, double q) {
@@ -349,6 +353,16 @@ class TextDomain : public Domain {
     return out;
   }
 
+  // Empty when an elite has no embedding (the parent is then drawn uniformly).
+  static std::vector<double> novelty_of(const Elites& elites) {
+    std::vector<Eigen::VectorXf> embeddings;
+    for (const archive::Elite* e : elites.list) {
+      if (!e->candidate.embedding || e->candidate.embedding->size() == 0) return {};
+      embeddings.push_back(*e->candidate.embedding);
+    }
+    return embedding_novelty(embeddings, 3);
+  }
+
   std::vector<double> mixture_from(const archive::Candidate& candidate) const {
     std::vector<double> weights(options_.experts.size(), 1.0 / double(options_.experts.size()));
     const json& m = candidate.metadata;
@@ -376,8 +390,12 @@ class TextDomain : public Domain {
   // `shots` distinct examples by QDAIF's distance weights from a random filled cell, and
   // that cell's elite (whose genome the child inherits; an example only when drawn).
   std::vector<std::size_t> near_examples(const Elites& elites, int shots, Rng& rng,
-                                         std::size_t& parent) const {
-    parent = std::uniform_int_distribution<std::size_t>(0, elites.list.size() - 1)(rng);
+                                         std::size_t& parent, bool novel = false) const {
+    if (novel && !elites.novelty.empty()) {
+      parent = draw_without_replacement(elites.novelty, 1, rng).front();
+    } else {
+      parent = std::uniform_int_distribution<std::size_t>(0, elites.list.size() - 1)(rng);
+    }
     std::vector<double> weights(elites.list.size(), 1.0);
     if (!elites.cells.empty()) weights = near_weights(elites.cells, elites.cells[parent]);
     return draw_without_replacement(weights, static_cast<std::size_t>(shots), rng);
@@ -524,7 +542,10 @@ class TextDomain : public Domain {
     } else if (op == "mixture" && settings.examples == "seeds") {
       return seeded_mixture_plan(elites, settings, rng);
     } else {
-      picks = near_examples(elites, settings.shots, rng, genome);
+      for (const std::string& seed : seed_examples(settings.seed_shots, rng))
+        examples.push_back(seed);
+      picks = near_examples(elites, settings.shots - settings.seed_shots, rng, genome,
+                            settings.parent == "novel");
     }
     for (const std::size_t i : picks) plan.parents.push_back(elites.list[i]->candidate.id);
     if (std::find(picks.begin(), picks.end(), genome) == picks.end())

@@ -41,6 +41,14 @@ struct OperatorOptions {
   // neighbourhood) or "seeds" (drawn uniformly from the seed texts, so only the mixture is
   // inherited and the elites' wording is not bred into the child).
   std::string examples = "near";
+  // lmx_near, mixture (examples "near"): how many of the shots are seed texts (drawn
+  // uniformly, put before the elites), so every prompt shows a real text's form beside the
+  // neighbourhood's elites.
+  int seed_shots = 0;
+  // lmx_near, mixture: how the parent cell is drawn: "uniform" (QDAIF) or "novel" (weight
+  // 1 - the elite's mean embedding cosine to its 3 nearest elites: children of the elites
+  // least like the others; needs embeddings, else uniform).
+  std::string parent = "uniform";
   std::string rewrite_template;  // rewrite: "{text}" and "{<target>}" placeholders
   std::map<std::string, std::vector<std::string>> targets;  // rewrite: drawn uniformly
   int quality_pool = 100;  // quality, replace: the best elites the examples come from
@@ -121,6 +129,14 @@ std::vector<double> near_weights(const std::vector<std::vector<int>>& cells,
 // of those left (numpy's choice without replacement); all of them when k >= n.
 std::vector<std::size_t> draw_without_replacement(std::span<const double> weights, std::size_t k,
                                                   Rng& rng);
+
+// Each text's novelty among the others: 1 - the mean cosine of its embedding to its
+// `neighbours` most similar ones', floored at kMinNovelty so that every text may be drawn
+// (a duplicate scores 0 before the floor, a text orthogonal to all others 1). Empty for fewer
+// than 2 embeddings.
+inline constexpr double kMinNovelty = 1e-6;
+std::vector<double> embedding_novelty(std::span<const Eigen::VectorXf> embeddings,
+                                      std::size_t neighbours);
 
 std::vector<double> softmax(std::span<const double> logits);
 // A child's mixture from log w + N(0, sigma): with max_total 1 its softmax (convex); above 1

@@ -49,7 +49,12 @@ text::OperatorOptions read_operator(const std::string& name, JsonReader r) {
     op.sigma = r.number_in("sigma", 0.0, 100.0, 0.5);
     op.crossover = r.number_in("crossover", 0.0, 1.0, 0.0);
     op.examples = r.choice("examples", {"near", "seeds"}, "near");
-  } else if (name == "lmx_quality" || name == "lmx_replace") {
+  }
+  if (name == "mixture" || name == "lmx_near") {
+    op.seed_shots = static_cast<int>(r.integer("seed_shots", 0, op.shots, 0));
+    op.parent = r.choice("parent", {"uniform", "novel"}, "uniform");
+  }
+  if (name == "lmx_quality" || name == "lmx_replace") {
     op.quality_pool = static_cast<int>(r.integer("pool", 1, 1 << 20, 100));
   } else if (name == "rewrite") {
     op.rewrite_template = r.string("template");
@@ -133,6 +138,8 @@ std::unique_ptr<DomainSpec> parse_text(JsonReader& section) {
       o.operators[name] = read_operator(name, r.object(name));
       if (name == "mixture" && o.operators[name].examples == "seeds" && o.seeds.empty())
         r.object(name).fail("examples", "\"seeds\" but the domain has no \"seeds\" to draw from");
+      if (o.operators[name].seed_shots > 0 && o.seeds.empty())
+        r.object(name).fail("seed_shots", "above 0 but the domain has no \"seeds\" to draw from");
     }
     r.finish();
   }

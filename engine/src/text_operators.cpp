@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <numeric>
 #include <random>
@@ -78,6 +79,36 @@ std::vector<std::size_t> draw_without_replacement(std::span<const double> weight
     left[pick] = 0;
   }
   return drawn;
+}
+
+std::vector<double> embedding_novelty(std::span<const Eigen::VectorXf> embeddings,
+                                      std::size_t neighbours) {
+  const std::size_t n = embeddings.size();
+  if (n < 2) return {};
+  // Unit rows in double, so every cosine is one dot product of a Gram matrix.
+  Eigen::MatrixXd unit(Eigen::Index(n), embeddings[0].size());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (embeddings[i].size() != unit.cols())
+      throw std::invalid_argument("embedding_novelty: the embeddings have different sizes");
+    const Eigen::VectorXd row = embeddings[i].cast<double>();
+    const double norm = row.norm();
+    unit.row(Eigen::Index(i)) = norm > 0 ? Eigen::VectorXd(row / norm) : row;
+  }
+  const Eigen::MatrixXd gram = unit * unit.transpose();
+  const std::size_t k = std::clamp<std::size_t>(neighbours, 1, n - 1);
+  std::vector<double> novelty(n);
+  std::vector<double> cosines;
+  for (std::size_t i = 0; i < n; ++i) {
+    cosines.clear();
+    for (std::size_t j = 0; j < n; ++j)
+      if (j != i) cosines.push_back(std::clamp(gram(Eigen::Index(i), Eigen::Index(j)), -1.0, 1.0));
+    std::partial_sort(cosines.begin(), cosines.begin() + std::ptrdiff_t(k), cosines.end(),
+                      std::greater<>());
+    double mean = 0;
+    for (std::size_t c = 0; c < k; ++c) mean += cosines[c];
+    novelty[i] = std::max(1.0 - mean / double(k), kMinNovelty);
+  }
+  return novelty;
 }
 
 std::vector<double> softmax(std::span<const double> logits) {

@@ -358,6 +358,36 @@ TEST_F(TextRun, MixtureNearWritesFromElitesAndSeedsNeedSeeds) {
                  "\"seeds\" to draw from");
 }
 
+TEST_F(TextRun, SeedShotsPutSeedsBeforeTheNeighbourhoodsElitesAndNovelParentsRun) {
+  json c = mixture_config(config(4), directory_, "near");
+  c["domain"]["operators"]["mixture"]["seed_shots"] = 1;
+  c["domain"]["operators"]["mixture"]["parent"] = "novel";
+  const fs::path store = directory_ / "run.sqlite";
+  const auto result = run(write_config(c, "c.json"), store);
+  ASSERT_EQ(result.status, 0) << result.output;
+  const std::vector<std::string> seeds = c["domain"]["seeds"];
+  std::map<std::int64_t, std::string> texts;
+  for (const auto& row : rows(store, "SELECT candidate_id, solution_text FROM candidate")) {
+    const auto bar = row.find('|');
+    texts[std::stoll(row.substr(0, bar))] = row.substr(bar + 1, row.size() - bar - 2);
+  }
+  int children = 0;
+  for (const auto& [id, child] : candidates_by_id(store)) {
+    if (child["op"] != "mixture") continue;
+    ++children;
+    const std::vector<std::string> examples = child["examples"];
+    ASSERT_EQ(examples.size(), 3u) << child;
+    EXPECT_NE(std::find(seeds.begin(), seeds.end(), examples[0]), seeds.end()) << child;
+    // The other two: the texts of elites drawn by LMX near, each one of the child's parents.
+    std::set<std::string> parents;
+    for (const auto& parent : child["parents"])
+      parents.insert(texts.at(parent.get<std::int64_t>()));
+    for (std::size_t e = 1; e < examples.size(); ++e)
+      EXPECT_TRUE(parents.count(examples[e])) << child;
+  }
+  EXPECT_EQ(children, 18);
+}
+
 TEST_F(TextRun, SameSeedSameRunAtOneAndTwoThreads) {
   const fs::path c = write_config(config(3), "c.json");
   ASSERT_EQ(run(c, directory_ / "one.sqlite", "--threads 1").status, 0);

@@ -158,6 +158,35 @@ TEST(TextPenalties, RepeatedNgramsAndOverlap) {
   EXPECT_EQ(words("  Hello,   World \n"), (std::vector<std::string>{"hello,", "world"}));
 }
 
+Eigen::VectorXf vec(std::initializer_list<float> values) {
+  Eigen::VectorXf v(Eigen::Index(values.size()));
+  Eigen::Index i = 0;
+  for (const float x : values) v[i++] = x;
+  return v;
+}
+
+TEST(TextNovelty, OneMinusTheMeanCosineToTheNearestOthers) {
+  // (1,0) twice, (0,1) and (1,1): cosines 1 (the pair), 0 and 1/sqrt(2).
+  const std::vector<Eigen::VectorXf> e = {vec({1, 0}), vec({3, 0}), vec({0, 2}), vec({1, 1})};
+  const double r = 1 / std::sqrt(2.0);
+  std::vector<double> one = embedding_novelty(e, 1);
+  ASSERT_EQ(one.size(), 4u);
+  EXPECT_DOUBLE_EQ(one[0], kMinNovelty);  // its copy (at another scale) is a cosine of 1
+  EXPECT_DOUBLE_EQ(one[1], kMinNovelty);
+  EXPECT_NEAR(one[2], 1 - r, 1e-12);
+  EXPECT_NEAR(one[3], 1 - r, 1e-12);
+  const std::vector<double> two = embedding_novelty(e, 2);
+  EXPECT_NEAR(two[0], 1 - (1 + r) / 2, 1e-12);
+  EXPECT_NEAR(two[2], 1 - (r + 0) / 2, 1e-12);
+  EXPECT_NEAR(two[3], 1 - (r + r) / 2, 1e-12);
+  // More neighbours than others: all of them.
+  EXPECT_EQ(embedding_novelty(e, 10), embedding_novelty(e, 3));
+  EXPECT_NEAR(embedding_novelty(e, 3)[2], 1 - (0 + 0 + r) / 3, 1e-12);
+  EXPECT_TRUE(embedding_novelty(std::vector<Eigen::VectorXf>{vec({1, 0})}, 3).empty());
+  EXPECT_THROW(embedding_novelty(std::vector<Eigen::VectorXf>{vec({1, 0}), vec({1, 0, 0})}, 1),
+               std::invalid_argument);
+}
+
 json text_config() {
   return json::parse(R"({
     "domain": {"kind": "text", "template": "Fortune:", "seeds": ["a b c", "d e f"],
@@ -217,6 +246,24 @@ TEST(TextConfig, ErrorsNameTheKey) {
   EXPECT_NE(error_of(c).find("domain.measures[0].experts: expected an array of at least 2 LoRA "
                              "expert names"),
             std::string::npos);
+  c = text_config();
+  c["domain"]["operators"]["lmx_near"] = {{"shots", 2}, {"seed_shots", 3}};
+  EXPECT_NE(error_of(c).find("domain.operators.lmx_near.seed_shots: expected an integer in [0, 2]"),
+            std::string::npos)
+      << error_of(c);
+  c = text_config();
+  c["domain"]["operators"]["mixture"]["seed_shots"] = 1;
+  c["domain"].erase("seeds");
+  EXPECT_EQ(error_of(c),
+            "x.json: domain.operators.mixture.seed_shots: above 0 but the domain has no "
+            "\"seeds\" to draw from");
+  c = text_config();
+  c["domain"]["operators"]["lmx_near"] = {{"parent", "far"}};
+  EXPECT_NE(error_of(c).find("domain.operators.lmx_near.parent"), std::string::npos) << error_of(c);
+  c = text_config();
+  c["domain"]["operators"]["lmx_random"] = {{"seed_shots", 1}};
+  EXPECT_NE(error_of(c).find("domain.operators.lmx_random.seed_shots"), std::string::npos)
+      << error_of(c);
   c = text_config();
   c["domain"]["mixture_max_total"] = 0.5;
   EXPECT_NE(error_of(c).find("domain.mixture_max_total: expected a number in [1, 100]"),
