@@ -79,11 +79,14 @@ class TextDomain : public Domain {
                                const DomainContext& context) const override {
     llm::LanguageModel& model = model_of(context);
     Elites elites = collect(context.archive);
-    if (std::any_of(options_.operators.begin(), options_.operators.end(),
-                    [](const auto& op) { return op.second.parent == "novel"; }))
-      elites.novelty = novelty_of(elites);
     const bool init = context.iteration < options_.init_iterations ||
                       static_cast<int>(elites.list.size()) < options_.init_min_filled;
+    // Only when a child this call plans draws its parent by it (an O(elites²) pass).
+    if (!init && std::any_of(requests.begin(), requests.end(), [&](const MutationRequest& r) {
+          const auto op = options_.operators.find(r.op.empty() ? options_.default_operator : r.op);
+          return op != options_.operators.end() && op->second.parent == "novel";
+        }))
+      elites.novelty = novelty_of(elites);
     std::vector<Plan> plans;
     std::vector<llm::GenerationRequest> generations;
     for (const MutationRequest& request : requests) {

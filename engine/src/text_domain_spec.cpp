@@ -50,7 +50,11 @@ text::OperatorOptions read_operator(const std::string& name, JsonReader r) {
     op.crossover = r.number_in("crossover", 0.0, 1.0, 0.0);
     op.examples = r.choice("examples", {"near", "seeds"}, "near");
   }
-  if (name == "mixture" || name == "lmx_near") {
+  if (name == "mixture" && op.examples == "seeds") {
+    // Every example is a seed and the parent a uniform elite: these keys would do nothing.
+    for (const char* key : {"seed_shots", "parent"})
+      if (r.has(key)) r.fail(key, "applies to \"examples\": \"near\" only (this one is \"seeds\")");
+  } else if (name == "mixture" || name == "lmx_near") {
     op.seed_shots = static_cast<int>(r.integer("seed_shots", 0, op.shots, 0));
     op.parent = r.choice("parent", {"uniform", "novel"}, "uniform");
   }
@@ -138,8 +142,11 @@ std::unique_ptr<DomainSpec> parse_text(JsonReader& section) {
       o.operators[name] = read_operator(name, r.object(name));
       if (name == "mixture" && o.operators[name].examples == "seeds" && o.seeds.empty())
         r.object(name).fail("examples", "\"seeds\" but the domain has no \"seeds\" to draw from");
-      if (o.operators[name].seed_shots > 0 && o.seeds.empty())
-        r.object(name).fail("seed_shots", "above 0 but the domain has no \"seeds\" to draw from");
+      if (o.operators[name].seed_shots > static_cast<int>(o.seeds.size()))
+        r.object(name).fail("seed_shots", "is " + std::to_string(o.operators[name].seed_shots) +
+                                              " but the domain has " +
+                                              std::to_string(o.seeds.size()) +
+                                              " \"seeds\" to draw them from");
     }
     r.finish();
   }
@@ -181,6 +188,11 @@ std::unique_ptr<DomainSpec> parse_text(JsonReader& section) {
   if (o.duplicates.embedding_threshold && !o.embeddings)
     section.fail("duplicates",
                  "has an embedding_threshold but \"embeddings\" is off (set it true)");
+  for (const auto& [name, settings] : o.operators)
+    if (settings.parent == "novel" && !o.embeddings)
+      section.object("operators")
+          .object(name)
+          .fail("parent", "is \"novel\" but \"embeddings\" is off (set it true)");
   if (const auto vendi = section.optional("vendi")) {
     JsonReader r = vendi->object();
     if (const auto orders = r.optional("orders")) {

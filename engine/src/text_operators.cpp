@@ -87,12 +87,17 @@ std::vector<double> embedding_novelty(std::span<const Eigen::VectorXf> embedding
   if (n < 2) return {};
   // Unit rows in double, so every cosine is one dot product of a Gram matrix.
   Eigen::MatrixXd unit(Eigen::Index(n), embeddings[0].size());
+  std::vector<bool> degenerate(n, false);
   for (std::size_t i = 0; i < n; ++i) {
     if (embeddings[i].size() != unit.cols())
       throw std::invalid_argument("embedding_novelty: the embeddings have different sizes");
     const Eigen::VectorXd row = embeddings[i].cast<double>();
     const double norm = row.norm();
-    unit.row(Eigen::Index(i)) = norm > 0 ? Eigen::VectorXd(row / norm) : row;
+    // A zero or non-finite vector says nothing about the text: it scores as a duplicate
+    // (every cosine 1), never as the most novel.
+    unit.row(Eigen::Index(i)) =
+        norm > 0 && std::isfinite(norm) ? Eigen::VectorXd(row / norm) : Eigen::VectorXd(row * 0.0);
+    if (!(norm > 0 && std::isfinite(norm))) degenerate[i] = true;
   }
   const Eigen::MatrixXd gram = unit * unit.transpose();
   const std::size_t k = std::clamp<std::size_t>(neighbours, 1, n - 1);
@@ -101,7 +106,10 @@ std::vector<double> embedding_novelty(std::span<const Eigen::VectorXf> embedding
   for (std::size_t i = 0; i < n; ++i) {
     cosines.clear();
     for (std::size_t j = 0; j < n; ++j)
-      if (j != i) cosines.push_back(std::clamp(gram(Eigen::Index(i), Eigen::Index(j)), -1.0, 1.0));
+      if (j != i)
+        cosines.push_back(degenerate[i] || degenerate[j]
+                              ? 1.0
+                              : std::clamp(gram(Eigen::Index(i), Eigen::Index(j)), -1.0, 1.0));
     std::partial_sort(cosines.begin(), cosines.begin() + std::ptrdiff_t(k), cosines.end(),
                       std::greater<>());
     double mean = 0;

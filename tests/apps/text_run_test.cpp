@@ -386,6 +386,24 @@ TEST_F(TextRun, SeedShotsPutSeedsBeforeTheNeighbourhoodsElitesAndNovelParentsRun
       EXPECT_TRUE(parents.count(examples[e])) << child;
   }
   EXPECT_EQ(children, 18);
+
+  // LMX near with every shot a seed: three distinct seeds, whatever the archive holds.
+  c = config(3);
+  c["domain"]["operators"] = {{"lmx_near", {{"seed_shots", 3}}}};
+  c["emitters"][0]["operators"] = {{"lmx_near", 1}};
+  const fs::path near_store = directory_ / "near.sqlite";
+  ASSERT_EQ(run(write_config(c, "near.json"), near_store).status, 0);
+  int near = 0;
+  for (const auto& [id, child] : candidates_by_id(near_store)) {
+    if (child["op"] != "lmx_near") continue;
+    ++near;
+    const std::vector<std::string> examples = child["examples"];
+    ASSERT_EQ(examples.size(), 3u) << child;
+    for (const std::string& example : examples)
+      EXPECT_NE(std::find(seeds.begin(), seeds.end(), example), seeds.end()) << child;
+    EXPECT_EQ(std::set<std::string>(examples.begin(), examples.end()).size(), 3u) << child;
+  }
+  EXPECT_EQ(near, 12);
 }
 
 TEST_F(TextRun, SameSeedSameRunAtOneAndTwoThreads) {

@@ -182,6 +182,12 @@ TEST(TextNovelty, OneMinusTheMeanCosineToTheNearestOthers) {
   // More neighbours than others: all of them.
   EXPECT_EQ(embedding_novelty(e, 10), embedding_novelty(e, 3));
   EXPECT_NEAR(embedding_novelty(e, 3)[2], 1 - (0 + 0 + r) / 3, 1e-12);
+  // A zero or non-finite embedding counts as a copy of every other, never as the most novel.
+  const std::vector<Eigen::VectorXf> odd = {vec({0, 0}), vec({NAN, 1}), vec({1, 0}), vec({0, 1})};
+  const std::vector<double> guarded = embedding_novelty(odd, 1);
+  EXPECT_DOUBLE_EQ(guarded[0], kMinNovelty);
+  EXPECT_DOUBLE_EQ(guarded[1], kMinNovelty);
+  EXPECT_DOUBLE_EQ(guarded[2], kMinNovelty);  // its nearest "other" is a degenerate one
   EXPECT_TRUE(embedding_novelty(std::vector<Eigen::VectorXf>{vec({1, 0})}, 3).empty());
   EXPECT_THROW(embedding_novelty(std::vector<Eigen::VectorXf>{vec({1, 0}), vec({1, 0, 0})}, 1),
                std::invalid_argument);
@@ -252,11 +258,23 @@ TEST(TextConfig, ErrorsNameTheKey) {
             std::string::npos)
       << error_of(c);
   c = text_config();
-  c["domain"]["operators"]["mixture"]["seed_shots"] = 1;
-  c["domain"].erase("seeds");
+  c["domain"]["operators"]["mixture"]["seed_shots"] = 3;
   EXPECT_EQ(error_of(c),
-            "x.json: domain.operators.mixture.seed_shots: above 0 but the domain has no "
-            "\"seeds\" to draw from");
+            "x.json: domain.operators.mixture.seed_shots: is 3 but the domain has 2 \"seeds\" "
+            "to draw them from");
+  c = text_config();
+  c["domain"]["operators"]["mixture"]["examples"] = "seeds";
+  c["domain"]["operators"]["mixture"]["parent"] = "novel";
+  EXPECT_EQ(error_of(c),
+            "x.json: domain.operators.mixture.parent: applies to \"examples\": \"near\" only "
+            "(this one is \"seeds\")");
+  c = text_config();
+  c["domain"]["operators"]["lmx_near"] = {{"parent", "novel"}};
+  EXPECT_EQ(error_of(c),
+            "x.json: domain.operators.lmx_near.parent: is \"novel\" but \"embeddings\" is off "
+            "(set it true)");
+  c["domain"]["embeddings"] = true;
+  EXPECT_EQ(error_of(c), "");
   c = text_config();
   c["domain"]["operators"]["lmx_near"] = {{"parent", "far"}};
   EXPECT_NE(error_of(c).find("domain.operators.lmx_near.parent"), std::string::npos) << error_of(c);
