@@ -83,16 +83,15 @@ class TextDomain : public Domain {
                       static_cast<int>(elites.list.size()) < options_.init_min_filled;
     // Only when a child this call plans draws its parent by it (an O(elites²) pass).
     if (!init && std::any_of(requests.begin(), requests.end(), [&](const MutationRequest& r) {
-          const auto op = options_.operators.find(r.op.empty() ? options_.default_operator : r.op);
-          return op != options_.operators.end() && op->second.parent == "novel";
+          const auto op = options_.operators.find(operator_of(r));
+          return op != options_.operators.end() && op->second.novel_parent;
         }))
       elites.novelty = novelty_of(elites);
     std::vector<Plan> plans;
     std::vector<llm::GenerationRequest> generations;
     for (const MutationRequest& request : requests) {
       Rng rng(request.seed);
-      const std::string op = init ? std::string("init")
-                                  : (request.op.empty() ? options_.default_operator : request.op);
+      const std::string op = init ? std::string("init") : operator_of(request);
       Plan plan = make_plan(op, elites, rng);
       llm::GenerationRequest g;
       g.prompt = plan.prompt;
@@ -356,6 +355,11 @@ class TextDomain : public Domain {
     return out;
   }
 
+  // The operator a request asks for, or the domain's default.
+  const std::string& operator_of(const MutationRequest& request) const {
+    return request.op.empty() ? options_.default_operator : request.op;
+  }
+
   // Empty when an elite has no embedding (the parent is then drawn uniformly).
   static std::vector<double> novelty_of(const Elites& elites) {
     std::vector<Eigen::VectorXf> embeddings;
@@ -548,7 +552,7 @@ class TextDomain : public Domain {
       for (const std::string& seed : seed_examples(settings.seed_shots, rng))
         examples.push_back(seed);
       picks = near_examples(elites, settings.shots - settings.seed_shots, rng, genome,
-                            settings.parent == "novel");
+                            settings.novel_parent);
     }
     for (const std::size_t i : picks) plan.parents.push_back(elites.list[i]->candidate.id);
     if (std::find(picks.begin(), picks.end(), genome) == picks.end())

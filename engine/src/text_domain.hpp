@@ -45,10 +45,10 @@ struct OperatorOptions {
   // uniformly, put before the elites), so every prompt shows a real text's form beside the
   // neighbourhood's elites.
   int seed_shots = 0;
-  // lmx_near, mixture: how the parent cell is drawn: "uniform" (QDAIF) or "novel" (weight
-  // 1 - the elite's mean embedding cosine to its 3 nearest elites: children of the elites
-  // least like the others; needs embeddings, else uniform).
-  std::string parent = "uniform";
+  // lmx_near, mixture: "parent": "novel" draws the parent cell with weight 1 - the elite's
+  // mean embedding cosine to its 3 nearest elites (children of the elites least like the
+  // others; needs embeddings); "uniform" (QDAIF) leaves this false.
+  bool novel_parent = false;
   std::string rewrite_template;  // rewrite: "{text}" and "{<target>}" placeholders
   std::map<std::string, std::vector<std::string>> targets;  // rewrite: drawn uniformly
   int quality_pool = 100;  // quality, replace: the best elites the examples come from

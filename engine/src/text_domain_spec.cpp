@@ -56,7 +56,7 @@ text::OperatorOptions read_operator(const std::string& name, JsonReader r) {
       if (r.has(key)) r.fail(key, "applies to \"examples\": \"near\" only (this one is \"seeds\")");
   } else if (name == "mixture" || name == "lmx_near") {
     op.seed_shots = static_cast<int>(r.integer("seed_shots", 0, op.shots, 0));
-    op.parent = r.choice("parent", {"uniform", "novel"}, "uniform");
+    op.novel_parent = r.choice("parent", {"uniform", "novel"}, "uniform") == "novel";
   }
   if (name == "lmx_quality" || name == "lmx_replace") {
     op.quality_pool = static_cast<int>(r.integer("pool", 1, 1 << 20, 100));
@@ -189,7 +189,7 @@ std::unique_ptr<DomainSpec> parse_text(JsonReader& section) {
     section.fail("duplicates",
                  "has an embedding_threshold but \"embeddings\" is off (set it true)");
   for (const auto& [name, settings] : o.operators)
-    if (settings.parent == "novel" && !o.embeddings)
+    if (settings.novel_parent && !o.embeddings)
       section.object("operators")
           .object(name)
           .fail("parent", "is \"novel\" but \"embeddings\" is off (set it true)");

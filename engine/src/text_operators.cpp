@@ -95,9 +95,11 @@ std::vector<double> embedding_novelty(std::span<const Eigen::VectorXf> embedding
     const double norm = row.norm();
     // A zero or non-finite vector says nothing about the text: it scores as a duplicate
     // (every cosine 1), never as the most novel.
-    unit.row(Eigen::Index(i)) =
-        norm > 0 && std::isfinite(norm) ? Eigen::VectorXd(row / norm) : Eigen::VectorXd(row * 0.0);
-    if (!(norm > 0 && std::isfinite(norm))) degenerate[i] = true;
+    degenerate[i] = !(norm > 0 && std::isfinite(norm));
+    if (degenerate[i])
+      unit.row(Eigen::Index(i)).setZero();
+    else
+      unit.row(Eigen::Index(i)) = row / norm;
   }
   const Eigen::MatrixXd gram = unit * unit.transpose();
   const std::size_t k = std::clamp<std::size_t>(neighbours, 1, n - 1);
